@@ -1,0 +1,126 @@
+//! The one wire error. Only the server turns it into bytes.
+
+use std::fmt;
+
+/// DynamoDB's error kinds, named as DynamoDB names them on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Validation,
+    Serialization,
+    UnknownOperation,
+    MissingAuthenticationToken,
+    ResourceNotFound,
+    ResourceInUse,
+    ConditionalCheckFailed,
+    LimitExceeded,
+    ItemCollectionSizeLimitExceeded,
+    ProvisionedThroughputExceeded,
+    RequestLimitExceeded,
+    TransactionConflict,
+    InternalServerError,
+    ServiceUnavailable,
+}
+
+impl ErrorKind {
+    /// The `__type` suffix DynamoDB sends.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "ValidationException",
+            ErrorKind::Serialization => "SerializationException",
+            ErrorKind::UnknownOperation => "UnknownOperationException",
+            ErrorKind::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            ErrorKind::ResourceNotFound => "ResourceNotFoundException",
+            ErrorKind::ResourceInUse => "ResourceInUseException",
+            ErrorKind::ConditionalCheckFailed => "ConditionalCheckFailedException",
+            ErrorKind::LimitExceeded => "LimitExceededException",
+            ErrorKind::ItemCollectionSizeLimitExceeded => "ItemCollectionSizeLimitExceededException",
+            ErrorKind::ProvisionedThroughputExceeded => "ProvisionedThroughputExceededException",
+            ErrorKind::RequestLimitExceeded => "RequestLimitExceeded",
+            ErrorKind::TransactionConflict => "TransactionConflictException",
+            ErrorKind::InternalServerError => "InternalServerError",
+            ErrorKind::ServiceUnavailable => "ServiceUnavailableException",
+        }
+    }
+
+    /// The `__type` namespace: a few kinds come from the AWS front end, not DynamoDB.
+    pub fn namespace(self) -> &'static str {
+        match self {
+            ErrorKind::Serialization
+            | ErrorKind::UnknownOperation
+            | ErrorKind::MissingAuthenticationToken => "com.amazon.coral.service",
+            ErrorKind::Validation => "com.amazon.coral.validate",
+            _ => "com.amazonaws.dynamodb.v20120810",
+        }
+    }
+
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::InternalServerError => 500,
+            ErrorKind::ServiceUnavailable => 503,
+            ErrorKind::MissingAuthenticationToken => 400,
+            _ => 400,
+        }
+    }
+}
+
+/// An error answered to the client: a kind and DynamoDB's message text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// The item returned with ConditionalCheckFailedException when the request asked for
+    /// ReturnValuesOnConditionCheckFailure=ALL_OLD, already in wire JSON.
+    pub item_json: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ApiError { kind, message: message.into(), item_json: None }
+    }
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Validation, message)
+    }
+    /// "One or more parameter values were invalid: ..." — DynamoDB's prefix for semantic
+    /// validation failures inside a well-formed request.
+    pub fn invalid_parameter(detail: impl fmt::Display) -> Self {
+        Self::validation(format!("One or more parameter values were invalid: {detail}"))
+    }
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Serialization, message)
+    }
+    pub fn resource_not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ResourceNotFound, message)
+    }
+    /// The message DynamoDB gives for a data-plane request on a table that does not exist.
+    pub fn table_not_found() -> Self {
+        Self::resource_not_found("Requested resource not found")
+    }
+    pub fn resource_in_use(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ResourceInUse, message)
+    }
+    pub fn conditional_check_failed() -> Self {
+        Self::new(ErrorKind::ConditionalCheckFailed, "The conditional request failed")
+    }
+    pub fn limit_exceeded(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::LimitExceeded, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InternalServerError, message)
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ServiceUnavailable, message)
+    }
+    pub fn unknown_operation() -> Self {
+        Self::new(ErrorKind::UnknownOperation, "")
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.name(), self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+pub type ApiResult<T> = Result<T, ApiError>;

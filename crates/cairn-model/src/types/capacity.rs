@@ -1,0 +1,53 @@
+//! ConsumedCapacity as DynamoDB reports it.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Capacity {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_capacity_units: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_capacity_units: Option<f64>,
+    pub capacity_units: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ConsumedCapacity {
+    pub table_name: String,
+    pub capacity_units: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_capacity_units: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_capacity_units: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<Capacity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_secondary_indexes: Option<BTreeMap<String, Capacity>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_secondary_indexes: Option<BTreeMap<String, Capacity>>,
+}
+
+/// Which ConsumedCapacity the caller asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnConsumedCapacity {
+    None,
+    Total,
+    Indexes,
+}
+
+impl ReturnConsumedCapacity {
+    /// Parses the wire value; None means "not a valid enum value".
+    pub fn parse(value: Option<&str>) -> Option<Self> {
+        match value {
+            None | Some("NONE") => Some(Self::None),
+            Some("TOTAL") => Some(Self::Total),
+            Some("INDEXES") => Some(Self::Indexes),
+            Some(_) => None,
+        }
+    }
+}
+
+pub const RETURN_CONSUMED_CAPACITY_VALUES: &[&str] = &["INDEXES", "TOTAL", "NONE"];

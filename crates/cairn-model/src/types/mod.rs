@@ -1,0 +1,11 @@
+//! Request and response shapes at the wire boundary, PascalCase as DynamoDB names
+//! them. Inputs keep enum-like fields as strings: DynamoDB answers a bad enum value with
+//! a ValidationException (checked in the engine), not a SerializationException.
+
+pub mod capacity;
+pub mod item;
+pub mod table;
+
+pub use capacity::*;
+pub use item::*;
+pub use table::*;
