@@ -1,1 +1,88 @@
-//! placeholder
+//! `cairn-storage` is an ordered, transactional key-value store behind one trait, with
+//! its backends (`memory`, and `embedded` on fjall) and the contract test kit every
+//! backend must pass.
+//!
+//! It knows nothing of DynamoDB: keys and values are bytes, ordered by unsigned bytes.
+
+mod embedded;
+mod error;
+mod group_sync;
+mod memory;
+pub mod testkit;
+
+pub use embedded::{Durability, EmbeddedStorage};
+pub use error::{StorageError, StorageResult};
+pub use memory::MemoryStorage;
+
+use std::ops::Bound;
+
+/// A key-value pair read from storage.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// A range of keys to scan, in forward or reverse key order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRange {
+    pub start: Bound<Vec<u8>>,
+    pub end: Bound<Vec<u8>>,
+    pub reverse: bool,
+}
+
+impl ScanRange {
+    /// Every key that starts with `prefix`.
+    pub fn prefix(prefix: &[u8]) -> Self {
+        ScanRange {
+            start: Bound::Included(prefix.to_vec()),
+            end: prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded),
+            reverse: false,
+        }
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        let after_start = match &self.start {
+            Bound::Included(s) => key >= s.as_slice(),
+            Bound::Excluded(s) => key > s.as_slice(),
+            Bound::Unbounded => true,
+        };
+        let before_end = match &self.end {
+            Bound::Included(e) => key <= e.as_slice(),
+            Bound::Excluded(e) => key < e.as_slice(),
+            Bound::Unbounded => true,
+        };
+        after_start && before_end
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix`, if there is one.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xFF {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// An ordered key-value store with serializable transactions.
+pub trait Storage: Send + Sync + 'static {
+    /// Reads the latest committed value of a key.
+    fn get(&self, key: &[u8]) -> StorageResult<Option<Vec<u8>>>;
+
+    /// Reads up to `limit` pairs of a range from one consistent snapshot.
+    fn scan(&self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>>;
+
+    /// Starts a read-write transaction. Its reads see its own writes; `commit` fails
+    /// with [`StorageError::Conflict`] if anything it read changed meanwhile.
+    fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>>;
+}
+
+/// A read-write transaction. Dropping it without `commit` rolls it back.
+pub trait Transaction {
+    fn get(&mut self, key: &[u8]) -> StorageResult<Option<Vec<u8>>>;
+    fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>>;
+    fn put(&mut self, key: &[u8], value: &[u8]);
+    fn delete(&mut self, key: &[u8]);
+    /// Makes every write visible atomically and durable per the backend's mode.
+    fn commit(self: Box<Self>) -> StorageResult<()>;
+}

@@ -1,0 +1,128 @@
+//! The embedded durable backend: fjall's optimistic (serializable) transactions over one
+//! keyspace in a data directory.
+//!
+//! Durability: every commit is written to fjall's journal and flushed to the OS before
+//! it returns, so it survives a killed process. With [`Durability::Sync`] each commit
+//! also waits for an fsync, shared between concurrent commits (group commit).
+
+use crate::group_sync::GroupSync;
+use crate::{KeyValue, ScanRange, Storage, StorageError, StorageResult, Transaction};
+use fjall::{OptimisticTxDatabase, OptimisticTxKeyspace, OptimisticWriteTx, PersistMode, Readable};
+use std::ops::Bound;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Committed to the journal in the OS page cache: survives a killed process.
+    #[default]
+    Journal,
+    /// fsync per commit (grouped): survives power loss.
+    Sync,
+}
+
+pub struct EmbeddedStorage {
+    db: OptimisticTxDatabase,
+    data: OptimisticTxKeyspace,
+    durability: Durability,
+    group: GroupSync,
+}
+
+fn io_error(e: fjall::Error) -> StorageError {
+    StorageError::Unavailable(e.to_string())
+}
+
+impl EmbeddedStorage {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path, durability: Durability) -> StorageResult<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let db = OptimisticTxDatabase::builder(dir).open().map_err(io_error)?;
+        let data = db.keyspace("data", fjall::KeyspaceCreateOptions::default).map_err(io_error)?;
+        Ok(EmbeddedStorage { db, data, durability, group: GroupSync::default() })
+    }
+}
+
+fn collect(iter: impl Iterator<Item = fjall::Guard>, limit: usize) -> StorageResult<Vec<KeyValue>> {
+    let mut out = Vec::new();
+    for guard in iter.take(limit) {
+        let (k, v) = guard.into_inner().map_err(io_error)?;
+        out.push((k.to_vec(), v.to_vec()));
+    }
+    Ok(out)
+}
+
+fn scan_readable(
+    reader: &impl Readable,
+    keyspace: &OptimisticTxKeyspace,
+    range: &ScanRange,
+    limit: usize,
+) -> StorageResult<Vec<KeyValue>> {
+    if range.start_after_end() {
+        return Ok(Vec::new());
+    }
+    let bounds: (Bound<&[u8]>, Bound<&[u8]>) = (as_slice(&range.start), as_slice(&range.end));
+    let iter = reader.range::<&[u8], _>(keyspace, bounds);
+    if range.reverse {
+        collect(iter.rev(), limit)
+    } else {
+        collect(iter, limit)
+    }
+}
+
+fn as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+impl Storage for EmbeddedStorage {
+    fn get(&self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self.data.get(key).map_err(io_error)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
+        let snapshot = self.db.read_tx();
+        scan_readable(&snapshot, &self.data, range, limit)
+    }
+
+    fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
+        let tx = self.db.write_tx().map_err(io_error)?.durability(Some(PersistMode::Buffer));
+        Ok(Box::new(EmbeddedTransaction { store: self, tx }))
+    }
+}
+
+struct EmbeddedTransaction<'a> {
+    store: &'a EmbeddedStorage,
+    tx: OptimisticWriteTx,
+}
+
+impl Transaction for EmbeddedTransaction<'_> {
+    fn get(&mut self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self.tx.get(&self.store.data, key).map_err(io_error)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
+        scan_readable(&self.tx, &self.store.data, range, limit)
+    }
+
+    fn put(&mut self, key: &[u8], value: &[u8]) {
+        self.tx.insert(&self.store.data, key, value);
+    }
+
+    fn delete(&mut self, key: &[u8]) {
+        self.tx.remove(&self.store.data, key);
+    }
+
+    fn commit(self: Box<Self>) -> StorageResult<()> {
+        let store = self.store;
+        match self.tx.commit().map_err(io_error)? {
+            Ok(()) => {}
+            Err(fjall::Conflict) => return Err(StorageError::Conflict),
+        }
+        if store.durability == Durability::Sync {
+            store.group.wait_durable(|| store.db.persist(PersistMode::SyncData).map_err(io_error))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! In-memory backend for tests and `--in-memory`: a B-tree under a lock. Write
+//! transactions are serialized by one writer lock, so they never conflict.
+
+use crate::{KeyValue, ScanRange, Storage, StorageError, StorageResult, Transaction};
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+type Map = BTreeMap<Vec<u8>, Vec<u8>>;
+
+#[derive(Default)]
+pub struct MemoryStorage {
+    map: RwLock<Map>,
+    writer: Mutex<()>,
+}
+
+impl MemoryStorage {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> StorageResult<std::sync::RwLockReadGuard<'_, Map>> {
+        self.map.read().map_err(|_| StorageError::Other("memory store lock poisoned".into()))
+    }
+}
+
+fn scan_map(map: &Map, range: &ScanRange, limit: usize) -> Vec<KeyValue> {
+    let bounds = (as_slice(&range.start), as_slice(&range.end));
+    if range.start_after_end() {
+        return Vec::new();
+    }
+    let iter = map.range::<[u8], _>(bounds);
+    let clone = |(k, v): (&Vec<u8>, &Vec<u8>)| (k.clone(), v.clone());
+    if range.reverse {
+        iter.rev().take(limit).map(clone).collect()
+    } else {
+        iter.take(limit).map(clone).collect()
+    }
+}
+
+fn as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+impl ScanRange {
+    /// BTreeMap::range panics on an inverted range; an inverted range is simply empty.
+    pub(crate) fn start_after_end(&self) -> bool {
+        match (&self.start, &self.end) {
+            (Bound::Included(s), Bound::Included(e)) => s > e,
+            (Bound::Included(s) | Bound::Excluded(s), Bound::Excluded(e))
+            | (Bound::Excluded(s), Bound::Included(e)) => s >= e,
+            _ => false,
+        }
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn get(&self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self.read()?.get(key).cloned())
+    }
+
+    fn scan(&self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
+        Ok(scan_map(&*self.read()?, range, limit))
+    }
+
+    fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
+        let guard = self
+            .writer
+            .lock()
+            .map_err(|_| StorageError::Other("memory writer lock poisoned".into()))?;
+        Ok(Box::new(MemoryTransaction { store: self, _writer: guard, writes: BTreeMap::new() }))
+    }
+}
+
+struct MemoryTransaction<'a> {
+    store: &'a MemoryStorage,
+    _writer: MutexGuard<'a, ()>,
+    /// Pending writes: Some(value) to put, None to delete.
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl Transaction for MemoryTransaction<'_> {
+    fn get(&mut self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
+        match self.writes.get(key) {
+            Some(pending) => Ok(pending.clone()),
+            None => self.store.get(key),
+        }
+    }
+
+    fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
+        // Merge committed state with pending writes: take enough committed pairs to
+        // fill `limit` even if pending deletes remove some of them.
+        let pending_in_range = self.writes.keys().filter(|k| range.contains(k)).count();
+        let mut merged: Map = scan_map(&*self.store.read()?, range, limit.saturating_add(pending_in_range))
+            .into_iter()
+            .collect();
+        for (k, v) in self.writes.iter().filter(|(k, _)| range.contains(k)) {
+            match v {
+                Some(v) => merged.insert(k.clone(), v.clone()),
+                None => merged.remove(k),
+            };
+        }
+        let all = ScanRange { start: Bound::Unbounded, end: Bound::Unbounded, reverse: range.reverse };
+        Ok(scan_map(&merged, &all, limit))
+    }
+
+    fn put(&mut self, key: &[u8], value: &[u8]) {
+        self.writes.insert(key.to_vec(), Some(value.to_vec()));
+    }
+
+    fn delete(&mut self, key: &[u8]) {
+        self.writes.insert(key.to_vec(), None);
+    }
+
+    fn commit(self: Box<Self>) -> StorageResult<()> {
+        let mut map = self
+            .store
+            .map
+            .write()
+            .map_err(|_| StorageError::Other("memory store lock poisoned".into()))?;
+        for (k, v) in self.writes {
+            match v {
+                Some(v) => map.insert(k, v),
+                None => map.remove(&k),
+            };
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,151 @@
+//! The storage contract: behaviour every backend must show. Backends' tests call
+//! [`run_contract`] with a constructor for a fresh, empty store.
+
+use crate::{ScanRange, Storage, StorageError};
+use std::ops::Bound;
+
+type Check = fn(&dyn Storage);
+
+/// Every contract check, by name.
+pub const CHECKS: &[(&str, Check)] = &[
+    ("point_reads_see_committed_writes", point_reads_see_committed_writes),
+    ("uncommitted_writes_are_invisible_and_rolled_back", uncommitted_writes_are_invisible_and_rolled_back),
+    ("scans_are_ordered_by_unsigned_bytes_both_ways", scans_are_ordered_by_unsigned_bytes_both_ways),
+    ("scan_bounds_and_limits", scan_bounds_and_limits),
+    ("transactions_read_their_own_writes", transactions_read_their_own_writes),
+    ("transaction_scans_merge_pending_writes", transaction_scans_merge_pending_writes),
+    ("concurrent_increments_are_not_lost", concurrent_increments_are_not_lost),
+];
+
+/// Runs every check, each on a fresh store from `make`.
+pub fn run_contract(make: &dyn Fn() -> Box<dyn Storage>) {
+    for (name, check) in CHECKS {
+        eprintln!("storage contract: {name}");
+        check(make().as_ref());
+    }
+}
+
+fn put(s: &dyn Storage, k: &[u8], v: &[u8]) {
+    let mut tx = s.begin().unwrap();
+    tx.put(k, v);
+    tx.commit().unwrap();
+}
+
+fn keys(pairs: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<Vec<u8>> {
+    pairs.into_iter().map(|(k, _)| k).collect()
+}
+
+fn all(reverse: bool) -> ScanRange {
+    ScanRange { start: Bound::Unbounded, end: Bound::Unbounded, reverse }
+}
+
+fn point_reads_see_committed_writes(s: &dyn Storage) {
+    assert_eq!(s.get(b"a").unwrap(), None);
+    put(s, b"a", b"1");
+    assert_eq!(s.get(b"a").unwrap(), Some(b"1".to_vec()));
+    put(s, b"a", b"2");
+    assert_eq!(s.get(b"a").unwrap(), Some(b"2".to_vec()));
+    let mut tx = s.begin().unwrap();
+    tx.delete(b"a");
+    tx.commit().unwrap();
+    assert_eq!(s.get(b"a").unwrap(), None);
+}
+
+fn uncommitted_writes_are_invisible_and_rolled_back(s: &dyn Storage) {
+    {
+        let mut tx = s.begin().unwrap();
+        tx.put(b"k", b"v");
+        drop(tx);
+    }
+    assert_eq!(s.get(b"k").unwrap(), None);
+    assert!(s.scan(&all(false), 10).unwrap().is_empty());
+}
+
+fn scans_are_ordered_by_unsigned_bytes_both_ways(s: &dyn Storage) {
+    for k in [&b"b"[..], b"\xff", b"a", b"\x00", b"ab", b"\x7f\x80"] {
+        put(s, k, b"x");
+    }
+    let expected: Vec<Vec<u8>> =
+        vec![b"\x00".to_vec(), b"a".to_vec(), b"ab".to_vec(), b"b".to_vec(), b"\x7f\x80".to_vec(), b"\xff".to_vec()];
+    assert_eq!(keys(s.scan(&all(false), 100).unwrap()), expected);
+    let mut reversed = expected.clone();
+    reversed.reverse();
+    assert_eq!(keys(s.scan(&all(true), 100).unwrap()), reversed);
+}
+
+fn scan_bounds_and_limits(s: &dyn Storage) {
+    for k in [b"p1a", b"p1b", b"p1c", b"p2a", b"p0z"] {
+        put(s, k, b"x");
+    }
+    let p1 = ScanRange::prefix(b"p1");
+    assert_eq!(keys(s.scan(&p1, 100).unwrap()), vec![b"p1a".to_vec(), b"p1b".to_vec(), b"p1c".to_vec()]);
+    assert_eq!(keys(s.scan(&p1, 2).unwrap()), vec![b"p1a".to_vec(), b"p1b".to_vec()]);
+    let back = ScanRange { reverse: true, ..p1.clone() };
+    assert_eq!(keys(s.scan(&back, 1).unwrap()), vec![b"p1c".to_vec()]);
+    let exclusive = ScanRange {
+        start: Bound::Excluded(b"p1a".to_vec()),
+        end: Bound::Included(b"p1c".to_vec()),
+        reverse: false,
+    };
+    assert_eq!(keys(s.scan(&exclusive, 100).unwrap()), vec![b"p1b".to_vec(), b"p1c".to_vec()]);
+    let inverted = ScanRange {
+        start: Bound::Included(b"z".to_vec()),
+        end: Bound::Excluded(b"a".to_vec()),
+        reverse: false,
+    };
+    assert!(s.scan(&inverted, 100).unwrap().is_empty());
+}
+
+fn transactions_read_their_own_writes(s: &dyn Storage) {
+    put(s, b"x", b"old");
+    let mut tx = s.begin().unwrap();
+    assert_eq!(tx.get(b"x").unwrap(), Some(b"old".to_vec()));
+    tx.put(b"x", b"new");
+    assert_eq!(tx.get(b"x").unwrap(), Some(b"new".to_vec()));
+    tx.delete(b"x");
+    assert_eq!(tx.get(b"x").unwrap(), None);
+    tx.put(b"y", b"1");
+    tx.commit().unwrap();
+    assert_eq!(s.get(b"x").unwrap(), None);
+    assert_eq!(s.get(b"y").unwrap(), Some(b"1".to_vec()));
+}
+
+fn transaction_scans_merge_pending_writes(s: &dyn Storage) {
+    for k in [b"a", b"c", b"e"] {
+        put(s, k, b"x");
+    }
+    let mut tx = s.begin().unwrap();
+    tx.put(b"b", b"x");
+    tx.delete(b"c");
+    assert_eq!(keys(tx.scan(&all(false), 100).unwrap()), vec![b"a".to_vec(), b"b".to_vec(), b"e".to_vec()]);
+    assert_eq!(keys(tx.scan(&all(true), 2).unwrap()), vec![b"e".to_vec(), b"b".to_vec()]);
+}
+
+/// N threads increment one counter with read-modify-write transactions, retrying on
+/// conflict: no increment may be lost.
+fn concurrent_increments_are_not_lost(s: &dyn Storage) {
+    const THREADS: usize = 8;
+    const ROUNDS: usize = 50;
+    put(s, b"counter", &0u64.to_be_bytes());
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                for _ in 0..ROUNDS {
+                    loop {
+                        let mut tx = s.begin().unwrap();
+                        let current = tx.get(b"counter").unwrap().unwrap();
+                        let n = u64::from_be_bytes(current.try_into().unwrap());
+                        tx.put(b"counter", &(n + 1).to_be_bytes());
+                        match tx.commit() {
+                            Ok(()) => break,
+                            Err(StorageError::Conflict) => continue,
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let value = s.get(b"counter").unwrap().unwrap();
+    assert_eq!(u64::from_be_bytes(value.try_into().unwrap()), (THREADS * ROUNDS) as u64);
+}
