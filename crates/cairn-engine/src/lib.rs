@@ -1,1 +1,98 @@
-//! placeholder
+//! `cairn-engine` implements the DynamoDB API over a [`cairn_storage::Storage`]: one
+//! module per operation under `ops/`, the table catalog, the single write path every
+//! item change goes through, and capacity accounting.
+//!
+//! It is not a server: it takes typed inputs and returns typed outputs or an
+//! [`ApiError`]; HTTP, JSON framing and authentication live in `cairn-server`. Used as
+//! a library it is Cairn's embedded mode.
+
+mod capacity;
+mod catalog;
+mod clock;
+mod keys;
+pub mod ops;
+mod request;
+mod write;
+
+pub use catalog::{KeyAttribute, TableMeta};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use request::RequestContext;
+
+use cairn_model::ApiError;
+use cairn_storage::{Storage, StorageError};
+use catalog::Catalog;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Settings that shape DynamoDB-visible behaviour.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How long a new table reports CREATING before ACTIVE. DynamoDB takes seconds;
+    /// the default 0 makes a table ACTIVE on the first DescribeTable after creation.
+    pub table_creation_delay: Duration,
+    /// Account id used in ARNs.
+    pub account_id: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            table_creation_delay: Duration::ZERO,
+            account_id: "000000000000".to_string(),
+        }
+    }
+}
+
+/// The DynamoDB engine over one storage backend.
+pub struct Engine {
+    storage: Arc<dyn Storage>,
+    catalog: Catalog,
+    config: EngineConfig,
+    clock: Arc<dyn Clock>,
+    /// Serializes catalog changes (create, delete, update of tables).
+    catalog_write: Mutex<()>,
+}
+
+impl Engine {
+    pub fn new(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine, ApiError> {
+        Self::with_clock(storage, config, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(
+        storage: Arc<dyn Storage>,
+        config: EngineConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Engine, ApiError> {
+        let catalog = Catalog::load(storage.as_ref()).map_err(storage_error)?;
+        Ok(Engine {
+            storage,
+            catalog,
+            config,
+            clock,
+            catalog_write: Mutex::new(()),
+        })
+    }
+}
+
+impl Engine {
+    pub(crate) fn catalog_lock(&self) -> MutexGuard<'_, ()> {
+        self.catalog_write.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+}
+
+/// Maps storage failures to wire errors. Conflicts that survive the write path's
+/// retries are reported as DynamoDB reports contention.
+pub(crate) fn storage_error(e: StorageError) -> ApiError {
+    match e {
+        StorageError::Conflict => ApiError::new(
+            cairn_model::ErrorKind::TransactionConflict,
+            "Transaction is ongoing for the item",
+        ),
+        StorageError::Unavailable(m) => ApiError::unavailable(m),
+        StorageError::Corruption(m) | StorageError::Other(m) => ApiError::internal(m),
+    }
+}

@@ -103,7 +103,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             }
             _ => single(TokenKind::Invalid),
         };
-        tokens.push(Token { kind, start, end: end_of(next) });
+        tokens.push(Token {
+            kind,
+            start,
+            end: end_of(next),
+        });
         i = next;
     }
     tokens
@@ -114,11 +118,21 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 pub fn syntax_error_detail(text: &str, tokens: &[Token], index: usize) -> String {
     let Some(token) = tokens.get(index) else {
         let near_start = tokens.last().map_or(0, |t| {
-            tokens.len().checked_sub(2).and_then(|i| tokens.get(i)).map_or(t.start, |p| p.start)
+            tokens
+                .len()
+                .checked_sub(2)
+                .and_then(|i| tokens.get(i))
+                .map_or(t.start, |p| p.start)
         });
-        return format!("Syntax error; token: <EOF>, near: \"{}\"", &text[near_start..]);
+        return format!(
+            "Syntax error; token: <EOF>, near: \"{}\"",
+            &text[near_start..]
+        );
     };
-    let near_start = index.checked_sub(1).and_then(|i| tokens.get(i)).map_or(token.start, |t| t.start);
+    let near_start = index
+        .checked_sub(1)
+        .and_then(|i| tokens.get(i))
+        .map_or(token.start, |t| t.start);
     let near_end = tokens.get(index + 1).map_or(token.end, |t| t.end);
     format!(
         "Syntax error; token: \"{}\", near: \"{}\"",
@@ -135,17 +149,38 @@ mod tests {
     fn near_spans_previous_and_next_token() {
         let text = "!!";
         let tokens = tokenize(text);
-        assert_eq!(syntax_error_detail(text, &tokens, 0), "Syntax error; token: \"!\", near: \"!!\"");
+        assert_eq!(
+            syntax_error_detail(text, &tokens, 0),
+            "Syntax error; token: \"!\", near: \"!!\""
+        );
         let text = "a, b c";
         let tokens = tokenize(text);
-        assert_eq!(syntax_error_detail(text, &tokens, 3), "Syntax error; token: \"c\", near: \"b c\"");
-        assert_eq!(syntax_error_detail(text, &tokens, 4), "Syntax error; token: <EOF>, near: \"b c\"");
+        assert_eq!(
+            syntax_error_detail(text, &tokens, 3),
+            "Syntax error; token: \"c\", near: \"b c\""
+        );
+        assert_eq!(
+            syntax_error_detail(text, &tokens, 4),
+            "Syntax error; token: <EOF>, near: \"b c\""
+        );
     }
 
     #[test]
     fn operators_and_placeholders() {
         let kinds: Vec<_> = tokenize("#a.b[10] <> :v").iter().map(|t| t.kind).collect();
         use TokenKind::*;
-        assert_eq!(kinds, vec![NamePlaceholder, Dot, Identifier, LeftBracket, Integer, RightBracket, NotEqual, ValuePlaceholder]);
+        assert_eq!(
+            kinds,
+            vec![
+                NamePlaceholder,
+                Dot,
+                Identifier,
+                LeftBracket,
+                Integer,
+                RightBracket,
+                NotEqual,
+                ValuePlaceholder
+            ]
+        );
     }
 }

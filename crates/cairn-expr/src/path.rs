@@ -38,7 +38,11 @@ pub enum PathParseError {
 }
 
 /// Parses a path starting at `tokens[*pos]`, advancing `pos` past it.
-pub fn parse_path(text: &str, tokens: &[Token], pos: &mut usize) -> Result<UnresolvedPath, PathParseError> {
+pub fn parse_path(
+    text: &str,
+    tokens: &[Token],
+    pos: &mut usize,
+) -> Result<UnresolvedPath, PathParseError> {
     let mut elements = vec![parse_name(text, tokens, pos)?];
     loop {
         match tokens.get(*pos).map(|t| t.kind) {
@@ -70,8 +74,14 @@ pub fn parse_path(text: &str, tokens: &[Token], pos: &mut usize) -> Result<Unres
     Ok(UnresolvedPath(elements))
 }
 
-fn parse_name(text: &str, tokens: &[Token], pos: &mut usize) -> Result<UnresolvedElement, PathParseError> {
-    let token = tokens.get(*pos).ok_or(PathParseError::UnexpectedToken(*pos))?;
+fn parse_name(
+    text: &str,
+    tokens: &[Token],
+    pos: &mut usize,
+) -> Result<UnresolvedElement, PathParseError> {
+    let token = tokens
+        .get(*pos)
+        .ok_or(PathParseError::UnexpectedToken(*pos))?;
     let word = &text[token.start..token.end];
     let element = match token.kind {
         TokenKind::Identifier if !word.starts_with(|c: char| c.is_ascii_digit()) => {
@@ -102,7 +112,9 @@ impl UnresolvedPath {
                 UnresolvedElement::Name(n) => Ok(PathElement::Attribute(n.clone())),
                 UnresolvedElement::Index(i) => Ok(PathElement::Index(*i)),
                 UnresolvedElement::Placeholder(p) => {
-                    let name = names.and_then(|m| m.get(p)).ok_or_else(|| UndefinedName(p.clone()))?;
+                    let name = names
+                        .and_then(|m| m.get(p))
+                        .ok_or_else(|| UndefinedName(p.clone()))?;
                     used.insert(p.clone());
                     Ok(PathElement::Attribute(name.clone()))
                 }
@@ -124,7 +136,9 @@ impl Path {
     /// The value at this path in `item`, if every step exists with the right type.
     pub fn get<'a>(&self, item: &'a Item) -> Option<&'a AttributeValue> {
         let (first, rest) = self.0.split_first()?;
-        let PathElement::Attribute(name) = first else { return None };
+        let PathElement::Attribute(name) = first else {
+            return None;
+        };
         let mut value = item.get(name)?;
         for element in rest {
             value = match (element, value) {

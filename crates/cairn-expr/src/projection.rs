@@ -37,7 +37,9 @@ pub fn parse_projection(text: &str) -> Result<ProjectionAst, ApiError> {
             Ok(path) => paths.push(path),
             Err(PathParseError::UnexpectedToken(i)) => return Err(syntax(i)),
             Err(PathParseError::TooDeep) => {
-                return Err(invalid("The document path has too many nesting levels; nesting levels: 33"))
+                return Err(invalid(
+                    "The document path has too many nesting levels; nesting levels: 33",
+                ))
             }
         }
         match tokens.get(pos).map(|t| t.kind) {
@@ -87,7 +89,8 @@ fn check_overlap(one: &Path, two: &Path) -> Result<(), ApiError> {
         }
         let same_kind = matches!(
             (a, b),
-            (PathElement::Attribute(_), PathElement::Attribute(_)) | (PathElement::Index(_), PathElement::Index(_))
+            (PathElement::Attribute(_), PathElement::Attribute(_))
+                | (PathElement::Index(_), PathElement::Index(_))
         );
         if same_kind {
             return Ok(());
@@ -111,7 +114,12 @@ struct Node {
 impl Projection {
     /// Builds a projection of plain top-level attribute names (AttributesToGet).
     pub fn of_attributes(names: &[String]) -> Projection {
-        Projection { paths: names.iter().map(|n| Path(vec![PathElement::Attribute(n.clone())])).collect() }
+        Projection {
+            paths: names
+                .iter()
+                .map(|n| Path(vec![PathElement::Attribute(n.clone())]))
+                .collect(),
+        }
     }
 
     pub fn apply(&self, item: &Item) -> Item {
@@ -180,16 +188,29 @@ mod tests {
     }
 
     fn project_with(expr: &str, names: &[(&str, &str)], it: &Item) -> Result<Item, ApiError> {
-        let names: BTreeMap<String, String> = names.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let names: BTreeMap<String, String> = names
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         let mut used = BTreeSet::new();
-        Ok(parse_projection(expr)?.resolve(Some(&names), &mut used)?.apply(it))
+        Ok(parse_projection(expr)?
+            .resolve(Some(&names), &mut used)?
+            .apply(it))
     }
 
     #[test]
     fn projects_nested_paths_and_list_elements() {
-        let it = item(r#"{"M":{"pk":{"S":"k"},"m":{"M":{"n":{"S":"deep"},"o":{"S":"x"}}},"l":{"L":[{"S":"zero"},{"S":"one"},{"S":"two"}]}}}"#);
-        let out = project_with("#m.#n, l[2], l[0], missing.x", &[("#m", "m"), ("#n", "n")], &it).unwrap();
-        let expected = item(r#"{"M":{"m":{"M":{"n":{"S":"deep"}}},"l":{"L":[{"S":"zero"},{"S":"two"}]}}}"#);
+        let it = item(
+            r#"{"M":{"pk":{"S":"k"},"m":{"M":{"n":{"S":"deep"},"o":{"S":"x"}}},"l":{"L":[{"S":"zero"},{"S":"one"},{"S":"two"}]}}}"#,
+        );
+        let out = project_with(
+            "#m.#n, l[2], l[0], missing.x",
+            &[("#m", "m"), ("#n", "n")],
+            &it,
+        )
+        .unwrap();
+        let expected =
+            item(r#"{"M":{"m":{"M":{"n":{"S":"deep"}}},"l":{"L":[{"S":"zero"},{"S":"two"}]}}}"#);
         assert_eq!(out, expected);
     }
 
@@ -199,9 +220,15 @@ mod tests {
             parse_projection("!!").unwrap_err().message,
             "Invalid ProjectionExpression: Syntax error; token: \"!\", near: \"!!\""
         );
-        assert!(parse_projection("a,").unwrap_err().message.contains("token: <EOF>"));
+        assert!(parse_projection("a,")
+            .unwrap_err()
+            .message
+            .contains("token: <EOF>"));
         assert!(parse_projection("a[x]").is_err());
-        assert!(parse_projection("").unwrap_err().message.contains("can not be empty"));
+        assert!(parse_projection("")
+            .unwrap_err()
+            .message
+            .contains("can not be empty"));
     }
 
     #[test]

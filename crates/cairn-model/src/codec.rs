@@ -201,7 +201,9 @@ impl<'a> Reader<'a> {
             TAG_BS => {
                 let count = self.length()?;
                 AttributeValue::Bs(
-                    (0..count).map(|_| self.bytes().map(<[u8]>::to_vec)).collect::<Option<_>>()?,
+                    (0..count)
+                        .map(|_| self.bytes().map(<[u8]>::to_vec))
+                        .collect::<Option<_>>()?,
                 )
             }
             _ => return None,
@@ -221,7 +223,9 @@ mod tests {
             r#"{"M":{"a":{"S":"x"},"b":{"N":"-12.5e-3"},"c":{"L":[{"NULL":true},{"BOOL":false},{"B":"AAE="}]},"d":{"SS":["p","q"]},"e":{"NS":["1","-2"]},"f":{"BS":["AA=="]},"g":{"M":{}}}}"#,
         )
         .unwrap();
-        let AttributeValue::M(item) = AttributeValue::from_raw(raw).unwrap() else { panic!() };
+        let AttributeValue::M(item) = AttributeValue::from_raw(raw).unwrap() else {
+            panic!()
+        };
         assert_eq!(decode_item(&encode_item(&item)), Some(item));
     }
 

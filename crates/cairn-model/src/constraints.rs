@@ -21,13 +21,16 @@ impl Constraints {
             Some(v) => format!("'{v}'"),
             None => "null".to_string(),
         };
-        self.violations
-            .push(format!("Value {shown} at '{path}' failed to satisfy constraint: {constraint}"));
+        self.violations.push(format!(
+            "Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
+        ));
     }
 
     /// Records a violation whose value DynamoDB omits (collections it does not print).
     pub fn violation_without_value(&mut self, path: &str, constraint: &str) {
-        self.violations.push(format!("Value at '{path}' failed to satisfy constraint: {constraint}"));
+        self.violations.push(format!(
+            "Value at '{path}' failed to satisfy constraint: {constraint}"
+        ));
     }
 
     pub fn not_null<T>(&mut self, value: &Option<T>, path: &str) {
@@ -69,7 +72,9 @@ impl Constraints {
             );
         }
         if !name.is_empty()
-            && !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            && !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
         {
             self.violation(
                 Some(name),
@@ -86,7 +91,10 @@ impl Constraints {
                 self.violation(
                     Some(v),
                     path,
-                    &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
+                    &format!(
+                        "Member must satisfy enum value set: [{}]",
+                        allowed.join(", ")
+                    ),
                 );
             }
         }
@@ -94,13 +102,21 @@ impl Constraints {
 
     pub fn min_length(&mut self, value: Option<&str>, len: usize, path: &str, min: usize) {
         if len < min {
-            self.violation(value, path, &format!("Member must have length greater than or equal to {min}"));
+            self.violation(
+                value,
+                path,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
         }
     }
 
     pub fn max_length(&mut self, value: Option<&str>, len: usize, path: &str, max: usize) {
         if len > max {
-            self.violation(value, path, &format!("Member must have length less than or equal to {max}"));
+            self.violation(
+                value,
+                path,
+                &format!("Member must have length less than or equal to {max}"),
+            );
         }
     }
 
@@ -158,17 +174,27 @@ mod tests {
         );
         let mut c = Constraints::new();
         c.table_name(None, "tableName");
-        c.one_of(Some("X"), "billingMode", &["PROVISIONED", "PAY_PER_REQUEST"]);
+        c.one_of(
+            Some("X"),
+            "billingMode",
+            &["PROVISIONED", "PAY_PER_REQUEST"],
+        );
         let message = c.finish().unwrap_err().message;
         assert!(message.starts_with("2 validation errors detected: Value null at 'tableName'"));
-        assert!(message.ends_with("Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"));
+        assert!(
+            message.ends_with("Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]")
+        );
     }
 
     #[test]
     fn table_name_pattern() {
         let mut c = Constraints::new();
         c.table_name(Some("bad table!@#"), "tableName");
-        assert!(c.finish().unwrap_err().message.ends_with("pattern: [a-zA-Z0-9_.-]+"));
+        assert!(c
+            .finish()
+            .unwrap_err()
+            .message
+            .ends_with("pattern: [a-zA-Z0-9_.-]+"));
         let mut c = Constraints::new();
         c.table_name(Some("Good_Name.1-2"), "tableName");
         assert!(c.finish().is_ok());

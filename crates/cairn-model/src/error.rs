@@ -33,7 +33,9 @@ impl ErrorKind {
             ErrorKind::ResourceInUse => "ResourceInUseException",
             ErrorKind::ConditionalCheckFailed => "ConditionalCheckFailedException",
             ErrorKind::LimitExceeded => "LimitExceededException",
-            ErrorKind::ItemCollectionSizeLimitExceeded => "ItemCollectionSizeLimitExceededException",
+            ErrorKind::ItemCollectionSizeLimitExceeded => {
+                "ItemCollectionSizeLimitExceededException"
+            }
             ErrorKind::ProvisionedThroughputExceeded => "ProvisionedThroughputExceededException",
             ErrorKind::RequestLimitExceeded => "RequestLimitExceeded",
             ErrorKind::TransactionConflict => "TransactionConflictException",
@@ -75,7 +77,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ApiError { kind, message: message.into(), item_json: None }
+        ApiError {
+            kind,
+            message: message.into(),
+            item_json: None,
+        }
     }
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Validation, message)
@@ -83,7 +89,9 @@ impl ApiError {
     /// "One or more parameter values were invalid: ..." — DynamoDB's prefix for semantic
     /// validation failures inside a well-formed request.
     pub fn invalid_parameter(detail: impl fmt::Display) -> Self {
-        Self::validation(format!("One or more parameter values were invalid: {detail}"))
+        Self::validation(format!(
+            "One or more parameter values were invalid: {detail}"
+        ))
     }
     pub fn serialization(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Serialization, message)
@@ -99,7 +107,10 @@ impl ApiError {
         Self::new(ErrorKind::ResourceInUse, message)
     }
     pub fn conditional_check_failed() -> Self {
-        Self::new(ErrorKind::ConditionalCheckFailed, "The conditional request failed")
+        Self::new(
+            ErrorKind::ConditionalCheckFailed,
+            "The conditional request failed",
+        )
     }
     pub fn limit_exceeded(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::LimitExceeded, message)

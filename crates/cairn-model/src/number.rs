@@ -3,7 +3,9 @@
 //! back in canonical plain notation ("1.0" and "1E0" both come back as "1").
 
 use crate::error::ApiError;
-use crate::limits::{MAX_NUMBER_DIGITS, MAX_NUMBER_MAGNITUDE_EXPONENT, MIN_NUMBER_MAGNITUDE_EXPONENT};
+use crate::limits::{
+    MAX_NUMBER_DIGITS, MAX_NUMBER_MAGNITUDE_EXPONENT, MIN_NUMBER_MAGNITUDE_EXPONENT,
+};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -55,7 +57,11 @@ const MAX_TEXT_LEN: usize = 1024;
 
 impl Number {
     pub fn zero() -> Self {
-        Number { negative: false, digits: Vec::new(), exponent: 0 }
+        Number {
+            negative: false,
+            digits: Vec::new(),
+            exponent: 0,
+        }
     }
 
     pub fn is_zero(&self) -> bool {
@@ -150,7 +156,11 @@ impl Number {
         if exponent - 1 < i64::from(MIN_NUMBER_MAGNITUDE_EXPONENT) {
             return Err(NumberError::Underflow);
         }
-        Ok(Number { negative, digits, exponent: exponent as i32 })
+        Ok(Number {
+            negative,
+            digits,
+            exponent: exponent as i32,
+        })
     }
 
     /// Builds a number from parts already known to be canonical and in range
@@ -163,7 +173,11 @@ impl Number {
             && digits.first() != Some(&b'0')
             && digits.last() != Some(&b'0')
             && digits.len() <= MAX_NUMBER_DIGITS;
-        canonical.then_some(Number { negative, digits, exponent })
+        canonical.then_some(Number {
+            negative,
+            digits,
+            exponent,
+        })
     }
 
     fn cmp_magnitude(&self, other: &Number) -> Ordering {
@@ -173,13 +187,23 @@ impl Number {
             (false, true) => return Ordering::Greater,
             _ => {}
         }
-        self.exponent.cmp(&other.exponent).then_with(|| self.digits.cmp(&other.digits))
+        self.exponent
+            .cmp(&other.exponent)
+            .then_with(|| self.digits.cmp(&other.digits))
     }
 }
 
 impl Ord for Number {
     fn cmp(&self, other: &Self) -> Ordering {
-        let sign = |n: &Number| if n.is_zero() { 0 } else if n.negative { -1 } else { 1 };
+        let sign = |n: &Number| {
+            if n.is_zero() {
+                0
+            } else if n.negative {
+                -1
+            } else {
+                1
+            }
+        };
         match sign(self).cmp(&sign(other)) {
             Ordering::Equal if self.negative => other.cmp_magnitude(self),
             Ordering::Equal => self.cmp_magnitude(other),
@@ -260,7 +284,10 @@ mod tests {
 
     #[test]
     fn ordering_is_numeric() {
-        let ordered = ["-1E+125", "-100", "-2", "-1.5", "-0.001", "0", "1E-130", "0.5", "1", "9", "10", "1E+125"];
+        let ordered = [
+            "-1E+125", "-100", "-2", "-1.5", "-0.001", "0", "1E-130", "0.5", "1", "9", "10",
+            "1E+125",
+        ];
         for w in ordered.windows(2) {
             assert!(n(w[0]) < n(w[1]), "{} < {}", w[0], w[1]);
         }
@@ -284,7 +311,9 @@ mod tests {
 
     #[test]
     fn rejects_text_that_is_not_a_number() {
-        for bad in ["", "abc", "1.2.3", "1e", "e5", "--1", "1 2", "0x10", "NaN", "Infinity", "1e+-2", "."] {
+        for bad in [
+            "", "abc", "1.2.3", "1e", "e5", "--1", "1 2", "0x10", "NaN", "Infinity", "1e+-2", ".",
+        ] {
             assert_eq!(Number::parse(bad), Err(NumberError::NotANumber), "{bad:?}");
         }
     }

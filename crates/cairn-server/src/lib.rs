@@ -1,1 +1,14 @@
-//! placeholder
+//! `cairn-server` puts the engine on the network: an HTTP/1.1 listener speaking
+//! DynamoDB's JSON 1.0 protocol (`POST /`, routed by `X-Amz-Target`), request
+//! decoding, the Authorization header, response framing (CRC32, request id) and the
+//! one place errors become bytes.
+//!
+//! It is not the engine (no DynamoDB semantics here) and never touches storage.
+
+mod auth;
+mod http;
+mod router;
+mod wire;
+
+pub use http::{serve, ServerConfig};
+pub use router::OPERATIONS;

@@ -35,9 +35,18 @@ impl EmbeddedStorage {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path, durability: Durability) -> StorageResult<Self> {
         std::fs::create_dir_all(dir).map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        let db = OptimisticTxDatabase::builder(dir).open().map_err(io_error)?;
-        let data = db.keyspace("data", fjall::KeyspaceCreateOptions::default).map_err(io_error)?;
-        Ok(EmbeddedStorage { db, data, durability, group: GroupSync::default() })
+        let db = OptimisticTxDatabase::builder(dir)
+            .open()
+            .map_err(io_error)?;
+        let data = db
+            .keyspace("data", fjall::KeyspaceCreateOptions::default)
+            .map_err(io_error)?;
+        Ok(EmbeddedStorage {
+            db,
+            data,
+            durability,
+            group: GroupSync::default(),
+        })
     }
 }
 
@@ -87,7 +96,11 @@ impl Storage for EmbeddedStorage {
     }
 
     fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
-        let tx = self.db.write_tx().map_err(io_error)?.durability(Some(PersistMode::Buffer));
+        let tx = self
+            .db
+            .write_tx()
+            .map_err(io_error)?
+            .durability(Some(PersistMode::Buffer));
         Ok(Box::new(EmbeddedTransaction { store: self, tx }))
     }
 }
@@ -99,7 +112,11 @@ struct EmbeddedTransaction<'a> {
 
 impl Transaction for EmbeddedTransaction<'_> {
     fn get(&mut self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self.tx.get(&self.store.data, key).map_err(io_error)?.map(|v| v.to_vec()))
+        Ok(self
+            .tx
+            .get(&self.store.data, key)
+            .map_err(io_error)?
+            .map(|v| v.to_vec()))
     }
 
     fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
@@ -121,7 +138,9 @@ impl Transaction for EmbeddedTransaction<'_> {
             Err(fjall::Conflict) => return Err(StorageError::Conflict),
         }
         if store.durability == Durability::Sync {
-            store.group.wait_durable(|| store.db.persist(PersistMode::SyncData).map_err(io_error))?;
+            store
+                .group
+                .wait_durable(|| store.db.persist(PersistMode::SyncData).map_err(io_error))?;
         }
         Ok(())
     }

@@ -20,7 +20,9 @@ impl MemoryStorage {
     }
 
     fn read(&self) -> StorageResult<std::sync::RwLockReadGuard<'_, Map>> {
-        self.map.read().map_err(|_| StorageError::Other("memory store lock poisoned".into()))
+        self.map
+            .read()
+            .map_err(|_| StorageError::Other("memory store lock poisoned".into()))
     }
 }
 
@@ -72,7 +74,11 @@ impl Storage for MemoryStorage {
             .writer
             .lock()
             .map_err(|_| StorageError::Other("memory writer lock poisoned".into()))?;
-        Ok(Box::new(MemoryTransaction { store: self, _writer: guard, writes: BTreeMap::new() }))
+        Ok(Box::new(MemoryTransaction {
+            store: self,
+            _writer: guard,
+            writes: BTreeMap::new(),
+        }))
     }
 }
 
@@ -95,16 +101,24 @@ impl Transaction for MemoryTransaction<'_> {
         // Merge committed state with pending writes: take enough committed pairs to
         // fill `limit` even if pending deletes remove some of them.
         let pending_in_range = self.writes.keys().filter(|k| range.contains(k)).count();
-        let mut merged: Map = scan_map(&*self.store.read()?, range, limit.saturating_add(pending_in_range))
-            .into_iter()
-            .collect();
+        let mut merged: Map = scan_map(
+            &*self.store.read()?,
+            range,
+            limit.saturating_add(pending_in_range),
+        )
+        .into_iter()
+        .collect();
         for (k, v) in self.writes.iter().filter(|(k, _)| range.contains(k)) {
             match v {
                 Some(v) => merged.insert(k.clone(), v.clone()),
                 None => merged.remove(k),
             };
         }
-        let all = ScanRange { start: Bound::Unbounded, end: Bound::Unbounded, reverse: range.reverse };
+        let all = ScanRange {
+            start: Bound::Unbounded,
+            end: Bound::Unbounded,
+            reverse: range.reverse,
+        };
         Ok(scan_map(&merged, &all, limit))
     }
 

@@ -8,13 +8,31 @@ type Check = fn(&dyn Storage);
 
 /// Every contract check, by name.
 pub const CHECKS: &[(&str, Check)] = &[
-    ("point_reads_see_committed_writes", point_reads_see_committed_writes),
-    ("uncommitted_writes_are_invisible_and_rolled_back", uncommitted_writes_are_invisible_and_rolled_back),
-    ("scans_are_ordered_by_unsigned_bytes_both_ways", scans_are_ordered_by_unsigned_bytes_both_ways),
+    (
+        "point_reads_see_committed_writes",
+        point_reads_see_committed_writes,
+    ),
+    (
+        "uncommitted_writes_are_invisible_and_rolled_back",
+        uncommitted_writes_are_invisible_and_rolled_back,
+    ),
+    (
+        "scans_are_ordered_by_unsigned_bytes_both_ways",
+        scans_are_ordered_by_unsigned_bytes_both_ways,
+    ),
     ("scan_bounds_and_limits", scan_bounds_and_limits),
-    ("transactions_read_their_own_writes", transactions_read_their_own_writes),
-    ("transaction_scans_merge_pending_writes", transaction_scans_merge_pending_writes),
-    ("concurrent_increments_are_not_lost", concurrent_increments_are_not_lost),
+    (
+        "transactions_read_their_own_writes",
+        transactions_read_their_own_writes,
+    ),
+    (
+        "transaction_scans_merge_pending_writes",
+        transaction_scans_merge_pending_writes,
+    ),
+    (
+        "concurrent_increments_are_not_lost",
+        concurrent_increments_are_not_lost,
+    ),
 ];
 
 /// Runs every check, each on a fresh store from `make`.
@@ -36,7 +54,11 @@ fn keys(pairs: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<Vec<u8>> {
 }
 
 fn all(reverse: bool) -> ScanRange {
-    ScanRange { start: Bound::Unbounded, end: Bound::Unbounded, reverse }
+    ScanRange {
+        start: Bound::Unbounded,
+        end: Bound::Unbounded,
+        reverse,
+    }
 }
 
 fn point_reads_see_committed_writes(s: &dyn Storage) {
@@ -65,8 +87,14 @@ fn scans_are_ordered_by_unsigned_bytes_both_ways(s: &dyn Storage) {
     for k in [&b"b"[..], b"\xff", b"a", b"\x00", b"ab", b"\x7f\x80"] {
         put(s, k, b"x");
     }
-    let expected: Vec<Vec<u8>> =
-        vec![b"\x00".to_vec(), b"a".to_vec(), b"ab".to_vec(), b"b".to_vec(), b"\x7f\x80".to_vec(), b"\xff".to_vec()];
+    let expected: Vec<Vec<u8>> = vec![
+        b"\x00".to_vec(),
+        b"a".to_vec(),
+        b"ab".to_vec(),
+        b"b".to_vec(),
+        b"\x7f\x80".to_vec(),
+        b"\xff".to_vec(),
+    ];
     assert_eq!(keys(s.scan(&all(false), 100).unwrap()), expected);
     let mut reversed = expected.clone();
     reversed.reverse();
@@ -78,16 +106,28 @@ fn scan_bounds_and_limits(s: &dyn Storage) {
         put(s, k, b"x");
     }
     let p1 = ScanRange::prefix(b"p1");
-    assert_eq!(keys(s.scan(&p1, 100).unwrap()), vec![b"p1a".to_vec(), b"p1b".to_vec(), b"p1c".to_vec()]);
-    assert_eq!(keys(s.scan(&p1, 2).unwrap()), vec![b"p1a".to_vec(), b"p1b".to_vec()]);
-    let back = ScanRange { reverse: true, ..p1.clone() };
+    assert_eq!(
+        keys(s.scan(&p1, 100).unwrap()),
+        vec![b"p1a".to_vec(), b"p1b".to_vec(), b"p1c".to_vec()]
+    );
+    assert_eq!(
+        keys(s.scan(&p1, 2).unwrap()),
+        vec![b"p1a".to_vec(), b"p1b".to_vec()]
+    );
+    let back = ScanRange {
+        reverse: true,
+        ..p1.clone()
+    };
     assert_eq!(keys(s.scan(&back, 1).unwrap()), vec![b"p1c".to_vec()]);
     let exclusive = ScanRange {
         start: Bound::Excluded(b"p1a".to_vec()),
         end: Bound::Included(b"p1c".to_vec()),
         reverse: false,
     };
-    assert_eq!(keys(s.scan(&exclusive, 100).unwrap()), vec![b"p1b".to_vec(), b"p1c".to_vec()]);
+    assert_eq!(
+        keys(s.scan(&exclusive, 100).unwrap()),
+        vec![b"p1b".to_vec(), b"p1c".to_vec()]
+    );
     let inverted = ScanRange {
         start: Bound::Included(b"z".to_vec()),
         end: Bound::Excluded(b"a".to_vec()),
@@ -117,8 +157,14 @@ fn transaction_scans_merge_pending_writes(s: &dyn Storage) {
     let mut tx = s.begin().unwrap();
     tx.put(b"b", b"x");
     tx.delete(b"c");
-    assert_eq!(keys(tx.scan(&all(false), 100).unwrap()), vec![b"a".to_vec(), b"b".to_vec(), b"e".to_vec()]);
-    assert_eq!(keys(tx.scan(&all(true), 2).unwrap()), vec![b"e".to_vec(), b"b".to_vec()]);
+    assert_eq!(
+        keys(tx.scan(&all(false), 100).unwrap()),
+        vec![b"a".to_vec(), b"b".to_vec(), b"e".to_vec()]
+    );
+    assert_eq!(
+        keys(tx.scan(&all(true), 2).unwrap()),
+        vec![b"e".to_vec(), b"b".to_vec()]
+    );
 }
 
 /// N threads increment one counter with read-modify-write transactions, retrying on
@@ -147,5 +193,8 @@ fn concurrent_increments_are_not_lost(s: &dyn Storage) {
         }
     });
     let value = s.get(b"counter").unwrap().unwrap();
-    assert_eq!(u64::from_be_bytes(value.try_into().unwrap()), (THREADS * ROUNDS) as u64);
+    assert_eq!(
+        u64::from_be_bytes(value.try_into().unwrap()),
+        (THREADS * ROUNDS) as u64
+    );
 }

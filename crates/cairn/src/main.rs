@@ -1,1 +1,139 @@
-fn main() {}
+//! The `cairn` binary: command line, configuration, and the choice of storage backend.
+
+use cairn_engine::{Engine, EngineConfig};
+use cairn_server::ServerConfig;
+use cairn_storage::{Durability, EmbeddedStorage, MemoryStorage, Storage};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+    name = "cairn",
+    version,
+    about = "A DynamoDB-compatible database server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the DynamoDB API over HTTP.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CAIRN_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "CAIRN_PORT", default_value_t = 8000)]
+    port: u16,
+    /// Directory of the embedded durable store (created if missing).
+    #[arg(long, env = "CAIRN_DATA_DIR", default_value = "./cairn-data")]
+    data_dir: PathBuf,
+    /// Keep everything in memory; nothing survives the process.
+    #[arg(long, env = "CAIRN_IN_MEMORY")]
+    in_memory: bool,
+    /// fsync every commit (grouped) so acknowledged writes survive power loss, not
+    /// only a killed process.
+    #[arg(long, env = "CAIRN_SYNC")]
+    sync: bool,
+    /// Milliseconds a new table reports CREATING before ACTIVE.
+    #[arg(long, env = "CAIRN_TABLE_CREATION_DELAY_MS", default_value_t = 0)]
+    table_creation_delay_ms: u64,
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("cairn: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let storage: Arc<dyn Storage> = if args.in_memory {
+        Arc::new(MemoryStorage::new())
+    } else {
+        let durability = if args.sync {
+            Durability::Sync
+        } else {
+            Durability::Journal
+        };
+        let store = EmbeddedStorage::open(&args.data_dir, durability).map_err(|e| {
+            format!(
+                "cannot open data directory {}: {e}",
+                args.data_dir.display()
+            )
+        })?;
+        Arc::new(store)
+    };
+    let config = EngineConfig {
+        table_creation_delay: Duration::from_millis(args.table_creation_delay_ms),
+        ..EngineConfig::default()
+    };
+    let engine = Arc::new(Engine::new(storage, config).map_err(|e| e.to_string())?);
+    engine.resume_purges();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+            .await
+            .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!(
+            %address,
+            backend = if args.in_memory { "memory" } else { "embedded" },
+            startup_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "cairn is listening"
+        );
+        let server_config = ServerConfig {
+            engine_blocks: args.sync,
+        };
+        cairn_server::serve(listener, engine, server_config, shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!("cairn stopped");
+        Ok(())
+    })
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return interrupt.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await.unwrap_or(());
+}

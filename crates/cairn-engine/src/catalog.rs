@@ -1,0 +1,187 @@
+//! The table catalog: table metadata persisted under the catalog prefix and cached in
+//! memory. Table ids come from a persisted counter and are never reused, so a dropped
+//! table's items can be purged lazily.
+
+use cairn_model::types::{OnDemandThroughput, SseSpecification, StreamSpecification};
+use cairn_model::value::ScalarType;
+use cairn_storage::{ScanRange, Storage, StorageError, StorageResult, Transaction};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+/// Key prefixes of the one ordered keyspace (DESIGN.md section 3).
+pub(crate) const CATALOG_PREFIX: u8 = b'c';
+pub(crate) const ITEM_PREFIX: u8 = b'i';
+/// Engine counters live under `m`.
+const NEXT_TABLE_ID_KEY: &[u8] = b"mnext_table_id";
+/// Tables dropped whose items are still to be purged: `p` + table id.
+pub(crate) const PURGE_PREFIX: u8 = b'p';
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAttribute {
+    pub name: String,
+    pub kind: ScalarType,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexMeta {
+    pub name: String,
+    pub id: u64,
+    pub hash_key: KeyAttribute,
+    pub range_key: Option<KeyAttribute>,
+    pub projection_type: String,
+    pub non_key_attributes: Option<Vec<String>>,
+    pub read_capacity: i64,
+    pub write_capacity: i64,
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BillingMode {
+    Provisioned,
+    PayPerRequest,
+}
+
+impl BillingMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingMode::Provisioned => "PROVISIONED",
+            BillingMode::PayPerRequest => "PAY_PER_REQUEST",
+        }
+    }
+}
+
+/// Everything DynamoDB knows about a table except its items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableMeta {
+    pub name: String,
+    /// Internal id, the items' key prefix; never reused.
+    pub id: u64,
+    /// The TableId DynamoDB reports (a UUID).
+    pub table_uuid: String,
+    pub hash_key: KeyAttribute,
+    pub range_key: Option<KeyAttribute>,
+    pub attribute_definitions: Vec<KeyAttribute>,
+    pub global_secondary_indexes: Vec<IndexMeta>,
+    pub local_secondary_indexes: Vec<IndexMeta>,
+    pub billing_mode: BillingMode,
+    pub read_capacity: i64,
+    pub write_capacity: i64,
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    pub stream_specification: Option<StreamSpecification>,
+    pub sse_specification: Option<SseSpecification>,
+    pub tags: Vec<(String, String)>,
+    pub table_class: Option<String>,
+    pub deletion_protection_enabled: bool,
+    pub created_at: f64,
+    /// When the table stops reporting CREATING.
+    pub active_at: f64,
+    pub last_switch_to_pay_per_request_at: Option<f64>,
+    pub last_increase_at: Option<f64>,
+    pub last_decrease_at: Option<f64>,
+    pub decreases_today: i64,
+}
+
+impl TableMeta {
+    pub fn key_attributes(&self) -> impl Iterator<Item = &KeyAttribute> {
+        std::iter::once(&self.hash_key).chain(self.range_key.as_ref())
+    }
+
+    pub fn status(&self, now: f64) -> &'static str {
+        if now < self.active_at {
+            "CREATING"
+        } else {
+            "ACTIVE"
+        }
+    }
+}
+
+pub(crate) fn catalog_key(name: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + name.len());
+    key.push(CATALOG_PREFIX);
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corruption(format!("{what}: {e}"))
+}
+
+/// Cached view of the persisted catalog. Writers persist first, then update the cache,
+/// under the storage transaction that changed the catalog.
+pub(crate) struct Catalog {
+    tables: RwLock<BTreeMap<String, Arc<TableMeta>>>,
+}
+
+impl Catalog {
+    pub(crate) fn load(storage: &dyn Storage) -> StorageResult<Catalog> {
+        let mut tables = BTreeMap::new();
+        for (_, value) in storage.scan(&ScanRange::prefix(&[CATALOG_PREFIX]), usize::MAX)? {
+            let meta: TableMeta =
+                serde_json::from_slice(&value).map_err(|e| corrupt("table metadata", e))?;
+            tables.insert(meta.name.clone(), Arc::new(meta));
+        }
+        Ok(Catalog {
+            tables: RwLock::new(tables),
+        })
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<TableMeta>> {
+        self.tables
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Table names in order, starting after `after` if given.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.tables
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn cache_put(&self, meta: TableMeta) {
+        self.tables
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(meta.name.clone(), Arc::new(meta));
+    }
+
+    pub(crate) fn cache_remove(&self, name: &str) {
+        self.tables
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+    }
+}
+
+/// Writes table metadata in a storage transaction.
+pub(crate) fn persist_meta(tx: &mut dyn Transaction, meta: &TableMeta) -> StorageResult<()> {
+    let bytes = serde_json::to_vec(meta).map_err(|e| StorageError::Other(e.to_string()))?;
+    tx.put(&catalog_key(&meta.name), &bytes);
+    Ok(())
+}
+
+/// Takes the next table id from the persisted counter, in the caller's transaction.
+pub(crate) fn allocate_table_id(tx: &mut dyn Transaction) -> StorageResult<u64> {
+    let next = match tx.get(NEXT_TABLE_ID_KEY)? {
+        Some(bytes) => u64::from_be_bytes(
+            bytes
+                .try_into()
+                .map_err(|_| corrupt("table id counter", "length"))?,
+        ),
+        None => 1,
+    };
+    tx.put(NEXT_TABLE_ID_KEY, &(next + 1).to_be_bytes());
+    Ok(next)
+}
+
+pub(crate) fn purge_key(table_id: u64) -> Vec<u8> {
+    let mut key = vec![PURGE_PREFIX];
+    key.extend_from_slice(&table_id.to_be_bytes());
+    key
+}

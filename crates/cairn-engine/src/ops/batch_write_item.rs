@@ -1,0 +1,160 @@
+//! BatchWriteItem: up to 25 puts and deletes across tables, each applied on its own
+//! (a batch is not a transaction), none two on one item.
+
+use super::common::{
+    item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint,
+    RETURN_ITEM_COLLECTION_METRICS,
+};
+use crate::capacity::{consumed, write_units, Kind};
+use crate::catalog::TableMeta;
+use crate::keys::{key_of, validate_item_key, validate_key};
+use crate::Engine;
+use cairn_model::constraints::Constraints;
+use cairn_model::limits::{MAX_BATCH_WRITE_REQUESTS, MAX_ITEM_SIZE};
+use cairn_model::types::{BatchWriteItemInput, BatchWriteItemOutput, WriteRequestInput};
+use cairn_model::value::item_size;
+use cairn_model::wire::{RawItem, RawValue};
+use cairn_model::{ApiError, Item};
+use std::sync::Arc;
+
+enum Write {
+    Put(Item),
+    Delete(Item),
+}
+
+/// A Java-style rendering of the request list, as DynamoDB echoes it in the
+/// too-many-requests constraint message.
+fn show_requests(requests: &[WriteRequestInput]) -> String {
+    fn show_item(item: &RawItem) -> String {
+        let parts: Vec<String> = item
+            .iter()
+            .map(|(k, v)| format!("{k}={}", show_value(v)))
+            .collect();
+        format!("{{{}}}", parts.join(", "))
+    }
+    fn show_value(v: &RawValue) -> String {
+        let field = [("s", &v.s), ("n", &v.n), ("b", &v.b)]
+            .into_iter()
+            .find_map(|(name, value)| value.as_ref().map(|x| format!("{name}={x}")))
+            .unwrap_or_default();
+        format!("AttributeValue({field})")
+    }
+    let parts: Vec<String> = requests
+        .iter()
+        .map(|r| match (&r.put_request, &r.delete_request) {
+            (Some(p), _) => format!(
+                "WriteRequest(putRequest=PutRequest(item={}), deleteRequest=null)",
+                p.item.as_ref().map_or("null".into(), show_item)
+            ),
+            (None, Some(d)) => format!(
+                "WriteRequest(putRequest=null, deleteRequest=DeleteRequest(key={}))",
+                d.key.as_ref().map_or("null".into(), show_item)
+            ),
+            (None, None) => "WriteRequest(putRequest=null, deleteRequest=null)".to_string(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+impl Engine {
+    pub fn batch_write_item(
+        &self,
+        input: BatchWriteItemInput,
+    ) -> Result<BatchWriteItemOutput, ApiError> {
+        let request_items = match input.request_items {
+            Some(r) if !r.is_empty() => r,
+            _ => {
+                return Err(ApiError::validation(
+                    "The requestItems parameter is required for BatchWriteItem",
+                ))
+            }
+        };
+        let mut c = Constraints::new();
+        for (table, requests) in &request_items {
+            if requests.is_empty() || requests.len() > MAX_BATCH_WRITE_REQUESTS {
+                c.violation(
+                    Some(&format!("{{{table}={}}}", show_requests(requests))),
+                    "requestItems",
+                    "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
+                );
+            }
+        }
+        return_consumed_capacity_constraint(&mut c, input.return_consumed_capacity.as_deref());
+        c.one_of(
+            input.return_item_collection_metrics.as_deref(),
+            "returnItemCollectionMetrics",
+            RETURN_ITEM_COLLECTION_METRICS,
+        );
+        c.finish()?;
+        let total: usize = request_items.values().map(Vec::len).sum();
+        if total > MAX_BATCH_WRITE_REQUESTS {
+            return Err(ApiError::validation(
+                "Too many items requested for the BatchWriteItem call",
+            ));
+        }
+        let capacity_mode = return_consumed_capacity(input.return_consumed_capacity.as_deref());
+
+        // Validate every request before applying any.
+        let mut plans: Vec<(Arc<TableMeta>, Vec<Write>)> = Vec::new();
+        for (name, requests) in request_items {
+            let mut writes = Vec::with_capacity(requests.len());
+            for request in requests {
+                writes.push(match (request.put_request, request.delete_request) {
+                    (Some(put), None) => Write::Put(item_from_raw(put.item.unwrap_or_default())?),
+                    (None, Some(delete)) => Write::Delete(item_from_raw(delete.key.unwrap_or_default())?),
+                    _ => {
+                        return Err(ApiError::validation(
+                            "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+                        ))
+                    }
+                });
+            }
+            let table = self.table(&name)?;
+            let mut keys: Vec<Item> = Vec::with_capacity(writes.len());
+            for write in &writes {
+                let key = match write {
+                    Write::Put(item) => {
+                        validate_item_key(&table, item)?;
+                        if item_size(item) > MAX_ITEM_SIZE {
+                            return Err(ApiError::validation(
+                                "Item size has exceeded the maximum allowed size",
+                            ));
+                        }
+                        key_of(&table, item)
+                    }
+                    Write::Delete(key) => {
+                        validate_key(&table, key)?;
+                        key.clone()
+                    }
+                };
+                if keys.contains(&key) {
+                    return Err(ApiError::validation(
+                        "Provided list of item keys contains duplicates",
+                    ));
+                }
+                keys.push(key);
+            }
+            plans.push((table, writes));
+        }
+
+        let mut capacities = Vec::new();
+        for (table, writes) in plans {
+            let mut units = 0.0;
+            for write in writes {
+                let (key, new) = match write {
+                    Write::Put(item) => (key_of(&table, &item), Some(item)),
+                    Write::Delete(key) => (key, None),
+                };
+                let new_size = new.as_ref().map_or(0, item_size);
+                let change = self.write_item(&table, &key, |_| Ok(new.clone()))?;
+                units += write_units(new_size.max(change.old.as_ref().map_or(0, item_size)));
+            }
+            capacities.extend(consumed(&table, units, Kind::Write, capacity_mode));
+        }
+        Ok(BatchWriteItemOutput {
+            unprocessed_items: Default::default(),
+            consumed_capacity: (capacity_mode != cairn_model::types::ReturnConsumedCapacity::None)
+                .then_some(capacities),
+        })
+    }
+}

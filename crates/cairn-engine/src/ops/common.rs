@@ -1,0 +1,172 @@
+//! Checks shared by several operations.
+
+use crate::catalog::TableMeta;
+use crate::Engine;
+use cairn_model::constraints::Constraints;
+use cairn_model::types::{
+    ExpressionAttributeNames, ExpressionAttributeValues, ReturnConsumedCapacity,
+    RETURN_CONSUMED_CAPACITY_VALUES,
+};
+use cairn_model::wire::RawItem;
+use cairn_model::{ApiError, Item};
+use std::sync::Arc;
+
+/// Data-plane operations accept a table name of 1..=255 characters (an ARN-shaped
+/// name later); CreateTable requires at least 3.
+pub(crate) fn data_plane_table_name(c: &mut Constraints, name: Option<&str>) {
+    match name {
+        None => c.violation(None, "tableName", "Member must not be null"),
+        Some(name) => {
+            let len = name.chars().count();
+            c.min_length(Some(name), len, "tableName", 1);
+            c.max_length(Some(name), len, "tableName", 255);
+            if !name.is_empty()
+                && !name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '.' | '-'))
+            {
+                c.violation(
+                    Some(name),
+                    "tableName",
+                    "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                );
+            }
+        }
+    }
+}
+
+pub(crate) fn return_consumed_capacity_constraint(c: &mut Constraints, value: Option<&str>) {
+    c.one_of(
+        value,
+        "returnConsumedCapacity",
+        RETURN_CONSUMED_CAPACITY_VALUES,
+    );
+}
+
+/// Parses a value the constraints already accepted.
+pub(crate) fn return_consumed_capacity(value: Option<&str>) -> ReturnConsumedCapacity {
+    ReturnConsumedCapacity::parse(value).unwrap_or(ReturnConsumedCapacity::None)
+}
+
+pub(crate) const RETURN_VALUES: &[&str] =
+    &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"];
+pub(crate) const RETURN_ITEM_COLLECTION_METRICS: &[&str] = &["SIZE", "NONE"];
+pub(crate) const RETURN_VALUES_ON_CONDITION_CHECK_FAILURE: &[&str] = &["ALL_OLD", "NONE"];
+pub(crate) const CONDITIONAL_OPERATORS: &[&str] = &["AND", "OR"];
+
+impl Engine {
+    /// The table, or DynamoDB's not-found error for data-plane calls.
+    pub(crate) fn table(&self, name: &str) -> Result<Arc<TableMeta>, ApiError> {
+        self.catalog.get(name).ok_or_else(ApiError::table_not_found)
+    }
+}
+
+/// Converts an item or key as sent, applying DynamoDB's value rules.
+pub(crate) fn item_from_raw(raw: RawItem) -> Result<Item, ApiError> {
+    cairn_model::value::item_from_raw(raw)
+}
+
+/// The expression-parameter rules that do not need a parser: mixing legacy and
+/// expression parameters, and placeholder maps given without any expression.
+pub(crate) struct ExpressionParameters<'a> {
+    /// (name, present) of each expression parameter, e.g. ("ConditionExpression", true).
+    pub expressions: &'a [(&'static str, bool)],
+    /// (name, present) of each legacy parameter, e.g. ("Expected", false).
+    pub legacy: &'a [(&'static str, bool)],
+    pub names: Option<&'a ExpressionAttributeNames>,
+    pub values: Option<&'a ExpressionAttributeValues>,
+}
+
+impl ExpressionParameters<'_> {
+    pub(crate) fn check(&self) -> Result<(), ApiError> {
+        let used = |list: &[(&'static str, bool)]| -> Vec<&'static str> {
+            list.iter()
+                .filter(|(_, present)| *present)
+                .map(|(n, _)| *n)
+                .collect()
+        };
+        let expressions = used(self.expressions);
+        let legacy = used(self.legacy);
+        if !expressions.is_empty() && !legacy.is_empty() {
+            return Err(ApiError::validation(format!(
+                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+                legacy.join(", "),
+                expressions.join(", ")
+            )));
+        }
+        if expressions.is_empty() {
+            let null_list = self
+                .expressions
+                .iter()
+                .map(|(n, _)| format!("{n} is null"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            if self.names.is_some() {
+                return Err(ApiError::validation(format!(
+                    "ExpressionAttributeNames can only be specified when using expressions: {null_list}"
+                )));
+            }
+            if self.values.is_some() {
+                return Err(ApiError::validation(format!(
+                    "ExpressionAttributeValues can only be specified when using expressions: {null_list}"
+                )));
+            }
+        }
+        if self.names.is_some_and(|n| n.is_empty()) {
+            return Err(ApiError::validation(
+                "ExpressionAttributeNames must not be empty",
+            ));
+        }
+        if self.values.is_some_and(|v| v.is_empty()) {
+            return Err(ApiError::validation(
+                "ExpressionAttributeValues must not be empty",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Rejects ExpressionAttributeNames entries no expression used.
+pub(crate) fn reject_unused_names(
+    names: Option<&ExpressionAttributeNames>,
+    used: &std::collections::BTreeSet<String>,
+) -> Result<(), ApiError> {
+    let Some(names) = names else { return Ok(()) };
+    let unused: Vec<&str> = names
+        .keys()
+        .filter(|k| !used.contains(*k))
+        .map(String::as_str)
+        .collect();
+    if unused.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::validation(format!(
+        "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
+        unused.join(", ")
+    )))
+}
+
+/// Conditions are the Expressions issue; until then a request carrying one is refused
+/// rather than silently applied unconditionally.
+pub(crate) fn refuse_conditions(
+    condition_expression: bool,
+    expected: bool,
+) -> Result<(), ApiError> {
+    if condition_expression || expected {
+        return Err(ApiError::validation(
+            "Conditional writes (ConditionExpression, Expected) are not supported by this Cairn version yet",
+        ));
+    }
+    Ok(())
+}
+
+/// PutItem and DeleteItem accept only NONE and ALL_OLD.
+pub(crate) fn return_values_old_or_none(value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("NONE") => Ok(false),
+        Some("ALL_OLD") => Ok(true),
+        Some(_) => Err(ApiError::validation(
+            "ReturnValues can only be ALL_OLD or NONE",
+        )),
+    }
+}

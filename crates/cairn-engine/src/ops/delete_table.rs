@@ -1,0 +1,99 @@
+//! DeleteTable: honours deletion protection, removes the catalog entry at once and
+//! leaves the items to a purge (table ids are never reused, so stale items are
+//! unreachable).
+
+use super::common::data_plane_table_name;
+use crate::catalog::{catalog_key, purge_key};
+use crate::keys::table_prefix;
+use crate::{storage_error, Engine, RequestContext};
+use cairn_model::constraints::Constraints;
+use cairn_model::types::{TableDescriptionOutput, TableNameInput};
+use cairn_model::ApiError;
+use cairn_storage::{ScanRange, Storage};
+
+/// Items deleted per storage transaction while purging a dropped table.
+const PURGE_BATCH: usize = 512;
+
+impl Engine {
+    pub fn delete_table(
+        &self,
+        ctx: &RequestContext,
+        input: TableNameInput,
+    ) -> Result<TableDescriptionOutput, ApiError> {
+        let mut c = Constraints::new();
+        data_plane_table_name(&mut c, input.table_name.as_deref());
+        c.finish()?;
+        let name = input.table_name.unwrap_or_default();
+        let _guard = self.catalog_lock();
+        let meta = self.catalog.get(&name).ok_or_else(|| {
+            ApiError::resource_not_found(format!(
+                "Requested resource not found: Table: {name} not found"
+            ))
+        })?;
+        if meta.deletion_protection_enabled {
+            return Err(ApiError::validation(format!(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
+            )));
+        }
+        let (count, size) = self.table_statistics(&meta)?;
+        let mut tx = self.storage.begin().map_err(storage_error)?;
+        tx.delete(&catalog_key(&name));
+        tx.put(&purge_key(meta.id), &[]);
+        tx.commit().map_err(storage_error)?;
+        self.catalog.cache_remove(&name);
+        let mut description = self.describe(ctx, &meta, count, size);
+        description.table_status = "DELETING".to_string();
+        let storage = self.storage.clone();
+        let table_id = meta.id;
+        std::thread::spawn(move || {
+            if let Err(e) = purge_table(storage.as_ref(), table_id) {
+                tracing::warn!(table_id, error = %e, "purging a deleted table's items failed; retried at next start");
+            }
+        });
+        Ok(TableDescriptionOutput {
+            table_description: description,
+        })
+    }
+
+    /// Finishes purges interrupted by a restart.
+    pub fn resume_purges(&self) {
+        let storage = self.storage.clone();
+        std::thread::spawn(move || {
+            let pending = match storage.scan(
+                &ScanRange::prefix(&[crate::catalog::PURGE_PREFIX]),
+                usize::MAX,
+            ) {
+                Ok(p) => p,
+                Err(e) => return tracing::warn!(error = %e, "listing pending purges failed"),
+            };
+            for (key, _) in pending {
+                let Some(id) = key
+                    .get(1..9)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_be_bytes)
+                else {
+                    continue;
+                };
+                if let Err(e) = purge_table(storage.as_ref(), id) {
+                    tracing::warn!(table_id = id, error = %e, "purging a deleted table's items failed");
+                }
+            }
+        });
+    }
+}
+
+fn purge_table(storage: &dyn Storage, table_id: u64) -> Result<(), cairn_storage::StorageError> {
+    let range = ScanRange::prefix(&table_prefix(table_id));
+    loop {
+        let batch = storage.scan(&range, PURGE_BATCH)?;
+        let mut tx = storage.begin()?;
+        for (key, _) in &batch {
+            tx.delete(key);
+        }
+        if batch.len() < PURGE_BATCH {
+            tx.delete(&purge_key(table_id));
+            return tx.commit();
+        }
+        tx.commit()?;
+    }
+}

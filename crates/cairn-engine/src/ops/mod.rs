@@ -1,0 +1,14 @@
+//! One module per DynamoDB operation, plus the checks they share.
+
+mod common;
+
+pub mod batch_get_item;
+pub mod batch_write_item;
+pub mod create_table;
+pub mod delete_item;
+pub mod delete_table;
+pub mod describe_table;
+pub mod get_item;
+pub mod list_tables;
+pub mod put_item;
+pub mod update_table;

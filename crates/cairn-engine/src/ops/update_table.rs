@@ -1,0 +1,146 @@
+//! UpdateTable: billing mode, provisioned throughput, deletion protection, table
+//! class and stream settings. (Index creation and deletion come with the Query issue.)
+
+use super::common::data_plane_table_name;
+use super::create_table::{
+    throughput_constraints, BILLING_MODES, STREAM_VIEW_TYPES, TABLE_CLASSES,
+};
+use crate::catalog::{persist_meta, BillingMode, TableMeta};
+use crate::{storage_error, Engine, RequestContext};
+use cairn_model::constraints::Constraints;
+use cairn_model::types::{TableDescriptionOutput, UpdateTableInput};
+use cairn_model::ApiError;
+
+fn check_constraints(input: &UpdateTableInput) -> Result<(), ApiError> {
+    let mut c = Constraints::new();
+    data_plane_table_name(&mut c, input.table_name.as_deref());
+    c.one_of(input.billing_mode.as_deref(), "billingMode", BILLING_MODES);
+    throughput_constraints(
+        &mut c,
+        input.provisioned_throughput.as_ref(),
+        "provisionedThroughput",
+    );
+    c.one_of(input.table_class.as_deref(), "tableClass", TABLE_CLASSES);
+    if let Some(s) = &input.stream_specification {
+        c.not_null(&s.stream_enabled, "streamSpecification.streamEnabled");
+        c.one_of(
+            s.stream_view_type.as_deref(),
+            "streamSpecification.streamViewType",
+            STREAM_VIEW_TYPES,
+        );
+    }
+    c.finish()
+}
+
+fn invalid(detail: &str) -> ApiError {
+    ApiError::invalid_parameter(detail)
+}
+
+/// Applies the billing part of an update to `meta`.
+fn apply_billing(meta: &mut TableMeta, input: &UpdateTableInput, now: f64) -> Result<(), ApiError> {
+    let target = match input.billing_mode.as_deref() {
+        Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
+        Some(_) => BillingMode::Provisioned,
+        None => meta.billing_mode,
+    };
+    let throughput = input.provisioned_throughput.as_ref();
+    match (target, throughput) {
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(invalid(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ))
+        }
+        (BillingMode::Provisioned, None) if meta.billing_mode == BillingMode::PayPerRequest => {
+            return Err(invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED"))
+        }
+        (BillingMode::Provisioned, Some(t)) => {
+            let read = t.read_capacity_units.unwrap_or(meta.read_capacity);
+            let write = t.write_capacity_units.unwrap_or(meta.write_capacity);
+            if meta.billing_mode == BillingMode::Provisioned && read == meta.read_capacity && write == meta.write_capacity {
+                return Err(ApiError::validation(format!(
+                    "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {}. Requested ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned for the table: {}. Requested WriteCapacityUnits: {write}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                    meta.read_capacity, meta.write_capacity
+                )));
+            }
+            if read > meta.read_capacity || write > meta.write_capacity {
+                meta.last_increase_at = Some(now);
+            }
+            if read < meta.read_capacity || write < meta.write_capacity {
+                meta.last_decrease_at = Some(now);
+                meta.decreases_today += 1;
+            }
+            meta.read_capacity = read;
+            meta.write_capacity = write;
+        }
+        _ => {}
+    }
+    if target == BillingMode::PayPerRequest && meta.billing_mode != BillingMode::PayPerRequest {
+        meta.last_switch_to_pay_per_request_at = Some(now);
+        meta.read_capacity = 0;
+        meta.write_capacity = 0;
+    }
+    meta.billing_mode = target;
+    Ok(())
+}
+
+impl Engine {
+    pub fn update_table(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateTableInput,
+    ) -> Result<TableDescriptionOutput, ApiError> {
+        check_constraints(&input)?;
+        let name = input.table_name.clone().unwrap_or_default();
+        let nothing = input.billing_mode.is_none()
+            && input.provisioned_throughput.is_none()
+            && input.deletion_protection_enabled.is_none()
+            && input.table_class.is_none()
+            && input.stream_specification.is_none()
+            && input.sse_specification.is_none()
+            && input.on_demand_throughput.is_none()
+            && input.global_secondary_index_updates.is_none()
+            && input.replica_updates.is_none();
+        let _guard = self.catalog_lock();
+        let current = self.catalog.get(&name).ok_or_else(|| {
+            ApiError::resource_not_found(format!(
+                "Requested resource not found: Table: {name} not found"
+            ))
+        })?;
+        if nothing {
+            return Err(ApiError::validation(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            ));
+        }
+        if input.global_secondary_index_updates.is_some() || input.replica_updates.is_some() {
+            return Err(ApiError::validation(
+                "GlobalSecondaryIndexUpdates and ReplicaUpdates are not supported by this Cairn version yet",
+            ));
+        }
+        let now = self.clock.now_seconds();
+        let mut meta = (*current).clone();
+        apply_billing(&mut meta, &input, now)?;
+        if let Some(p) = input.deletion_protection_enabled {
+            meta.deletion_protection_enabled = p;
+        }
+        if let Some(class) = &input.table_class {
+            meta.table_class = Some(class.clone());
+        }
+        if let Some(t) = &input.on_demand_throughput {
+            meta.on_demand_throughput = Some(t.clone());
+        }
+        if let Some(sse) = &input.sse_specification {
+            meta.sse_specification = Some(sse.clone());
+        }
+        if let Some(spec) = &input.stream_specification {
+            meta.stream_specification = (spec.stream_enabled == Some(true)).then(|| spec.clone());
+        }
+        let mut tx = self.storage.begin().map_err(storage_error)?;
+        persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
+        tx.commit().map_err(storage_error)?;
+        self.catalog.cache_put(meta.clone());
+        let (count, size) = self.table_statistics(&meta)?;
+        Ok(TableDescriptionOutput {
+            table_description: self.describe(ctx, &meta, count, size),
+        })
+    }
+}

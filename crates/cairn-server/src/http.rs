@@ -1,0 +1,223 @@
+//! The HTTP/1.1 listener and the per-request pipeline: health check, body limits and
+//! gzip, authorization, routing, the engine call (a panic becomes a 500, never a dead
+//! server), and the response headers SDKs check.
+
+use crate::auth::context_from_authorization;
+use crate::router::route;
+use crate::wire::error_body;
+use bytes::Bytes;
+use cairn_engine::Engine;
+use cairn_model::ApiError;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
+use std::future::Future;
+use std::io::Read;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Largest request body accepted, compressed or not. DynamoDB's own request limit is
+/// 16 MB; a little headroom covers JSON framing.
+const MAX_BODY_BYTES: usize = 17 * 1024 * 1024;
+const CONTENT_TYPE_JSON: &str = "application/x-amz-json-1.0";
+
+#[derive(Debug, Clone, Default)]
+pub struct ServerConfig {
+    /// Run engine calls off the async workers, for a backend whose commits wait on
+    /// disk (fsync per commit).
+    pub engine_blocks: bool,
+}
+
+struct Shared {
+    engine: Arc<Engine>,
+    config: ServerConfig,
+    request_ids: RequestIds,
+}
+
+/// Unique request ids without a random draw per request: a random per-process
+/// prefix and a counter.
+struct RequestIds {
+    prefix: String,
+    counter: AtomicU64,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        let prefix = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+        RequestIds {
+            prefix: prefix[..20].to_string(),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn next(&self) -> String {
+        format!(
+            "{}{:016X}",
+            self.prefix,
+            self.counter.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+}
+
+/// Serves connections from `listener` until `shutdown` completes, then lets
+/// in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let shared = Arc::new(Shared {
+        engine,
+        config,
+        request_ids: RequestIds::new(),
+    });
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    let shared = shared.clone();
+                    async move { Ok::<_, Infallible>(handle(req, &shared).await) }
+                });
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    graceful.shutdown().await;
+    Ok(())
+}
+
+async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    let request_id = shared.request_ids.next();
+    let result = process(req, shared).await;
+    let (status, body) = match result {
+        Ok(Reply::Json(body)) => (StatusCode::OK, body),
+        Ok(Reply::Health) => {
+            return plain_response(
+                StatusCode::OK,
+                "healthy: dynamodb.us-east-1.amazonaws.com ",
+                &request_id,
+            )
+        }
+        Err(error) => {
+            let status =
+                StatusCode::from_u16(error.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, error_body(&error))
+        }
+    };
+    json_response(status, body, &request_id)
+}
+
+enum Reply {
+    Json(Vec<u8>),
+    Health,
+}
+
+async fn process(req: Request<Incoming>, shared: &Shared) -> Result<Reply, ApiError> {
+    if req.method() == Method::GET {
+        return Ok(Reply::Health);
+    }
+    if req.method() != Method::POST {
+        return Err(ApiError::unknown_operation());
+    }
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let target = header("x-amz-target");
+    let authorization = header("authorization");
+    let gzip = req
+        .headers()
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    let body = Limited::new(req.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map_err(|_| ApiError::serialization("Request body is too large or could not be read"))?
+        .to_bytes();
+    let body = if gzip { gunzip(&body)? } else { body };
+    let context = context_from_authorization(authorization.as_deref())?;
+    let handler = route(target.as_deref())?;
+    let engine = shared.engine.clone();
+    let call = move || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| handler(&engine, &context, &body)))
+            .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))
+    };
+    let output = if shared.config.engine_blocks {
+        tokio::task::spawn_blocking(call)
+            .await
+            .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))?
+    } else {
+        call()?
+    };
+    Ok(Reply::Json(output))
+}
+
+fn gunzip(body: &[u8]) -> Result<Bytes, ApiError> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(MAX_BODY_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|_| ApiError::serialization("Request body could not be decompressed"))?;
+    if out.len() > MAX_BODY_BYTES {
+        return Err(ApiError::serialization("Request body is too large"));
+    }
+    Ok(Bytes::from(out))
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response<Full<Bytes>> {
+    let crc = crc32fast::hash(&body);
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_JSON));
+    headers.insert("x-amz-crc32", HeaderValue::from(crc));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+fn plain_response(
+    status: StatusCode,
+    text: &'static str,
+    request_id: &str,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-requestid", id);
+    }
+    response
+}

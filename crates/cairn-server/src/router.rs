@@ -1,0 +1,64 @@
+//! The operation table: `X-Amz-Target` suffix to handler, sorted by name.
+
+use crate::wire::{decode, encode};
+use cairn_engine::{Engine, RequestContext};
+use cairn_model::ApiError;
+
+type Handler = fn(&Engine, &RequestContext, &[u8]) -> Result<Vec<u8>, ApiError>;
+
+/// Every operation Cairn answers, sorted alphabetically.
+pub const OPERATIONS: &[(&str, Handler)] = &[
+    ("BatchGetItem", |e, _, b| {
+        encode(&e.batch_get_item(decode(b)?)?)
+    }),
+    ("BatchWriteItem", |e, _, b| {
+        encode(&e.batch_write_item(decode(b)?)?)
+    }),
+    ("CreateTable", |e, c, b| {
+        encode(&e.create_table(c, decode(b)?)?)
+    }),
+    ("DeleteItem", |e, _, b| encode(&e.delete_item(decode(b)?)?)),
+    ("DeleteTable", |e, c, b| {
+        encode(&e.delete_table(c, decode(b)?)?)
+    }),
+    ("DescribeTable", |e, c, b| {
+        encode(&e.describe_table(c, decode(b)?)?)
+    }),
+    ("GetItem", |e, _, b| encode(&e.get_item(decode(b)?)?)),
+    ("ListTables", |e, _, b| encode(&e.list_tables(decode(b)?)?)),
+    ("PutItem", |e, _, b| encode(&e.put_item(decode(b)?)?)),
+    ("UpdateTable", |e, c, b| {
+        encode(&e.update_table(c, decode(b)?)?)
+    }),
+];
+
+const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+
+/// Finds the handler for an `X-Amz-Target` header value.
+pub(crate) fn route(target: Option<&str>) -> Result<Handler, ApiError> {
+    let operation = target
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+        .ok_or_else(ApiError::unknown_operation)?;
+    OPERATIONS
+        .binary_search_by(|(name, _)| (*name).cmp(operation))
+        .map(|i| OPERATIONS[i].1)
+        .map_err(|_| ApiError::unknown_operation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_so_binary_search_finds_every_operation() {
+        for w in OPERATIONS.windows(2) {
+            assert!(w[0].0 < w[1].0, "{} before {}", w[0].0, w[1].0);
+        }
+        for (name, _) in OPERATIONS {
+            assert!(route(Some(&format!("{TARGET_PREFIX}{name}"))).is_ok());
+        }
+        assert!(route(Some("DynamoDB_20120810.Nope")).is_err());
+        assert!(route(Some("PutItem")).is_err());
+        assert!(route(None).is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! JSON in and out: decoding request bodies into typed inputs, and writing outputs
+//! and errors the way DynamoDB does.
+
+use cairn_model::ApiError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Decodes a request body. Malformed JSON or a wrongly typed field is a
+/// SerializationException; an empty body is an empty request.
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| {
+        let message = match e.classify() {
+            serde_json::error::Category::Data => {
+                format!(
+                    "Unexpected value type in request: {}",
+                    strip_position(&e.to_string())
+                )
+            }
+            _ => "Start of structure or map found where not expected.".to_string(),
+        };
+        ApiError::serialization(message)
+    })
+}
+
+/// serde_json appends " at line L column C"; DynamoDB's messages carry no position.
+fn strip_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i])
+}
+
+pub(crate) fn encode<T: Serialize>(output: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(output)
+        .map_err(|e| ApiError::internal(format!("response encoding failed: {e}")))
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "__type")]
+    kind: String,
+    message: &'a str,
+}
+
+/// The error body DynamoDB sends: `{"__type": "<namespace>#<Kind>", "message": "..."}`,
+/// plus the item for a failed condition that asked for it.
+pub(crate) fn error_body(error: &ApiError) -> Vec<u8> {
+    let body = ErrorBody {
+        kind: format!("{}#{}", error.kind.namespace(), error.kind.name()),
+        message: &error.message,
+    };
+    let mut bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+    if let Some(item) = &error.item_json {
+        // Splice `,"Item":{...}` before the closing brace.
+        bytes.pop();
+        bytes.extend_from_slice(b",\"Item\":");
+        bytes.extend_from_slice(item.as_bytes());
+        bytes.push(b'}');
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_model::types::PutItemInput;
+    use cairn_model::ErrorKind;
+
+    #[test]
+    fn malformed_and_mistyped_json_are_serialization_errors() {
+        for body in [
+            &b"{"[..],
+            b"[1,2]",
+            b"{\"TableName\": 5}",
+            b"{\"Item\": {\"a\": {\"S\": 1}}}",
+            b"nul",
+        ] {
+            let e = decode::<PutItemInput>(body).unwrap_err();
+            assert_eq!(
+                e.kind,
+                ErrorKind::Serialization,
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert!(decode::<PutItemInput>(b"").is_ok());
+    }
+
+    #[test]
+    fn error_body_names_kind_with_namespace() {
+        let body = error_body(&ApiError::table_not_found());
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v["__type"],
+            "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+        );
+        assert_eq!(v["message"], "Requested resource not found");
+    }
+}
