@@ -8,6 +8,7 @@
 pub mod lexer;
 pub mod path;
 pub mod projection;
+pub mod reserved;
 
 pub use path::{Path, PathElement};
 pub use projection::{parse_projection, Projection};

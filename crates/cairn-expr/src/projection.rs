@@ -34,7 +34,12 @@ pub fn parse_projection(text: &str) -> Result<ProjectionAst, ApiError> {
     let mut paths = Vec::new();
     loop {
         match parse_path(text, &tokens, &mut pos) {
-            Ok(path) => paths.push(path),
+            Ok(path) => {
+                if let Some(word) = path.bare_names().find(|n| crate::reserved::is_reserved(n)) {
+                    return Err(invalid(format!("Attribute name is a reserved keyword; reserved keyword: {word}")));
+                }
+                paths.push(path)
+            }
             Err(PathParseError::UnexpectedToken(i)) => return Err(syntax(i)),
             Err(PathParseError::TooDeep) => {
                 return Err(invalid(
@@ -204,7 +209,7 @@ mod tests {
             r#"{"M":{"pk":{"S":"k"},"m":{"M":{"n":{"S":"deep"},"o":{"S":"x"}}},"l":{"L":[{"S":"zero"},{"S":"one"},{"S":"two"}]}}}"#,
         );
         let out = project_with(
-            "#m.#n, l[2], l[0], missing.x",
+            "#m.#n, l[2], l[0], absent.x",
             &[("#m", "m"), ("#n", "n")],
             &it,
         )
