@@ -36,7 +36,9 @@ pub fn parse_projection(text: &str) -> Result<ProjectionAst, ApiError> {
         match parse_path(text, &tokens, &mut pos) {
             Ok(path) => {
                 if let Some(word) = path.bare_names().find(|n| crate::reserved::is_reserved(n)) {
-                    return Err(invalid(format!("Attribute name is a reserved keyword; reserved keyword: {word}")));
+                    return Err(invalid(format!(
+                        "Attribute name is a reserved keyword; reserved keyword: {word}"
+                    )));
                 }
                 paths.push(path)
             }

@@ -106,7 +106,9 @@ pub(crate) fn throughput_constraints(
 
 fn check_constraints(input: &CreateTableInput) -> Result<(), ApiError> {
     if input.table_name.is_none() {
-        return Err(ApiError::validation("The parameter 'TableName' is required but was not present in the request"));
+        return Err(ApiError::validation(
+            "The parameter 'TableName' is required but was not present in the request",
+        ));
     }
     let mut c = Constraints::new();
     c.table_name(input.table_name.as_deref(), "tableName");

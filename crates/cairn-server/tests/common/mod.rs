@@ -1,0 +1,121 @@
+//! Starts Cairn in-process on 127.0.0.1:0 and hands out SDK clients for it.
+
+#![allow(dead_code)]
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+use cairn_engine::{Engine, EngineConfig};
+use cairn_server::ServerConfig;
+use cairn_storage::{MemoryStorage, Storage};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub struct TestServer {
+    pub address: SocketAddr,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(Arc::new(MemoryStorage::new())).await
+    }
+
+    pub async fn start_with(storage: Arc<dyn Storage>) -> TestServer {
+        let engine = Arc::new(Engine::new(storage, EngineConfig::default()).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            cairn_server::serve(listener, engine, ServerConfig::default(), async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer {
+            address,
+            _shutdown: tx,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn client(&self) -> Client {
+        self.client_in("us-east-1")
+    }
+
+    pub fn client_in(&self, region: &str) -> Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(self.url())
+            .region(Region::new(region.to_string()))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .build();
+        Client::from_conf(config)
+    }
+}
+
+/// Creates an on-demand table with a string hash key `pk` and, optionally, a range
+/// key `sk` of the given type.
+pub async fn create_table(client: &Client, name: &str, range: Option<ScalarAttributeType>) {
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        );
+    if let Some(kind) = range {
+        request = request
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("sk")
+                    .attribute_type(kind)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("sk")
+                    .key_type(KeyType::Range)
+                    .build()
+                    .unwrap(),
+            );
+    }
+    request.send().await.unwrap();
+}
+
+/// The error code and message of a failed SDK call.
+pub fn error_of<T, E, R>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> (String, String)
+where
+    T: std::fmt::Debug,
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    let error = result.expect_err("the call should have failed");
+    let service = error
+        .as_service_error()
+        .unwrap_or_else(|| panic!("not a service error: {error:?}"));
+    (
+        service.code().unwrap_or_default().to_string(),
+        service.message().unwrap_or_default().to_string(),
+    )
+}

@@ -1,0 +1,229 @@
+//! The HTTP protocol itself, spoken by hand: routing, headers, errors, gzip.
+
+mod common;
+
+use common::TestServer;
+use std::io::Write;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0";
+
+async fn send(server: &TestServer, method: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .unwrap();
+    let mut request = format!(
+        "{method} / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| {
+            l.split_once(": ")
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+async fn call(server: &TestServer, target: &str, body: &str) -> Reply {
+    send(
+        server,
+        "POST",
+        &[
+            ("X-Amz-Target", target),
+            ("Authorization", AUTH),
+            ("Content-Type", "application/x-amz-json-1.0"),
+        ],
+        body.as_bytes(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn responses_carry_json_type_crc32_and_request_id() {
+    let server = TestServer::start().await;
+    let reply = call(&server, "DynamoDB_20120810.ListTables", "{}").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/x-amz-json-1.0")
+    );
+    let crc: u32 = reply.header("x-amz-crc32").unwrap().parse().unwrap();
+    assert_eq!(crc, crc32fast::hash(&reply.body));
+    assert!(reply
+        .header("x-amzn-requestid")
+        .is_some_and(|id| !id.is_empty()));
+    assert_eq!(reply.json(), serde_json::json!({"TableNames": []}));
+}
+
+#[tokio::test]
+async fn unknown_operations_and_bad_bodies_get_dynamodb_errors() {
+    let server = TestServer::start().await;
+    let reply = call(&server, "DynamoDB_20120810.MakeCoffee", "{}").await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.json()["__type"],
+        "com.amazon.coral.service#UnknownOperationException"
+    );
+
+    let reply = call(&server, "DynamoDB_20120810.ListTables", "{not json").await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.json()["__type"],
+        "com.amazon.coral.service#SerializationException"
+    );
+
+    let reply = call(
+        &server,
+        "DynamoDB_20120810.ListTables",
+        r#"{"Limit": "ten"}"#,
+    )
+    .await;
+    assert_eq!(
+        reply.json()["__type"],
+        "com.amazon.coral.service#SerializationException"
+    );
+
+    let reply = call(
+        &server,
+        "DynamoDB_20120810.GetItem",
+        r#"{"TableName": "x", "Key": {"pk": {}}}"#,
+    )
+    .await;
+    assert_eq!(
+        reply.json()["__type"],
+        "com.amazon.coral.validate#ValidationException"
+    );
+    assert_eq!(
+        reply.json()["message"],
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+    );
+
+    let reply = send(
+        &server,
+        "POST",
+        &[("X-Amz-Target", "DynamoDB_20120810.ListTables")],
+        b"{}",
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.json()["__type"],
+        "com.amazon.coral.service#MissingAuthenticationTokenException"
+    );
+    assert_eq!(
+        reply.json()["message"],
+        "Request is missing Authentication Token"
+    );
+}
+
+#[tokio::test]
+async fn gzip_bodies_are_accepted_and_get_is_a_health_check() {
+    let server = TestServer::start().await;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(br#"{"Limit": 5}"#).unwrap();
+    let body = encoder.finish().unwrap();
+    let reply = send(
+        &server,
+        "POST",
+        &[
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+            ("Authorization", AUTH),
+            ("Content-Encoding", "gzip"),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+
+    let reply = send(
+        &server,
+        "POST",
+        &[
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+            ("Authorization", AUTH),
+            ("Content-Encoding", "gzip"),
+        ],
+        b"not gzip",
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+
+    let health = send(&server, "GET", &[], b"").await;
+    assert_eq!(health.status, 200);
+    assert!(String::from_utf8_lossy(&health.body).starts_with("healthy"));
+}
+
+#[tokio::test]
+async fn hostile_bodies_never_break_the_server() {
+    let server = TestServer::start().await;
+    let deep = format!("{}{}", "{\"M\":{\"a\":".repeat(200), "}".repeat(400));
+    let bodies = [
+        format!(r#"{{"TableName":"t","Item":{{"pk":{deep}}}}}"#),
+        r#"{"TableName":"t","Item":{"pk":{"N":"1e999999999999"}}}"#.to_string(),
+        r#"{"TableName":"t","Item":{"pk":{"B":"!!!"}}}"#.to_string(),
+        "\u{0}\u{1}".to_string(),
+        "[".repeat(10_000),
+    ];
+    for body in &bodies {
+        let reply = call(&server, "DynamoDB_20120810.PutItem", body).await;
+        assert_eq!(
+            reply.status,
+            400,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+    assert_eq!(
+        call(&server, "DynamoDB_20120810.ListTables", "{}")
+            .await
+            .status,
+        200
+    );
+}
