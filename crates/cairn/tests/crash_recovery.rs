@@ -1,0 +1,140 @@
+//! Durability: kill -9 the server in the middle of a write load, restart it on the
+//! same data directory, and check that every acknowledged write is there, intact.
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::Client;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const WRITERS: usize = 8;
+const ROUNDS: usize = 3;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start(data_dir: &Path, port: u16, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["serve", "--port", &port.to_string(), "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn client(port: u16) -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
+        .build();
+    Client::from_conf(config)
+}
+
+async fn wait_ready(client: &Client) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.list_tables().send().await.is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn value_for(id: &str) -> String {
+    format!("payload-of-{id}-{}", "x".repeat(100))
+}
+
+/// Writes items until the server dies; returns the ids whose PutItem was acknowledged.
+async fn write_until_killed(client: Client, writer: usize, round: usize) -> Vec<String> {
+    let mut acknowledged = Vec::new();
+    for i in 0.. {
+        let id = format!("r{round}-w{writer}-{i}");
+        let result = client
+            .put_item()
+            .table_name("crash")
+            .item("pk", Av::S(id.clone()))
+            .item("v", Av::S(value_for(&id)))
+            .item("n", Av::N(i.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => acknowledged.push(id),
+            Err(_) => break,
+        }
+    }
+    acknowledged
+}
+
+async fn crash_rounds(extra: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all_acknowledged: Vec<String> = Vec::new();
+    for round in 0..ROUNDS {
+        let port = free_port();
+        let mut server = start(dir.path(), port, extra);
+        let client = client(port);
+        wait_ready(&client).await;
+        if round == 0 {
+            client
+                .create_table()
+                .table_name("crash")
+                .billing_mode(BillingMode::PayPerRequest)
+                .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
+                .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+        // Everything acknowledged in earlier rounds survived the earlier kills.
+        for id in &all_acknowledged {
+            let item = client.get_item().table_name("crash").key("pk", Av::S(id.clone())).consistent_read(true).send().await.unwrap().item;
+            let item = item.unwrap_or_else(|| panic!("acknowledged write {id} was lost"));
+            assert_eq!(item.get("v"), Some(&Av::S(value_for(id))), "item {id} is corrupt");
+        }
+        let acknowledged = Arc::new(Mutex::new(Vec::new()));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let (client, acknowledged) = (client.clone(), acknowledged.clone());
+                tokio::spawn(async move {
+                    let ids = write_until_killed(client, w, round).await;
+                    acknowledged.lock().unwrap().extend(ids);
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        server.kill().unwrap(); // SIGKILL
+        server.wait().unwrap();
+        for w in writers {
+            w.await.unwrap();
+        }
+        let acknowledged = acknowledged.lock().unwrap().clone();
+        assert!(acknowledged.len() > 50, "the load wrote too little to prove anything: {}", acknowledged.len());
+        all_acknowledged.extend(acknowledged);
+    }
+    let port = free_port();
+    let mut server = start(dir.path(), port, extra);
+    let client = client(port);
+    wait_ready(&client).await;
+    for id in &all_acknowledged {
+        let item = client.get_item().table_name("crash").key("pk", Av::S(id.clone())).consistent_read(true).send().await.unwrap().item;
+        assert!(item.is_some_and(|i| i.get("v") == Some(&Av::S(value_for(id)))), "acknowledged write {id} was lost or corrupt");
+    }
+    let table = client.describe_table().table_name("crash").send().await.unwrap().table.unwrap();
+    assert!(table.item_count().unwrap() as usize >= all_acknowledged.len());
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_kill_9() {
+    crash_rounds(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_kill_9_with_fsync() {
+    crash_rounds(&["--sync"]).await;
+}
