@@ -2,16 +2,24 @@
 //! resolving `#name` / `:value` placeholders, and evaluating against items.
 //!
 //! Three pure stages (parse → resolve → evaluate); nothing here touches storage or
-//! knows which tables exist. Today it holds document paths and ProjectionExpression;
-//! conditions and updates build on the same lexer and paths.
+//! knows which tables exist.
 
+pub mod compare;
+pub mod condition;
 pub mod lexer;
+mod parser;
 pub mod path;
 pub mod projection;
 pub mod reserved;
+pub mod resolve;
+pub mod update;
 
+pub use condition::{parse_condition, Condition};
+pub use parser::OperandAst;
 pub use path::{Path, PathElement};
 pub use projection::{parse_projection, Projection};
+pub use resolve::Placeholders;
+pub use update::{parse_update, Update};
 
 /// Which expression parameter an error is about; DynamoDB names it in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,4 +49,9 @@ pub mod limits {
     pub const MAX_EXPRESSION_LENGTH: usize = 4096;
     /// Deepest document path (attribute names and indexes) DynamoDB accepts.
     pub const MAX_PATH_DEPTH: usize = 32;
+    /// Deepest nesting of parentheses and function calls the parser follows; it
+    /// keeps recursion bounded whatever the input.
+    pub const MAX_NESTING: usize = 100;
+    /// Most operands of one IN list.
+    pub const MAX_IN_OPERANDS: usize = 100;
 }

@@ -146,15 +146,15 @@ impl Number {
         let trailing = mantissa.iter().rev().take_while(|&&d| d == b'0').count();
         let digits = mantissa[leading..mantissa.len() - trailing].to_vec();
         let exponent = int_len - leading as i64 + exp_part;
-        if digits.len() > MAX_NUMBER_DIGITS {
-            return Err(NumberError::TooManyDigits);
-        }
         // value = 0.digits × 10^exponent, so magnitude >= 10^(exponent-1).
         if exponent - 1 >= i64::from(MAX_NUMBER_MAGNITUDE_EXPONENT) {
             return Err(NumberError::Overflow);
         }
         if exponent - 1 < i64::from(MIN_NUMBER_MAGNITUDE_EXPONENT) {
             return Err(NumberError::Underflow);
+        }
+        if digits.len() > MAX_NUMBER_DIGITS {
+            return Err(NumberError::TooManyDigits);
         }
         Ok(Number {
             negative,
@@ -191,6 +191,94 @@ impl Number {
             .cmp(&other.exponent)
             .then_with(|| self.digits.cmp(&other.digits))
     }
+}
+
+impl Number {
+    /// Exact sum, within DynamoDB's limits (errors as DynamoDB reports them).
+    pub fn add(&self, other: &Number) -> Result<Number, NumberError> {
+        if self.is_zero() {
+            return Ok(other.clone());
+        }
+        if other.is_zero() {
+            return Ok(self.clone());
+        }
+        // Write both as integers over a common power of ten: value = mantissa × 10^scale.
+        let scale = (self.exponent - self.digits.len() as i32)
+            .min(other.exponent - other.digits.len() as i32);
+        let widen = |n: &Number| -> Vec<u8> {
+            let zeros = (n.exponent - n.digits.len() as i32 - scale) as usize;
+            let mut v: Vec<u8> = n.digits.iter().map(|d| d - b'0').collect();
+            v.extend(std::iter::repeat_n(0, zeros));
+            v
+        };
+        let (a, b) = (widen(self), widen(other));
+        let (negative, magnitude) = if self.negative == other.negative {
+            (self.negative, add_magnitudes(&a, &b))
+        } else {
+            match compare_magnitudes(&a, &b) {
+                Ordering::Equal => return Ok(Number::zero()),
+                Ordering::Greater => (self.negative, subtract_magnitudes(&a, &b)),
+                Ordering::Less => (other.negative, subtract_magnitudes(&b, &a)),
+            }
+        };
+        let text: String = magnitude.iter().map(|d| char::from(b'0' + d)).collect();
+        let sign = if negative { "-" } else { "" };
+        Number::parse(&format!("{sign}{text}E{scale}"))
+    }
+
+    pub fn negate(&self) -> Number {
+        let mut n = self.clone();
+        if !n.is_zero() {
+            n.negative = !n.negative;
+        }
+        n
+    }
+}
+
+/// Big-endian decimal digit vectors (most significant first).
+fn compare_magnitudes(a: &[u8], b: &[u8]) -> Ordering {
+    let strip = |v: &[u8]| v.iter().position(|&d| d != 0).map_or(0, |i| v.len() - i);
+    strip(a).cmp(&strip(b)).then_with(|| {
+        let (ta, tb) = (&a[a.len() - strip(a)..], &b[b.len() - strip(b)..]);
+        ta.cmp(tb)
+    })
+}
+
+fn add_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let len = a.len().max(b.len());
+    let mut out = vec![0u8; len + 1];
+    let mut carry = 0u8;
+    for i in 0..len {
+        let da = if i < a.len() { a[a.len() - 1 - i] } else { 0 };
+        let db = if i < b.len() { b[b.len() - 1 - i] } else { 0 };
+        let sum = da + db + carry;
+        out[len - i] = sum % 10;
+        carry = sum / 10;
+    }
+    out[0] = carry;
+    out
+}
+
+/// a - b where |a| > |b|.
+fn subtract_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; a.len()];
+    let mut borrow = 0i8;
+    for i in 0..a.len() {
+        let da = a[a.len() - 1 - i] as i8;
+        let db = if i < b.len() {
+            b[b.len() - 1 - i] as i8
+        } else {
+            0
+        };
+        let mut diff = da - db - borrow;
+        borrow = 0;
+        if diff < 0 {
+            diff += 10;
+            borrow = 1;
+        }
+        out[a.len() - 1 - i] = diff as u8;
+    }
+    out
 }
 
 impl Ord for Number {
@@ -307,6 +395,37 @@ mod tests {
         assert_eq!(Number::parse("1E-131"), Err(NumberError::Underflow));
         // Trailing zeros of an integer are not significant digits.
         assert!(Number::parse("1000000000000000000000000000000000000000000").is_ok());
+    }
+
+    #[test]
+    fn addition_and_subtraction_are_exact() {
+        let sum = |a: &str, b: &str| n(a).add(&n(b)).unwrap().to_string();
+        assert_eq!(sum("1", "2"), "3");
+        assert_eq!(sum("0.1", "0.2"), "0.3");
+        assert_eq!(sum("10", "-3"), "7");
+        assert_eq!(sum("-10", "3"), "-7");
+        assert_eq!(sum("5", "-5"), "0");
+        assert_eq!(
+            sum("99999999999999999999999999999999999999", "-1"),
+            "99999999999999999999999999999999999998"
+        );
+        assert_eq!(sum("1E+20", "1E-5"), "100000000000000000000.00001");
+        assert_eq!(sum("-0.5", "-0.25"), "-0.75");
+        assert_eq!(
+            n("99999999999999999999999999999999999999")
+                .add(&n("1"))
+                .unwrap()
+                .to_string(),
+            "100000000000000000000000000000000000000"
+        );
+        assert_eq!(
+            n("1E+100").add(&n("1E-100")),
+            Err(NumberError::TooManyDigits)
+        );
+        assert_eq!(
+            n("9.9999999999999999999999999999999999999E+125").add(&n("1E+125")),
+            Err(NumberError::Overflow)
+        );
     }
 
     #[test]

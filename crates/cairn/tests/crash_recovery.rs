@@ -2,7 +2,10 @@
 //! same data directory, and check that every acknowledged write is there, intact.
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
 use aws_sdk_dynamodb::Client;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -13,7 +16,11 @@ const WRITERS: usize = 8;
 const ROUNDS: usize = 3;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start(data_dir: &Path, port: u16, extra: &[&str]) -> Child {
@@ -83,17 +90,41 @@ async fn crash_rounds(extra: &[&str]) {
                 .create_table()
                 .table_name("crash")
                 .billing_mode(BillingMode::PayPerRequest)
-                .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
-                .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name("pk")
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .unwrap(),
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name("pk")
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .unwrap(),
+                )
                 .send()
                 .await
                 .unwrap();
         }
         // Everything acknowledged in earlier rounds survived the earlier kills.
         for id in &all_acknowledged {
-            let item = client.get_item().table_name("crash").key("pk", Av::S(id.clone())).consistent_read(true).send().await.unwrap().item;
+            let item = client
+                .get_item()
+                .table_name("crash")
+                .key("pk", Av::S(id.clone()))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap()
+                .item;
             let item = item.unwrap_or_else(|| panic!("acknowledged write {id} was lost"));
-            assert_eq!(item.get("v"), Some(&Av::S(value_for(id))), "item {id} is corrupt");
+            assert_eq!(
+                item.get("v"),
+                Some(&Av::S(value_for(id))),
+                "item {id} is corrupt"
+            );
         }
         let acknowledged = Arc::new(Mutex::new(Vec::new()));
         let writers: Vec<_> = (0..WRITERS)
@@ -112,7 +143,11 @@ async fn crash_rounds(extra: &[&str]) {
             w.await.unwrap();
         }
         let acknowledged = acknowledged.lock().unwrap().clone();
-        assert!(acknowledged.len() > 50, "the load wrote too little to prove anything: {}", acknowledged.len());
+        assert!(
+            acknowledged.len() > 50,
+            "the load wrote too little to prove anything: {}",
+            acknowledged.len()
+        );
         all_acknowledged.extend(acknowledged);
     }
     let port = free_port();
@@ -120,10 +155,28 @@ async fn crash_rounds(extra: &[&str]) {
     let client = client(port);
     wait_ready(&client).await;
     for id in &all_acknowledged {
-        let item = client.get_item().table_name("crash").key("pk", Av::S(id.clone())).consistent_read(true).send().await.unwrap().item;
-        assert!(item.is_some_and(|i| i.get("v") == Some(&Av::S(value_for(id)))), "acknowledged write {id} was lost or corrupt");
+        let item = client
+            .get_item()
+            .table_name("crash")
+            .key("pk", Av::S(id.clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item;
+        assert!(
+            item.is_some_and(|i| i.get("v") == Some(&Av::S(value_for(id)))),
+            "acknowledged write {id} was lost or corrupt"
+        );
     }
-    let table = client.describe_table().table_name("crash").send().await.unwrap().table.unwrap();
+    let table = client
+        .describe_table()
+        .table_name("crash")
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
     assert!(table.item_count().unwrap() as usize >= all_acknowledged.len());
     server.kill().unwrap();
     server.wait().unwrap();
