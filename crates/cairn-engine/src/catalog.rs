@@ -117,8 +117,7 @@ impl Catalog {
     pub(crate) fn load(storage: &dyn Storage) -> StorageResult<Catalog> {
         let mut tables = BTreeMap::new();
         for (_, value) in storage.scan(&ScanRange::prefix(&[CATALOG_PREFIX]), usize::MAX)? {
-            let meta: TableMeta =
-                serde_json::from_slice(&value).map_err(|e| corrupt("table metadata", e))?;
+            let meta: TableMeta = serde_json::from_slice(&value).map_err(|e| corrupt("table metadata", e))?;
             tables.insert(meta.name.clone(), Arc::new(meta));
         }
         Ok(Catalog {
@@ -127,11 +126,7 @@ impl Catalog {
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<Arc<TableMeta>> {
-        self.tables
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .cloned()
+        self.tables.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
     }
 
     /// Table names in order, starting after `after` if given.
@@ -152,10 +147,7 @@ impl Catalog {
     }
 
     pub(crate) fn cache_remove(&self, name: &str) {
-        self.tables
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
+        self.tables.write().unwrap_or_else(|p| p.into_inner()).remove(name);
     }
 }
 
@@ -169,11 +161,7 @@ pub(crate) fn persist_meta(tx: &mut dyn Transaction, meta: &TableMeta) -> Storag
 /// Takes the next table id from the persisted counter, in the caller's transaction.
 pub(crate) fn allocate_table_id(tx: &mut dyn Transaction) -> StorageResult<u64> {
     let next = match tx.get(NEXT_TABLE_ID_KEY)? {
-        Some(bytes) => u64::from_be_bytes(
-            bytes
-                .try_into()
-                .map_err(|_| corrupt("table id counter", "length"))?,
-        ),
+        Some(bytes) => u64::from_be_bytes(bytes.try_into().map_err(|_| corrupt("table id counter", "length"))?),
         None => 1,
     };
     tx.put(NEXT_TABLE_ID_KEY, &(next + 1).to_be_bytes());

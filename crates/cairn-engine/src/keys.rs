@@ -76,10 +76,7 @@ fn check_key_sizes(table: &TableMeta, key: &Item) -> Result<(), ApiError> {
         }
     }
     if let Some(range) = &table.range_key {
-        if key
-            .get(&range.name)
-            .is_some_and(|v| v.size() > MAX_SORT_KEY_SIZE)
-        {
+        if key.get(&range.name).is_some_and(|v| v.size() > MAX_SORT_KEY_SIZE) {
             return Err(ApiError::invalid_parameter(
                 "Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
             ));
@@ -111,9 +108,9 @@ pub(crate) fn validate_key(table: &TableMeta, key: &Item) -> Result<(), ApiError
 /// Validates the key attributes inside a whole item (PutItem, batch puts).
 pub(crate) fn validate_item_key(table: &TableMeta, item: &Item) -> Result<(), ApiError> {
     for attr in table.key_attributes() {
-        let value = item.get(&attr.name).ok_or_else(|| {
-            ApiError::invalid_parameter(format!("Missing the key {} in the item", attr.name))
-        })?;
+        let value = item
+            .get(&attr.name)
+            .ok_or_else(|| ApiError::invalid_parameter(format!("Missing the key {} in the item", attr.name)))?;
         if value.scalar_type() != Some(attr.kind) {
             return Err(ApiError::invalid_parameter(format!(
                 "Type mismatch for key {} expected: {} actual: {}",

@@ -18,8 +18,6 @@ const MAX_CONFLICT_RETRIES: usize = 64;
 #[derive(Debug, Default)]
 pub(crate) struct ItemChange {
     pub old: Option<Item>,
-    // Read by index maintenance and stream records (next issues).
-    #[allow(dead_code)]
     pub new: Option<Item>,
 }
 
@@ -29,11 +27,7 @@ pub(crate) fn decode_stored(bytes: &[u8]) -> Result<Item, ApiError> {
 
 impl Engine {
     /// Reads the current item with `key` (latest committed state).
-    pub(crate) fn read_item(
-        &self,
-        table: &TableMeta,
-        key: &Item,
-    ) -> Result<Option<Item>, ApiError> {
+    pub(crate) fn read_item(&self, table: &TableMeta, key: &Item) -> Result<Option<Item>, ApiError> {
         let storage_key = item_storage_key(table, key);
         match self.storage.get(&storage_key).map_err(storage_error)? {
             Some(bytes) => Ok(Some(decode_stored(&bytes)?)),

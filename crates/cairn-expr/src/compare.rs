@@ -17,11 +17,7 @@ pub fn values_equal(a: &AttributeValue, b: &AttributeValue) -> bool {
         (Ns(x), Ns(y)) => same_set(x, y),
         (Bs(x), Bs(y)) => same_set(x, y),
         (L(x), L(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q)),
-        (M(x), M(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
-        }
+        (M(x), M(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w))),
         _ => false,
     }
 }
@@ -76,10 +72,7 @@ mod tests {
         assert!(!values_equal(&n("1"), &AttributeValue::S("1".into())));
         assert_eq!(order(&n("2"), &n("10")), Some(Ordering::Less));
         assert_eq!(
-            order(
-                &AttributeValue::S("b".into()),
-                &AttributeValue::S("a".into())
-            ),
+            order(&AttributeValue::S("b".into()), &AttributeValue::S("a".into())),
             Some(Ordering::Greater)
         );
         assert_eq!(order(&n("1"), &AttributeValue::S("1".into())), None);

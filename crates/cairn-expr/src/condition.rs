@@ -114,8 +114,7 @@ fn primary(p: &mut Parser) -> Result<ConditionAst, ApiError> {
         p.leave();
         return Ok(inner);
     }
-    let is_call =
-        p.peek() == Some(TokenKind::Identifier) && p.peek_at(1) == Some(TokenKind::LeftParen);
+    let is_call = p.peek() == Some(TokenKind::Identifier) && p.peek_at(1) == Some(TokenKind::LeftParen);
     let left = p.operand()?;
     if is_call {
         if let OperandAst::Function { name, args } = &left {
@@ -154,9 +153,7 @@ fn primary(p: &mut Parser) -> Result<ConditionAst, ApiError> {
 }
 
 fn is_comparison_next(p: &Parser) -> bool {
-    p.peek().and_then(Comparator::from_token).is_some()
-        || p.at_keyword("BETWEEN")
-        || p.at_keyword("IN")
+    p.peek().and_then(Comparator::from_token).is_some() || p.at_keyword("BETWEEN") || p.at_keyword("IN")
 }
 
 const ATTRIBUTE_TYPES: &[&str] = &["S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"];
@@ -171,21 +168,18 @@ fn requires_path(kind: ExpressionKind, function: &str) -> ApiError {
 fn wrong_operand_type(kind: ExpressionKind, function: &str, value: &AttributeValue) -> ApiError {
     invalid(
         kind,
-        format!("Incorrect operand type for operator or function; operator or function: {function}, operand type: {}", value.type_name()),
+        format!(
+            "Incorrect operand type for operator or function; operator or function: {function}, operand type: {}",
+            value.type_name()
+        ),
     )
 }
 
 impl ConditionAst {
-    pub fn resolve(
-        &self,
-        kind: ExpressionKind,
-        p: &mut Placeholders,
-    ) -> Result<Condition, ApiError> {
+    pub fn resolve(&self, kind: ExpressionKind, p: &mut Placeholders) -> Result<Condition, ApiError> {
         let operand = |ast: &OperandAst, p: &mut Placeholders| Operand::resolve(ast, kind, p);
         Ok(match self {
-            ConditionAst::Compare(a, op, b) => {
-                Condition::Compare(operand(a, p)?, *op, operand(b, p)?)
-            }
+            ConditionAst::Compare(a, op, b) => Condition::Compare(operand(a, p)?, *op, operand(b, p)?),
             ConditionAst::Between(a, low, high) => {
                 let (a, low, high) = (operand(a, p)?, operand(low, p)?, operand(high, p)?);
                 if let (Operand::Value(l), Operand::Value(h)) = (&low, &high) {
@@ -200,25 +194,22 @@ impl ConditionAst {
             }
             ConditionAst::In(a, list) => {
                 if list.len() > MAX_IN_OPERANDS {
-                    return Err(invalid(kind, format!(
-                        "The IN operator is provided with too many operands; number of operands: {}",
-                        list.len()
-                    )));
+                    return Err(invalid(
+                        kind,
+                        format!(
+                            "The IN operator is provided with too many operands; number of operands: {}",
+                            list.len()
+                        ),
+                    ));
                 }
                 Condition::In(
                     operand(a, p)?,
-                    list.iter()
-                        .map(|x| operand(x, p))
-                        .collect::<Result<_, _>>()?,
+                    list.iter().map(|x| operand(x, p)).collect::<Result<_, _>>()?,
                 )
             }
             ConditionAst::Function(name, args) => resolve_function(name, args, kind, p)?,
-            ConditionAst::And(a, b) => {
-                Condition::And(Box::new(a.resolve(kind, p)?), Box::new(b.resolve(kind, p)?))
-            }
-            ConditionAst::Or(a, b) => {
-                Condition::Or(Box::new(a.resolve(kind, p)?), Box::new(b.resolve(kind, p)?))
-            }
+            ConditionAst::And(a, b) => Condition::And(Box::new(a.resolve(kind, p)?), Box::new(b.resolve(kind, p)?)),
+            ConditionAst::Or(a, b) => Condition::Or(Box::new(a.resolve(kind, p)?), Box::new(b.resolve(kind, p)?)),
             ConditionAst::Not(a) => Condition::Not(Box::new(a.resolve(kind, p)?)),
         })
     }
@@ -242,7 +233,10 @@ fn resolve_function(
         // A known operand function used as a whole condition, or an unknown name.
         let known = ["size", "if_not_exists", "list_append"].contains(&name);
         return Err(if known {
-            invalid(kind, format!("The function is not allowed to be used this way in an expression; function: {name}"))
+            invalid(
+                kind,
+                format!("The function is not allowed to be used this way in an expression; function: {name}"),
+            )
         } else {
             invalid(kind, format!("Invalid function name; function: {name}"))
         });
@@ -260,9 +254,7 @@ fn resolve_function(
         .map(|a| Operand::resolve(a, kind, p))
         .collect::<Result<_, _>>()?;
     let mut it = resolved.into_iter();
-    let first = it
-        .next()
-        .ok_or_else(|| operand_count_error(kind, name, 0))?;
+    let first = it.next().ok_or_else(|| operand_count_error(kind, name, 0))?;
     let second = it.next();
     match (name, first, second) {
         ("attribute_exists", Operand::Path(path), None) => Ok(Condition::Exists(path)),
@@ -321,9 +313,7 @@ impl Condition {
                 _ => false,
             },
             Condition::In(a, list) => match get(a) {
-                Some(x) => list
-                    .iter()
-                    .any(|o| get(o).is_some_and(|y| values_equal(&x, &y))),
+                Some(x) => list.iter().any(|o| get(o).is_some_and(|y| values_equal(&x, &y))),
                 None => false,
             },
             Condition::Exists(path) => path.get(item).is_some(),

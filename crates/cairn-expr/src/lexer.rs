@@ -124,10 +124,7 @@ pub fn syntax_error_detail(text: &str, tokens: &[Token], index: usize) -> String
                 .and_then(|i| tokens.get(i))
                 .map_or(t.start, |p| p.start)
         });
-        return format!(
-            "Syntax error; token: <EOF>, near: \"{}\"",
-            &text[near_start..]
-        );
+        return format!("Syntax error; token: <EOF>, near: \"{}\"", &text[near_start..]);
     };
     let near_start = index
         .checked_sub(1)

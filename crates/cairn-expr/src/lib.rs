@@ -18,6 +18,7 @@ pub use condition::{parse_condition, Condition};
 pub use parser::OperandAst;
 pub use path::{Path, PathElement};
 pub use projection::{parse_projection, Projection};
+pub use resolve::Operand;
 pub use resolve::Placeholders;
 pub use update::{parse_update, Update};
 

@@ -63,9 +63,7 @@ impl<'a> Parser<'a> {
     }
 
     pub(crate) fn word(&self) -> &'a str {
-        self.tokens
-            .get(self.pos)
-            .map_or("", |t| &self.text[t.start..t.end])
+        self.tokens.get(self.pos).map_or("", |t| &self.text[t.start..t.end])
     }
 
     /// Whether the next token is the keyword `kw` (keywords ignore case).
@@ -115,8 +113,7 @@ impl<'a> Parser<'a> {
                 Err(self.syntax_error())
             }
             Err(PathParseError::TooDeep) => {
-                Err(self
-                    .invalid("The document path has too many nesting levels; nesting levels: 33"))
+                Err(self.invalid("The document path has too many nesting levels; nesting levels: 33"))
             }
         }
     }
@@ -142,9 +139,7 @@ impl<'a> Parser<'a> {
                 self.leave();
                 Ok(OperandAst::Function { name, args })
             }
-            Some(TokenKind::Identifier | TokenKind::NamePlaceholder) => {
-                Ok(OperandAst::Path(self.path()?))
-            }
+            Some(TokenKind::Identifier | TokenKind::NamePlaceholder) => Ok(OperandAst::Path(self.path()?)),
             _ => Err(self.syntax_error()),
         }
     }

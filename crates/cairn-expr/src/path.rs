@@ -38,11 +38,7 @@ pub enum PathParseError {
 }
 
 /// Parses a path starting at `tokens[*pos]`, advancing `pos` past it.
-pub fn parse_path(
-    text: &str,
-    tokens: &[Token],
-    pos: &mut usize,
-) -> Result<UnresolvedPath, PathParseError> {
+pub fn parse_path(text: &str, tokens: &[Token], pos: &mut usize) -> Result<UnresolvedPath, PathParseError> {
     let mut elements = vec![parse_name(text, tokens, pos)?];
     loop {
         match tokens.get(*pos).map(|t| t.kind) {
@@ -74,14 +70,8 @@ pub fn parse_path(
     Ok(UnresolvedPath(elements))
 }
 
-fn parse_name(
-    text: &str,
-    tokens: &[Token],
-    pos: &mut usize,
-) -> Result<UnresolvedElement, PathParseError> {
-    let token = tokens
-        .get(*pos)
-        .ok_or(PathParseError::UnexpectedToken(*pos))?;
+fn parse_name(text: &str, tokens: &[Token], pos: &mut usize) -> Result<UnresolvedElement, PathParseError> {
+    let token = tokens.get(*pos).ok_or(PathParseError::UnexpectedToken(*pos))?;
     let word = &text[token.start..token.end];
     let element = match token.kind {
         TokenKind::Identifier if !word.starts_with(|c: char| c.is_ascii_digit()) => {
@@ -112,9 +102,7 @@ impl UnresolvedPath {
                 UnresolvedElement::Name(n) => Ok(PathElement::Attribute(n.clone())),
                 UnresolvedElement::Index(i) => Ok(PathElement::Index(*i)),
                 UnresolvedElement::Placeholder(p) => {
-                    let name = names
-                        .and_then(|m| m.get(p))
-                        .ok_or_else(|| UndefinedName(p.clone()))?;
+                    let name = names.and_then(|m| m.get(p)).ok_or_else(|| UndefinedName(p.clone()))?;
                     used.insert(p.clone());
                     Ok(PathElement::Attribute(name.clone()))
                 }

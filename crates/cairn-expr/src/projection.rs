@@ -96,8 +96,7 @@ fn check_overlap(one: &Path, two: &Path) -> Result<(), ApiError> {
         }
         let same_kind = matches!(
             (a, b),
-            (PathElement::Attribute(_), PathElement::Attribute(_))
-                | (PathElement::Index(_), PathElement::Index(_))
+            (PathElement::Attribute(_), PathElement::Attribute(_)) | (PathElement::Index(_), PathElement::Index(_))
         );
         if same_kind {
             return Ok(());
@@ -195,14 +194,9 @@ mod tests {
     }
 
     fn project_with(expr: &str, names: &[(&str, &str)], it: &Item) -> Result<Item, ApiError> {
-        let names: BTreeMap<String, String> = names
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+        let names: BTreeMap<String, String> = names.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
         let mut used = BTreeSet::new();
-        Ok(parse_projection(expr)?
-            .resolve(Some(&names), &mut used)?
-            .apply(it))
+        Ok(parse_projection(expr)?.resolve(Some(&names), &mut used)?.apply(it))
     }
 
     #[test]
@@ -210,14 +204,8 @@ mod tests {
         let it = item(
             r#"{"M":{"pk":{"S":"k"},"m":{"M":{"n":{"S":"deep"},"o":{"S":"x"}}},"l":{"L":[{"S":"zero"},{"S":"one"},{"S":"two"}]}}}"#,
         );
-        let out = project_with(
-            "#m.#n, l[2], l[0], absent.x",
-            &[("#m", "m"), ("#n", "n")],
-            &it,
-        )
-        .unwrap();
-        let expected =
-            item(r#"{"M":{"m":{"M":{"n":{"S":"deep"}}},"l":{"L":[{"S":"zero"},{"S":"two"}]}}}"#);
+        let out = project_with("#m.#n, l[2], l[0], absent.x", &[("#m", "m"), ("#n", "n")], &it).unwrap();
+        let expected = item(r#"{"M":{"m":{"M":{"n":{"S":"deep"}}},"l":{"L":[{"S":"zero"},{"S":"two"}]}}}"#);
         assert_eq!(out, expected);
     }
 
@@ -227,15 +215,9 @@ mod tests {
             parse_projection("!!").unwrap_err().message,
             "Invalid ProjectionExpression: Syntax error; token: \"!\", near: \"!!\""
         );
-        assert!(parse_projection("a,")
-            .unwrap_err()
-            .message
-            .contains("token: <EOF>"));
+        assert!(parse_projection("a,").unwrap_err().message.contains("token: <EOF>"));
         assert!(parse_projection("a[x]").is_err());
-        assert!(parse_projection("")
-            .unwrap_err()
-            .message
-            .contains("can not be empty"));
+        assert!(parse_projection("").unwrap_err().message.contains("can not be empty"));
     }
 
     #[test]

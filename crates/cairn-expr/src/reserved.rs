@@ -10,10 +10,7 @@ fn words() -> &'static [&'static str] {
 }
 
 pub fn is_reserved(name: &str) -> bool {
-    name.len() <= 16
-        && words()
-            .binary_search(&name.to_ascii_uppercase().as_str())
-            .is_ok()
+    name.len() <= 16 && words().binary_search(&name.to_ascii_uppercase().as_str()).is_ok()
 }
 
 #[cfg(test)]

@@ -34,14 +34,20 @@ impl<'a> Placeholders<'a> {
         path.resolve(self.names, &mut self.used_names).map_err(|undefined| {
             invalid(
                 kind,
-                format!("An expression attribute name used in the document path is not defined; attribute name: {}", undefined.0),
+                format!(
+                    "An expression attribute name used in the document path is not defined; attribute name: {}",
+                    undefined.0
+                ),
             )
         })
     }
 
     pub fn value(&mut self, kind: ExpressionKind, name: &str) -> Result<AttributeValue, ApiError> {
         let value = self.values.and_then(|v| v.get(name)).ok_or_else(|| {
-            invalid(kind, format!("An expression attribute value used in expression is not defined; attribute value: {name}"))
+            invalid(
+                kind,
+                format!("An expression attribute value used in expression is not defined; attribute value: {name}"),
+            )
         })?;
         self.used_values.insert(name.to_string());
         Ok(value.clone())
@@ -103,11 +109,7 @@ pub(crate) fn operand_count_error(kind: ExpressionKind, name: &str, count: usize
 }
 
 impl Operand {
-    pub(crate) fn resolve(
-        ast: &OperandAst,
-        kind: ExpressionKind,
-        p: &mut Placeholders,
-    ) -> Result<Operand, ApiError> {
+    pub(crate) fn resolve(ast: &OperandAst, kind: ExpressionKind, p: &mut Placeholders) -> Result<Operand, ApiError> {
         match ast {
             OperandAst::Path(path) => Ok(Operand::Path(p.path(kind, path)?)),
             OperandAst::Value(name) => Ok(Operand::Value(p.value(kind, name)?)),
@@ -121,10 +123,7 @@ impl Operand {
                     || OPERAND_FUNCTIONS_IN_UPDATES.contains(&name.as_str())
                     || CONDITION_FUNCTIONS.contains(&name.as_str());
                 if !known {
-                    return Err(invalid(
-                        kind,
-                        format!("Invalid function name; function: {name}"),
-                    ));
+                    return Err(invalid(kind, format!("Invalid function name; function: {name}")));
                 }
                 if !allowed.contains(&name.as_str()) {
                     let place = if kind == ExpressionKind::Update {
@@ -197,9 +196,9 @@ impl Operand {
             Operand::ListAppend(a, b) => {
                 let (a, b) = (a.eval(item)?, b.eval(item)?);
                 match (a.as_deref(), b.as_deref()) {
-                    (Some(AttributeValue::L(x)), Some(AttributeValue::L(y))) => Some(Cow::Owned(
-                        AttributeValue::L(x.iter().chain(y).cloned().collect()),
-                    )),
+                    (Some(AttributeValue::L(x)), Some(AttributeValue::L(y))) => {
+                        Some(Cow::Owned(AttributeValue::L(x.iter().chain(y).cloned().collect())))
+                    }
                     (None, _) | (_, None) => return Err(missing_attribute()),
                     _ => return Err(incorrect_data_type()),
                 }
@@ -217,9 +216,7 @@ pub(crate) fn operand_type(operand: &Operand) -> &'static str {
 }
 
 pub(crate) fn missing_attribute() -> ApiError {
-    ApiError::validation(
-        "The provided expression refers to an attribute that does not exist in the item",
-    )
+    ApiError::validation("The provided expression refers to an attribute that does not exist in the item")
 }
 
 pub(crate) fn incorrect_data_type() -> ApiError {

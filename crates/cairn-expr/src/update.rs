@@ -114,14 +114,13 @@ pub struct Update {
     pub actions: Vec<Action>,
 }
 
-fn value_operand(
-    ast: &OperandAst,
-    p: &mut Placeholders,
-    clause: &str,
-) -> Result<AttributeValue, ApiError> {
+fn value_operand(ast: &OperandAst, p: &mut Placeholders, clause: &str) -> Result<AttributeValue, ApiError> {
     match ast {
         OperandAst::Value(name) => p.value(KIND, name),
-        _ => Err(invalid(KIND, format!("Incorrect operand type for operator or function; operator: {clause}, operand type: PATH"))),
+        _ => Err(invalid(
+            KIND,
+            format!("Incorrect operand type for operator or function; operator: {clause}, operand type: PATH"),
+        )),
     }
 }
 
@@ -134,14 +133,12 @@ impl UpdateAst {
                     let path = p.path(KIND, path)?;
                     let value = match value {
                         SetValueAst::Operand(o) => SetValue::Operand(Operand::resolve(o, KIND, p)?),
-                        SetValueAst::Plus(a, b) => SetValue::Plus(
-                            Operand::resolve(a, KIND, p)?,
-                            Operand::resolve(b, KIND, p)?,
-                        ),
-                        SetValueAst::Minus(a, b) => SetValue::Minus(
-                            Operand::resolve(a, KIND, p)?,
-                            Operand::resolve(b, KIND, p)?,
-                        ),
+                        SetValueAst::Plus(a, b) => {
+                            SetValue::Plus(Operand::resolve(a, KIND, p)?, Operand::resolve(b, KIND, p)?)
+                        }
+                        SetValueAst::Minus(a, b) => {
+                            SetValue::Minus(Operand::resolve(a, KIND, p)?, Operand::resolve(b, KIND, p)?)
+                        }
                     };
                     Action::Set(path, value)
                 }
@@ -151,15 +148,15 @@ impl UpdateAst {
                     let value = value_operand(operand, p, "ADD")?;
                     if !matches!(
                         value,
-                        AttributeValue::N(_)
-                            | AttributeValue::Ss(_)
-                            | AttributeValue::Ns(_)
-                            | AttributeValue::Bs(_)
+                        AttributeValue::N(_) | AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
                     ) {
-                        return Err(invalid(KIND, format!(
-                            "Incorrect operand type for operator or function; operator: ADD, operand type: {}",
-                            crate::compare::long_type_name(&value)
-                        )));
+                        return Err(invalid(
+                            KIND,
+                            format!(
+                                "Incorrect operand type for operator or function; operator: ADD, operand type: {}",
+                                crate::compare::long_type_name(&value)
+                            ),
+                        ));
                     }
                     Action::Add(path, value)
                 }
@@ -170,10 +167,13 @@ impl UpdateAst {
                         value,
                         AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
                     ) {
-                        return Err(invalid(KIND, format!(
-                            "Incorrect operand type for operator or function; operator: DELETE, operand type: {}",
-                            crate::compare::long_type_name(&value)
-                        )));
+                        return Err(invalid(
+                            KIND,
+                            format!(
+                                "Incorrect operand type for operator or function; operator: DELETE, operand type: {}",
+                                crate::compare::long_type_name(&value)
+                            ),
+                        ));
                     }
                     Action::Delete(path, value)
                 }
@@ -233,9 +233,7 @@ impl Update {
         let mut item = old.clone();
         // Puts first, then removals from the highest list index down, so that
         // indexes keep referring to the list as it was.
-        let (mut removals, puts): (Vec<_>, Vec<_>) = changes
-            .into_iter()
-            .partition(|c| matches!(c, Change::Remove(_)));
+        let (mut removals, puts): (Vec<_>, Vec<_>) = changes.into_iter().partition(|c| matches!(c, Change::Remove(_)));
         for change in puts {
             if let Change::Put(path, value) = change {
                 put_at(&mut item, &path, value)?;
@@ -256,9 +254,7 @@ impl Update {
 
 fn set_value(value: &SetValue, old: &Item) -> Result<AttributeValue, ApiError> {
     let get = |o: &Operand| -> Result<AttributeValue, ApiError> {
-        o.eval(old)?
-            .map(|v| v.into_owned())
-            .ok_or_else(missing_attribute)
+        o.eval(old)?.map(|v| v.into_owned()).ok_or_else(missing_attribute)
     };
     match value {
         SetValue::Operand(o) => get(o),
@@ -276,10 +272,7 @@ fn set_value(value: &SetValue, old: &Item) -> Result<AttributeValue, ApiError> {
     }
 }
 
-fn add(
-    current: Option<&AttributeValue>,
-    value: &AttributeValue,
-) -> Result<AttributeValue, ApiError> {
+fn add(current: Option<&AttributeValue>, value: &AttributeValue) -> Result<AttributeValue, ApiError> {
     use AttributeValue::*;
     Ok(match (current, value) {
         (None, v) => v.clone(),
@@ -298,10 +291,7 @@ fn union<T: PartialEq + Clone>(x: &[T], y: &[T]) -> Vec<T> {
 }
 
 /// The set minus the given elements; None when nothing is left.
-fn delete(
-    current: &AttributeValue,
-    value: &AttributeValue,
-) -> Result<Option<AttributeValue>, ApiError> {
+fn delete(current: &AttributeValue, value: &AttributeValue) -> Result<Option<AttributeValue>, ApiError> {
     use AttributeValue::*;
     fn minus<T: PartialEq + Clone>(x: &[T], y: &[T]) -> Vec<T> {
         x.iter().filter(|e| !y.contains(e)).cloned().collect()
@@ -319,9 +309,7 @@ fn delete(
 }
 
 fn invalid_path() -> ApiError {
-    ApiError::validation(
-        "The document path provided in the update expression is invalid for update",
-    )
+    ApiError::validation("The document path provided in the update expression is invalid for update")
 }
 
 fn put_at(item: &mut Item, path: &Path, value: AttributeValue) -> Result<(), ApiError> {
@@ -336,12 +324,8 @@ fn put_at(item: &mut Item, path: &Path, value: AttributeValue) -> Result<(), Api
     let (last, middle) = rest.split_last().ok_or_else(invalid_path)?;
     for element in middle {
         target = match (element, target) {
-            (PathElement::Attribute(n), AttributeValue::M(m)) => {
-                m.get_mut(n).ok_or_else(invalid_path)?
-            }
-            (PathElement::Index(i), AttributeValue::L(l)) => {
-                l.get_mut(*i).ok_or_else(invalid_path)?
-            }
+            (PathElement::Attribute(n), AttributeValue::M(m)) => m.get_mut(n).ok_or_else(invalid_path)?,
+            (PathElement::Index(i), AttributeValue::L(l)) => l.get_mut(*i).ok_or_else(invalid_path)?,
             _ => return Err(invalid_path()),
         };
     }

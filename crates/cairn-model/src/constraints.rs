@@ -28,9 +28,8 @@ impl Constraints {
 
     /// Records a violation whose value DynamoDB omits (collections it does not print).
     pub fn violation_without_value(&mut self, path: &str, constraint: &str) {
-        self.violations.push(format!(
-            "Value at '{path}' failed to satisfy constraint: {constraint}"
-        ));
+        self.violations
+            .push(format!("Value at '{path}' failed to satisfy constraint: {constraint}"));
     }
 
     pub fn not_null<T>(&mut self, value: &Option<T>, path: &str) {
@@ -91,10 +90,7 @@ impl Constraints {
                 self.violation(
                     Some(v),
                     path,
-                    &format!(
-                        "Member must satisfy enum value set: [{}]",
-                        allowed.join(", ")
-                    ),
+                    &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
                 );
             }
         }
@@ -174,27 +170,17 @@ mod tests {
         );
         let mut c = Constraints::new();
         c.table_name(None, "tableName");
-        c.one_of(
-            Some("X"),
-            "billingMode",
-            &["PROVISIONED", "PAY_PER_REQUEST"],
-        );
+        c.one_of(Some("X"), "billingMode", &["PROVISIONED", "PAY_PER_REQUEST"]);
         let message = c.finish().unwrap_err().message;
         assert!(message.starts_with("2 validation errors detected: Value null at 'tableName'"));
-        assert!(
-            message.ends_with("Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]")
-        );
+        assert!(message.ends_with("Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"));
     }
 
     #[test]
     fn table_name_pattern() {
         let mut c = Constraints::new();
         c.table_name(Some("bad table!@#"), "tableName");
-        assert!(c
-            .finish()
-            .unwrap_err()
-            .message
-            .ends_with("pattern: [a-zA-Z0-9_.-]+"));
+        assert!(c.finish().unwrap_err().message.ends_with("pattern: [a-zA-Z0-9_.-]+"));
         let mut c = Constraints::new();
         c.table_name(Some("Good_Name.1-2"), "tableName");
         assert!(c.finish().is_ok());

@@ -33,9 +33,7 @@ impl ErrorKind {
             ErrorKind::ResourceInUse => "ResourceInUseException",
             ErrorKind::ConditionalCheckFailed => "ConditionalCheckFailedException",
             ErrorKind::LimitExceeded => "LimitExceededException",
-            ErrorKind::ItemCollectionSizeLimitExceeded => {
-                "ItemCollectionSizeLimitExceededException"
-            }
+            ErrorKind::ItemCollectionSizeLimitExceeded => "ItemCollectionSizeLimitExceededException",
             ErrorKind::ProvisionedThroughputExceeded => "ProvisionedThroughputExceededException",
             ErrorKind::RequestLimitExceeded => "RequestLimitExceeded",
             ErrorKind::TransactionConflict => "TransactionConflictException",
@@ -47,9 +45,9 @@ impl ErrorKind {
     /// The `__type` namespace: a few kinds come from the AWS front end, not DynamoDB.
     pub fn namespace(self) -> &'static str {
         match self {
-            ErrorKind::Serialization
-            | ErrorKind::UnknownOperation
-            | ErrorKind::MissingAuthenticationToken => "com.amazon.coral.service",
+            ErrorKind::Serialization | ErrorKind::UnknownOperation | ErrorKind::MissingAuthenticationToken => {
+                "com.amazon.coral.service"
+            }
             ErrorKind::Validation => "com.amazon.coral.validate",
             _ => "com.amazonaws.dynamodb.v20120810",
         }
@@ -89,9 +87,7 @@ impl ApiError {
     /// "One or more parameter values were invalid: ..." — DynamoDB's prefix for semantic
     /// validation failures inside a well-formed request.
     pub fn invalid_parameter(detail: impl fmt::Display) -> Self {
-        Self::validation(format!(
-            "One or more parameter values were invalid: {detail}"
-        ))
+        Self::validation(format!("One or more parameter values were invalid: {detail}"))
     }
     pub fn serialization(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Serialization, message)
@@ -107,10 +103,7 @@ impl ApiError {
         Self::new(ErrorKind::ResourceInUse, message)
     }
     pub fn conditional_check_failed() -> Self {
-        Self::new(
-            ErrorKind::ConditionalCheckFailed,
-            "The conditional request failed",
-        )
+        Self::new(ErrorKind::ConditionalCheckFailed, "The conditional request failed")
     }
     pub fn limit_exceeded(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::LimitExceeded, message)

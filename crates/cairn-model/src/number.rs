@@ -3,9 +3,7 @@
 //! back in canonical plain notation ("1.0" and "1E0" both come back as "1").
 
 use crate::error::ApiError;
-use crate::limits::{
-    MAX_NUMBER_DIGITS, MAX_NUMBER_MAGNITUDE_EXPONENT, MIN_NUMBER_MAGNITUDE_EXPONENT,
-};
+use crate::limits::{MAX_NUMBER_DIGITS, MAX_NUMBER_MAGNITUDE_EXPONENT, MIN_NUMBER_MAGNITUDE_EXPONENT};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -32,9 +30,7 @@ impl NumberError {
     pub fn message(self) -> &'static str {
         match self {
             NumberError::NotANumber => "A value provided cannot be converted into a number",
-            NumberError::TooManyDigits => {
-                "Attempting to store more than 38 significant digits in a Number"
-            }
+            NumberError::TooManyDigits => "Attempting to store more than 38 significant digits in a Number",
             NumberError::Overflow => {
                 "Number overflow. Attempting to store a number with magnitude larger than supported range"
             }
@@ -203,8 +199,7 @@ impl Number {
             return Ok(self.clone());
         }
         // Write both as integers over a common power of ten: value = mantissa × 10^scale.
-        let scale = (self.exponent - self.digits.len() as i32)
-            .min(other.exponent - other.digits.len() as i32);
+        let scale = (self.exponent - self.digits.len() as i32).min(other.exponent - other.digits.len() as i32);
         let widen = |n: &Number| -> Vec<u8> {
             let zeros = (n.exponent - n.digits.len() as i32 - scale) as usize;
             let mut v: Vec<u8> = n.digits.iter().map(|d| d - b'0').collect();
@@ -265,11 +260,7 @@ fn subtract_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
     let mut borrow = 0i8;
     for i in 0..a.len() {
         let da = a[a.len() - 1 - i] as i8;
-        let db = if i < b.len() {
-            b[b.len() - 1 - i] as i8
-        } else {
-            0
-        };
+        let db = if i < b.len() { b[b.len() - 1 - i] as i8 } else { 0 };
         let mut diff = da - db - borrow;
         borrow = 0;
         if diff < 0 {
@@ -373,8 +364,7 @@ mod tests {
     #[test]
     fn ordering_is_numeric() {
         let ordered = [
-            "-1E+125", "-100", "-2", "-1.5", "-0.001", "0", "1E-130", "0.5", "1", "9", "10",
-            "1E+125",
+            "-1E+125", "-100", "-2", "-1.5", "-0.001", "0", "1E-130", "0.5", "1", "9", "10", "1E+125",
         ];
         for w in ordered.windows(2) {
             assert!(n(w[0]) < n(w[1]), "{} < {}", w[0], w[1]);
@@ -418,10 +408,7 @@ mod tests {
                 .to_string(),
             "100000000000000000000000000000000000000"
         );
-        assert_eq!(
-            n("1E+100").add(&n("1E-100")),
-            Err(NumberError::TooManyDigits)
-        );
+        assert_eq!(n("1E+100").add(&n("1E-100")), Err(NumberError::TooManyDigits));
         assert_eq!(
             n("9.9999999999999999999999999999999999999E+125").add(&n("1E+125")),
             Err(NumberError::Overflow)

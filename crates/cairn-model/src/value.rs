@@ -73,9 +73,7 @@ impl AttributeValue {
             }
         }
         if depth > MAX_NESTING_DEPTH {
-            return Err(ApiError::validation(
-                "Nesting Levels have exceeded supported limits",
-            ));
+            return Err(ApiError::validation("Nesting Levels have exceeded supported limits"));
         }
         if let Some(s) = raw.s {
             return Ok(AttributeValue::S(s));
@@ -113,36 +111,24 @@ impl AttributeValue {
         }
         if let Some(ss) = raw.ss {
             if ss.is_empty() {
-                return Err(ApiError::invalid_parameter(
-                    "An string set  may not be empty",
-                ));
+                return Err(ApiError::invalid_parameter("An string set  may not be empty"));
             }
             reject_duplicates(&ss, &ss)?;
             return Ok(AttributeValue::Ss(ss));
         }
         if let Some(ns) = raw.ns {
             if ns.is_empty() {
-                return Err(ApiError::invalid_parameter(
-                    "An number set  may not be empty",
-                ));
+                return Err(ApiError::invalid_parameter("An number set  may not be empty"));
             }
-            let numbers = ns
-                .iter()
-                .map(|t| Number::parse(t))
-                .collect::<Result<Vec<_>, _>>()?;
+            let numbers = ns.iter().map(|t| Number::parse(t)).collect::<Result<Vec<_>, _>>()?;
             reject_duplicates(&numbers, &ns)?;
             return Ok(AttributeValue::Ns(numbers));
         }
         if let Some(bs) = raw.bs {
             if bs.is_empty() {
-                return Err(ApiError::invalid_parameter(
-                    "Binary sets should not be empty",
-                ));
+                return Err(ApiError::invalid_parameter("Binary sets should not be empty"));
             }
-            let blobs = bs
-                .iter()
-                .map(|t| decode_base64(t))
-                .collect::<Result<Vec<_>, _>>()?;
+            let blobs = bs.iter().map(|t| decode_base64(t)).collect::<Result<Vec<_>, _>>()?;
             reject_duplicates(&blobs, &bs)?;
             return Ok(AttributeValue::Bs(blobs));
         }
@@ -185,9 +171,7 @@ impl AttributeValue {
             AttributeValue::B(b) => b.len(),
             AttributeValue::Bool(_) | AttributeValue::Null => 1,
             // Documents cost 3 bytes, plus 1 byte per element.
-            AttributeValue::M(m) => {
-                3 + m.iter().map(|(k, v)| 1 + k.len() + v.size()).sum::<usize>()
-            }
+            AttributeValue::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + v.size()).sum::<usize>(),
             AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + v.size()).sum::<usize>(),
             AttributeValue::Ss(ss) => ss.iter().map(String::len).sum(),
             AttributeValue::Ns(ns) => ns.iter().map(number_size).sum(),
@@ -302,16 +286,12 @@ mod tests {
     fn rejects_values_dynamodb_rejects() {
         assert!(err("{}").contains("Supplied AttributeValue is empty"));
         assert!(err(r#"{"S":"a","N":"1"}"#).contains("more than one datatypes"));
-        assert!(err(r#"{"NULL":false}"#)
-            .contains("Null attribute value types must have the value of true"));
+        assert!(err(r#"{"NULL":false}"#).contains("Null attribute value types must have the value of true"));
         assert!(err(r#"{"SS":[]}"#).ends_with("An string set  may not be empty"));
         assert!(err(r#"{"NS":[]}"#).ends_with("An number set  may not be empty"));
         assert!(err(r#"{"BS":[]}"#).ends_with("Binary sets should not be empty"));
-        assert!(
-            err(r#"{"SS":["a","a"]}"#).ends_with("Input collection [a, a] contains duplicates.")
-        );
-        assert!(err(r#"{"NS":["1","1.0"]}"#)
-            .ends_with("Input collection [1, 1.0] contains duplicates."));
+        assert!(err(r#"{"SS":["a","a"]}"#).ends_with("Input collection [a, a] contains duplicates."));
+        assert!(err(r#"{"NS":["1","1.0"]}"#).ends_with("Input collection [1, 1.0] contains duplicates."));
         assert!(err(r#"{"N":"x"}"#).contains("cannot be converted into a number"));
         assert!(err(r#"{"L":[{"SS":[]}]}"#).ends_with("may not be empty"));
     }

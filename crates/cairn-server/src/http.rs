@@ -56,11 +56,7 @@ impl RequestIds {
     }
 
     fn next(&self) -> String {
-        format!(
-            "{}{:016X}",
-            self.prefix,
-            self.counter.fetch_add(1, Ordering::Relaxed)
-        )
+        format!("{}{:016X}", self.prefix, self.counter.fetch_add(1, Ordering::Relaxed))
     }
 }
 
@@ -125,8 +121,7 @@ async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
             )
         }
         Err(error) => {
-            let status =
-                StatusCode::from_u16(error.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = StatusCode::from_u16(error.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
             (status, error_body(&error))
         }
     };
@@ -206,11 +201,7 @@ fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Respons
     response
 }
 
-fn plain_response(
-    status: StatusCode,
-    text: &'static str,
-    request_id: &str,
-) -> Response<Full<Bytes>> {
+fn plain_response(status: StatusCode, text: &'static str, request_id: &str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     response

@@ -8,28 +8,17 @@ type Handler = fn(&Engine, &RequestContext, &[u8]) -> Result<Vec<u8>, ApiError>;
 
 /// Every operation Cairn answers, sorted alphabetically.
 pub const OPERATIONS: &[(&str, Handler)] = &[
-    ("BatchGetItem", |e, _, b| {
-        encode(&e.batch_get_item(decode(b)?)?)
-    }),
-    ("BatchWriteItem", |e, _, b| {
-        encode(&e.batch_write_item(decode(b)?)?)
-    }),
-    ("CreateTable", |e, c, b| {
-        encode(&e.create_table(c, decode(b)?)?)
-    }),
+    ("BatchGetItem", |e, _, b| encode(&e.batch_get_item(decode(b)?)?)),
+    ("BatchWriteItem", |e, _, b| encode(&e.batch_write_item(decode(b)?)?)),
+    ("CreateTable", |e, c, b| encode(&e.create_table(c, decode(b)?)?)),
     ("DeleteItem", |e, _, b| encode(&e.delete_item(decode(b)?)?)),
-    ("DeleteTable", |e, c, b| {
-        encode(&e.delete_table(c, decode(b)?)?)
-    }),
-    ("DescribeTable", |e, c, b| {
-        encode(&e.describe_table(c, decode(b)?)?)
-    }),
+    ("DeleteTable", |e, c, b| encode(&e.delete_table(c, decode(b)?)?)),
+    ("DescribeTable", |e, c, b| encode(&e.describe_table(c, decode(b)?)?)),
     ("GetItem", |e, _, b| encode(&e.get_item(decode(b)?)?)),
     ("ListTables", |e, _, b| encode(&e.list_tables(decode(b)?)?)),
     ("PutItem", |e, _, b| encode(&e.put_item(decode(b)?)?)),
-    ("UpdateTable", |e, c, b| {
-        encode(&e.update_table(c, decode(b)?)?)
-    }),
+    ("UpdateItem", |e, _, b| encode(&e.update_item(decode(b)?)?)),
+    ("UpdateTable", |e, c, b| encode(&e.update_table(c, decode(b)?)?)),
 ];
 
 const TARGET_PREFIX: &str = "DynamoDB_20120810.";

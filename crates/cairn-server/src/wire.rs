@@ -16,10 +16,7 @@ pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         let message = match e.classify() {
             serde_json::error::Category::Data => {
-                format!(
-                    "Unexpected value type in request: {}",
-                    strip_position(&e.to_string())
-                )
+                format!("Unexpected value type in request: {}", strip_position(&e.to_string()))
             }
             _ => "Start of structure or map found where not expected.".to_string(),
         };
@@ -29,14 +26,11 @@ pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 
 /// serde_json appends " at line L column C"; DynamoDB's messages carry no position.
 fn strip_position(message: &str) -> &str {
-    message
-        .rfind(" at line ")
-        .map_or(message, |i| &message[..i])
+    message.rfind(" at line ").map_or(message, |i| &message[..i])
 }
 
 pub(crate) fn encode<T: Serialize>(output: &T) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(output)
-        .map_err(|e| ApiError::internal(format!("response encoding failed: {e}")))
+    serde_json::to_vec(output).map_err(|e| ApiError::internal(format!("response encoding failed: {e}")))
 }
 
 #[derive(Serialize)]
@@ -80,12 +74,7 @@ mod tests {
             b"nul",
         ] {
             let e = decode::<PutItemInput>(body).unwrap_err();
-            assert_eq!(
-                e.kind,
-                ErrorKind::Serialization,
-                "{:?}",
-                String::from_utf8_lossy(body)
-            );
+            assert_eq!(e.kind, ErrorKind::Serialization, "{:?}", String::from_utf8_lossy(body));
         }
         assert!(decode::<PutItemInput>(b"").is_ok());
     }

@@ -3,8 +3,7 @@
 mod common;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue as Av, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity,
-    WriteRequest,
+    AttributeValue as Av, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, WriteRequest,
 };
 use common::{create_table, error_of, TestServer};
 use std::collections::HashMap;
@@ -23,12 +22,7 @@ fn put(pk: &str, v: &str) -> WriteRequest {
 
 fn delete(pk: &str) -> WriteRequest {
     WriteRequest::builder()
-        .delete_request(
-            DeleteRequest::builder()
-                .set_key(Some(key(pk)))
-                .build()
-                .unwrap(),
-        )
+        .delete_request(DeleteRequest::builder().set_key(Some(key(pk))).build().unwrap())
         .build()
 }
 
@@ -47,10 +41,7 @@ async fn batch_write_then_batch_get_across_tables() {
         .unwrap();
     let written = client
         .batch_write_item()
-        .request_items(
-            "tab_a",
-            (0..20).map(|i| put(&format!("k{i}"), "x")).collect(),
-        )
+        .request_items("tab_a", (0..20).map(|i| put(&format!("k{i}"), "x")).collect())
         .request_items("tab_b", vec![put("new", "y"), delete("old")])
         .return_consumed_capacity(ReturnConsumedCapacity::Total)
         .send()
@@ -58,10 +49,7 @@ async fn batch_write_then_batch_get_across_tables() {
         .unwrap();
     assert!(written.unprocessed_items.unwrap_or_default().is_empty());
     let capacities = written.consumed_capacity.unwrap();
-    let for_a = capacities
-        .iter()
-        .find(|c| c.table_name() == Some("tab_a"))
-        .unwrap();
+    let for_a = capacities.iter().find(|c| c.table_name() == Some("tab_a")).unwrap();
     assert_eq!(for_a.capacity_units(), Some(20.0));
 
     let read = client
@@ -166,9 +154,6 @@ async fn batch_limits_and_duplicates_are_rejected_before_any_write() {
             .send()
             .await
             .unwrap();
-        assert!(
-            got.item.is_none(),
-            "no write of a rejected batch was applied ({pk})"
-        );
+        assert!(got.item.is_none(), "no write of a rejected batch was applied ({pk})");
     }
 }

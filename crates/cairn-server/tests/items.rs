@@ -4,9 +4,7 @@
 mod common;
 
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{
-    AttributeValue as Av, ReturnConsumedCapacity, ReturnValue, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::{AttributeValue as Av, ReturnConsumedCapacity, ReturnValue, ScalarAttributeType};
 use common::{create_table, error_of, TestServer};
 use std::collections::HashMap;
 
@@ -36,10 +34,7 @@ async fn every_attribute_type_round_trips() {
             Av::M([("inner".to_string(), Av::Ss(vec!["x".into(), "y".into()]))].into()),
         ),
         ("ns", Av::Ns(vec!["1".into(), "2.50".into()])),
-        (
-            "bs",
-            Av::Bs(vec![Blob::new(vec![1u8]), Blob::new(vec![2u8])]),
-        ),
+        ("bs", Av::Bs(vec![Blob::new(vec![1u8]), Blob::new(vec![2u8])])),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -173,7 +168,10 @@ async fn projection_expressions_select_nested_parts() {
             .send()
             .await,
     );
-    assert_eq!(message, "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: status");
+    assert_eq!(
+        message,
+        "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: status"
+    );
     let (_, message) = error_of(
         client
             .get_item()
@@ -205,31 +203,11 @@ async fn keys_and_values_are_validated_like_dynamodb() {
         ([("pk".to_string(), s("a")), ("sk".to_string(), s("x")), ("z".to_string(), Av::Null(false))].into(), "One or more parameter values were invalid: Null attribute value types must have the value of true"),
     ];
     for (item, expected) in cases {
-        let (code, message) = error_of(
-            client
-                .put_item()
-                .table_name("tbl")
-                .set_item(Some(item))
-                .send()
-                .await,
-        );
-        assert_eq!(
-            (code.as_str(), message.as_str()),
-            ("ValidationException", expected)
-        );
+        let (code, message) = error_of(client.put_item().table_name("tbl").set_item(Some(item)).send().await);
+        assert_eq!((code.as_str(), message.as_str()), ("ValidationException", expected));
     }
-    let (_, message) = error_of(
-        client
-            .get_item()
-            .table_name("tbl")
-            .key("pk", s("a"))
-            .send()
-            .await,
-    );
-    assert_eq!(
-        message,
-        "The provided key element does not match the schema"
-    );
+    let (_, message) = error_of(client.get_item().table_name("tbl").key("pk", s("a")).send().await);
+    assert_eq!(message, "The provided key element does not match the schema");
     let (_, message) = error_of(
         client
             .get_item()
@@ -240,18 +218,8 @@ async fn keys_and_values_are_validated_like_dynamodb() {
             .send()
             .await,
     );
-    assert_eq!(
-        message,
-        "The provided key element does not match the schema"
-    );
-    let (code, message) = error_of(
-        client
-            .get_item()
-            .table_name("missing")
-            .key("pk", s("a"))
-            .send()
-            .await,
-    );
+    assert_eq!(message, "The provided key element does not match the schema");
+    let (code, message) = error_of(client.get_item().table_name("missing").key("pk", s("a")).send().await);
     assert_eq!(
         (code.as_str(), message.as_str()),
         ("ResourceNotFoundException", "Requested resource not found")
@@ -295,11 +263,7 @@ async fn consumed_capacity_is_charged_per_unit() {
         .unwrap();
     let capacity = put.consumed_capacity.unwrap();
     assert_eq!(capacity.table_name(), Some("tbl"));
-    assert_eq!(
-        capacity.capacity_units(),
-        Some(2.0),
-        "1.5 KB costs two write units"
-    );
+    assert_eq!(capacity.capacity_units(), Some(2.0), "1.5 KB costs two write units");
     let eventual = client
         .get_item()
         .table_name("tbl")
@@ -308,10 +272,7 @@ async fn consumed_capacity_is_charged_per_unit() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        eventual.consumed_capacity.unwrap().capacity_units(),
-        Some(0.5)
-    );
+    assert_eq!(eventual.consumed_capacity.unwrap().capacity_units(), Some(0.5));
     let strong = client
         .get_item()
         .table_name("tbl")

@@ -4,8 +4,8 @@
 mod common;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
-    ScalarAttributeType, TableStatus,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType,
+    TableStatus,
 };
 use common::{create_table, error_of, TestServer};
 
@@ -72,13 +72,7 @@ async fn create_describe_and_delete_a_table() {
     assert_eq!(table.table_status(), Some(&TableStatus::Active));
     assert_eq!(table.key_schema().len(), 2);
     assert_eq!(table.item_count(), Some(0));
-    assert_eq!(
-        table
-            .provisioned_throughput()
-            .unwrap()
-            .write_capacity_units(),
-        Some(7)
-    );
+    assert_eq!(table.provisioned_throughput().unwrap().write_capacity_units(), Some(7));
     assert!(table.table_id().is_some_and(|id| id.len() == 36));
     assert!(table.creation_date_time().is_some());
 
@@ -106,12 +100,7 @@ async fn create_describe_and_delete_a_table() {
     );
     assert_eq!(code, "ResourceInUseException");
 
-    let deleted = client
-        .delete_table()
-        .table_name("orders")
-        .send()
-        .await
-        .unwrap();
+    let deleted = client.delete_table().table_name("orders").send().await.unwrap();
     assert_eq!(
         deleted.table_description().unwrap().table_status(),
         Some(&TableStatus::Deleting)
@@ -240,13 +229,7 @@ async fn table_names_and_key_schemas_are_validated_like_dynamodb() {
         "{message}"
     );
     assert!(
-        client
-            .list_tables()
-            .send()
-            .await
-            .unwrap()
-            .table_names()
-            .is_empty(),
+        client.list_tables().send().await.unwrap().table_names().is_empty(),
         "failed creates leave nothing behind"
     );
 }
@@ -272,13 +255,7 @@ async fn update_table_switches_billing_and_guards_deletion() {
         .await
         .unwrap();
     let table = updated.table_description().unwrap();
-    assert_eq!(
-        table
-            .provisioned_throughput()
-            .unwrap()
-            .read_capacity_units(),
-        Some(3)
-    );
+    assert_eq!(table.provisioned_throughput().unwrap().read_capacity_units(), Some(3));
     assert_eq!(table.deletion_protection_enabled(), Some(true));
 
     let (code, _) = error_of(
@@ -295,10 +272,7 @@ async fn update_table_switches_billing_and_guards_deletion() {
             .send()
             .await,
     );
-    assert_eq!(
-        code, "ValidationException",
-        "an unchanged throughput is refused"
-    );
+    assert_eq!(code, "ValidationException", "an unchanged throughput is refused");
 
     let (code, message) = error_of(client.delete_table().table_name("billing").send().await);
     assert_eq!(code, "ValidationException");
@@ -310,10 +284,5 @@ async fn update_table_switches_billing_and_guards_deletion() {
         .send()
         .await
         .unwrap();
-    client
-        .delete_table()
-        .table_name("billing")
-        .send()
-        .await
-        .unwrap();
+    client.delete_table().table_name("billing").send().await.unwrap();
 }

@@ -24,12 +24,11 @@ impl Reply {
     }
 }
 
-const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0";
+const AUTH: &str =
+    "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0";
 
 async fn send(server: &TestServer, method: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut stream = tokio::net::TcpStream::connect(server.address)
-        .await
-        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(server.address).await.unwrap();
     let mut request = format!(
         "{method} / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -45,19 +44,9 @@ async fn send(server: &TestServer, method: &str, headers: &[(&str, &str)], body:
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
     let head = String::from_utf8(raw[..split].to_vec()).unwrap();
     let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
     let headers = lines
-        .filter_map(|l| {
-            l.split_once(": ")
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
+        .filter_map(|l| l.split_once(": ").map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
     Reply {
         status,
@@ -85,15 +74,10 @@ async fn responses_carry_json_type_crc32_and_request_id() {
     let server = TestServer::start().await;
     let reply = call(&server, "DynamoDB_20120810.ListTables", "{}").await;
     assert_eq!(reply.status, 200);
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/x-amz-json-1.0")
-    );
+    assert_eq!(reply.header("content-type"), Some("application/x-amz-json-1.0"));
     let crc: u32 = reply.header("x-amz-crc32").unwrap().parse().unwrap();
     assert_eq!(crc, crc32fast::hash(&reply.body));
-    assert!(reply
-        .header("x-amzn-requestid")
-        .is_some_and(|id| !id.is_empty()));
+    assert!(reply.header("x-amzn-requestid").is_some_and(|id| !id.is_empty()));
     assert_eq!(reply.json(), serde_json::json!({"TableNames": []}));
 }
 
@@ -114,12 +98,7 @@ async fn unknown_operations_and_bad_bodies_get_dynamodb_errors() {
         "com.amazon.coral.service#SerializationException"
     );
 
-    let reply = call(
-        &server,
-        "DynamoDB_20120810.ListTables",
-        r#"{"Limit": "ten"}"#,
-    )
-    .await;
+    let reply = call(&server, "DynamoDB_20120810.ListTables", r#"{"Limit": "ten"}"#).await;
     assert_eq!(
         reply.json()["__type"],
         "com.amazon.coral.service#SerializationException"
@@ -131,10 +110,7 @@ async fn unknown_operations_and_bad_bodies_get_dynamodb_errors() {
         r#"{"TableName": "x", "Key": {"pk": {}}}"#,
     )
     .await;
-    assert_eq!(
-        reply.json()["__type"],
-        "com.amazon.coral.validate#ValidationException"
-    );
+    assert_eq!(reply.json()["__type"], "com.amazon.coral.validate#ValidationException");
     assert_eq!(
         reply.json()["message"],
         "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
@@ -152,10 +128,7 @@ async fn unknown_operations_and_bad_bodies_get_dynamodb_errors() {
         reply.json()["__type"],
         "com.amazon.coral.service#MissingAuthenticationTokenException"
     );
-    assert_eq!(
-        reply.json()["message"],
-        "Request is missing Authentication Token"
-    );
+    assert_eq!(reply.json()["message"], "Request is missing Authentication Token");
 }
 
 #[tokio::test]
@@ -175,12 +148,7 @@ async fn gzip_bodies_are_accepted_and_get_is_a_health_check() {
         &body,
     )
     .await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
 
     let reply = send(
         &server,
@@ -213,17 +181,7 @@ async fn hostile_bodies_never_break_the_server() {
     ];
     for body in &bodies {
         let reply = call(&server, "DynamoDB_20120810.PutItem", body).await;
-        assert_eq!(
-            reply.status,
-            400,
-            "{}",
-            String::from_utf8_lossy(&reply.body)
-        );
+        assert_eq!(reply.status, 400, "{}", String::from_utf8_lossy(&reply.body));
     }
-    assert_eq!(
-        call(&server, "DynamoDB_20120810.ListTables", "{}")
-            .await
-            .status,
-        200
-    );
+    assert_eq!(call(&server, "DynamoDB_20120810.ListTables", "{}").await.status, 200);
 }

@@ -35,9 +35,7 @@ impl EmbeddedStorage {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path, durability: Durability) -> StorageResult<Self> {
         std::fs::create_dir_all(dir).map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        let db = OptimisticTxDatabase::builder(dir)
-            .open()
-            .map_err(io_error)?;
+        let db = OptimisticTxDatabase::builder(dir).open().map_err(io_error)?;
         let data = db
             .keyspace("data", fjall::KeyspaceCreateOptions::default)
             .map_err(io_error)?;

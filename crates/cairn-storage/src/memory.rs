@@ -101,13 +101,9 @@ impl Transaction for MemoryTransaction<'_> {
         // Merge committed state with pending writes: take enough committed pairs to
         // fill `limit` even if pending deletes remove some of them.
         let pending_in_range = self.writes.keys().filter(|k| range.contains(k)).count();
-        let mut merged: Map = scan_map(
-            &*self.store.read()?,
-            range,
-            limit.saturating_add(pending_in_range),
-        )
-        .into_iter()
-        .collect();
+        let mut merged: Map = scan_map(&*self.store.read()?, range, limit.saturating_add(pending_in_range))
+            .into_iter()
+            .collect();
         for (k, v) in self.writes.iter().filter(|(k, _)| range.contains(k)) {
             match v {
                 Some(v) => merged.insert(k.clone(), v.clone()),

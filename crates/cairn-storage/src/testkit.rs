@@ -8,10 +8,7 @@ type Check = fn(&dyn Storage);
 
 /// Every contract check, by name.
 pub const CHECKS: &[(&str, Check)] = &[
-    (
-        "point_reads_see_committed_writes",
-        point_reads_see_committed_writes,
-    ),
+    ("point_reads_see_committed_writes", point_reads_see_committed_writes),
     (
         "uncommitted_writes_are_invisible_and_rolled_back",
         uncommitted_writes_are_invisible_and_rolled_back,
@@ -21,18 +18,12 @@ pub const CHECKS: &[(&str, Check)] = &[
         scans_are_ordered_by_unsigned_bytes_both_ways,
     ),
     ("scan_bounds_and_limits", scan_bounds_and_limits),
-    (
-        "transactions_read_their_own_writes",
-        transactions_read_their_own_writes,
-    ),
+    ("transactions_read_their_own_writes", transactions_read_their_own_writes),
     (
         "transaction_scans_merge_pending_writes",
         transaction_scans_merge_pending_writes,
     ),
-    (
-        "concurrent_increments_are_not_lost",
-        concurrent_increments_are_not_lost,
-    ),
+    ("concurrent_increments_are_not_lost", concurrent_increments_are_not_lost),
 ];
 
 /// Runs every check, each on a fresh store from `make`.
@@ -110,10 +101,7 @@ fn scan_bounds_and_limits(s: &dyn Storage) {
         keys(s.scan(&p1, 100).unwrap()),
         vec![b"p1a".to_vec(), b"p1b".to_vec(), b"p1c".to_vec()]
     );
-    assert_eq!(
-        keys(s.scan(&p1, 2).unwrap()),
-        vec![b"p1a".to_vec(), b"p1b".to_vec()]
-    );
+    assert_eq!(keys(s.scan(&p1, 2).unwrap()), vec![b"p1a".to_vec(), b"p1b".to_vec()]);
     let back = ScanRange {
         reverse: true,
         ..p1.clone()
@@ -193,8 +181,5 @@ fn concurrent_increments_are_not_lost(s: &dyn Storage) {
         }
     });
     let value = s.get(b"counter").unwrap().unwrap();
-    assert_eq!(
-        u64::from_be_bytes(value.try_into().unwrap()),
-        (THREADS * ROUNDS) as u64
-    );
+    assert_eq!(u64::from_be_bytes(value.try_into().unwrap()), (THREADS * ROUNDS) as u64);
 }

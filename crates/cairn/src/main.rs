@@ -9,11 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(
-    name = "cairn",
-    version,
-    about = "A DynamoDB-compatible database server"
-)]
+#[command(name = "cairn", version, about = "A DynamoDB-compatible database server")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -50,10 +46,7 @@ struct ServeArgs {
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -79,12 +72,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         } else {
             Durability::Journal
         };
-        let store = EmbeddedStorage::open(&args.data_dir, durability).map_err(|e| {
-            format!(
-                "cannot open data directory {}: {e}",
-                args.data_dir.display()
-            )
-        })?;
+        let store = EmbeddedStorage::open(&args.data_dir, durability)
+            .map_err(|e| format!("cannot open data directory {}: {e}", args.data_dir.display()))?;
         Arc::new(store)
     };
     let config = EngineConfig {
@@ -124,11 +113,10 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return interrupt.await.unwrap_or(()),
-            };
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return interrupt.await.unwrap_or(()),
+        };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

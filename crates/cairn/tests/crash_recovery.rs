@@ -3,8 +3,7 @@
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
+    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 use std::path::Path;
@@ -120,11 +119,7 @@ async fn crash_rounds(extra: &[&str]) {
                 .unwrap()
                 .item;
             let item = item.unwrap_or_else(|| panic!("acknowledged write {id} was lost"));
-            assert_eq!(
-                item.get("v"),
-                Some(&Av::S(value_for(id))),
-                "item {id} is corrupt"
-            );
+            assert_eq!(item.get("v"), Some(&Av::S(value_for(id))), "item {id} is corrupt");
         }
         let acknowledged = Arc::new(Mutex::new(Vec::new()));
         let writers: Vec<_> = (0..WRITERS)

@@ -78,9 +78,7 @@ impl Engine {
             for (i, key) in keys.iter().enumerate() {
                 validate_key(&table, key)?;
                 if keys[..i].contains(key) {
-                    return Err(ApiError::validation(
-                        "Provided list of item keys contains duplicates",
-                    ));
+                    return Err(ApiError::validation("Provided list of item keys contains duplicates"));
                 }
             }
             plans.push((name, request, table, keys, projection));

@@ -2,8 +2,7 @@
 //! (a batch is not a transaction), none two on one item.
 
 use super::common::{
-    item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint,
-    RETURN_ITEM_COLLECTION_METRICS,
+    item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint, RETURN_ITEM_COLLECTION_METRICS,
 };
 use crate::capacity::{consumed, write_units, Kind};
 use crate::catalog::TableMeta;
@@ -26,10 +25,7 @@ enum Write {
 /// too-many-requests constraint message.
 fn show_requests(requests: &[WriteRequestInput]) -> String {
     fn show_item(item: &RawItem) -> String {
-        let parts: Vec<String> = item
-            .iter()
-            .map(|(k, v)| format!("{k}={}", show_value(v)))
-            .collect();
+        let parts: Vec<String> = item.iter().map(|(k, v)| format!("{k}={}", show_value(v))).collect();
         format!("{{{}}}", parts.join(", "))
     }
     fn show_value(v: &RawValue) -> String {
@@ -57,10 +53,7 @@ fn show_requests(requests: &[WriteRequestInput]) -> String {
 }
 
 impl Engine {
-    pub fn batch_write_item(
-        &self,
-        input: BatchWriteItemInput,
-    ) -> Result<BatchWriteItemOutput, ApiError> {
+    pub fn batch_write_item(&self, input: BatchWriteItemInput) -> Result<BatchWriteItemOutput, ApiError> {
         let request_items = match input.request_items {
             Some(r) if !r.is_empty() => r,
             _ => {
@@ -116,9 +109,7 @@ impl Engine {
                     Write::Put(item) => {
                         validate_item_key(&table, item)?;
                         if item_size(item) > MAX_ITEM_SIZE {
-                            return Err(ApiError::validation(
-                                "Item size has exceeded the maximum allowed size",
-                            ));
+                            return Err(ApiError::validation("Item size has exceeded the maximum allowed size"));
                         }
                         key_of(&table, item)
                     }
@@ -128,9 +119,7 @@ impl Engine {
                     }
                 };
                 if keys.contains(&key) {
-                    return Err(ApiError::validation(
-                        "Provided list of item keys contains duplicates",
-                    ));
+                    return Err(ApiError::validation("Provided list of item keys contains duplicates"));
                 }
                 keys.push(key);
             }

@@ -4,8 +4,7 @@ use crate::catalog::TableMeta;
 use crate::Engine;
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{
-    ExpressionAttributeNames, ExpressionAttributeValues, ReturnConsumedCapacity,
-    RETURN_CONSUMED_CAPACITY_VALUES,
+    ExpressionAttributeNames, ExpressionAttributeValues, ReturnConsumedCapacity, RETURN_CONSUMED_CAPACITY_VALUES,
 };
 use cairn_model::wire::RawItem;
 use cairn_model::{ApiError, Item};
@@ -36,11 +35,7 @@ pub(crate) fn data_plane_table_name(c: &mut Constraints, name: Option<&str>) {
 }
 
 pub(crate) fn return_consumed_capacity_constraint(c: &mut Constraints, value: Option<&str>) {
-    c.one_of(
-        value,
-        "returnConsumedCapacity",
-        RETURN_CONSUMED_CAPACITY_VALUES,
-    );
+    c.one_of(value, "returnConsumedCapacity", RETURN_CONSUMED_CAPACITY_VALUES);
 }
 
 /// Parses a value the constraints already accepted.
@@ -48,8 +43,7 @@ pub(crate) fn return_consumed_capacity(value: Option<&str>) -> ReturnConsumedCap
     ReturnConsumedCapacity::parse(value).unwrap_or(ReturnConsumedCapacity::None)
 }
 
-pub(crate) const RETURN_VALUES: &[&str] =
-    &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"];
+pub(crate) const RETURN_VALUES: &[&str] = &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"];
 pub(crate) const RETURN_ITEM_COLLECTION_METRICS: &[&str] = &["SIZE", "NONE"];
 pub(crate) const RETURN_VALUES_ON_CONDITION_CHECK_FAILURE: &[&str] = &["ALL_OLD", "NONE"];
 pub(crate) const CONDITIONAL_OPERATORS: &[&str] = &["AND", "OR"];
@@ -80,10 +74,7 @@ pub(crate) struct ExpressionParameters<'a> {
 impl ExpressionParameters<'_> {
     pub(crate) fn check(&self) -> Result<(), ApiError> {
         let used = |list: &[(&'static str, bool)]| -> Vec<&'static str> {
-            list.iter()
-                .filter(|(_, present)| *present)
-                .map(|(n, _)| *n)
-                .collect()
+            list.iter().filter(|(_, present)| *present).map(|(n, _)| *n).collect()
         };
         let expressions = used(self.expressions);
         let legacy = used(self.legacy);
@@ -113,14 +104,10 @@ impl ExpressionParameters<'_> {
             }
         }
         if self.names.is_some_and(|n| n.is_empty()) {
-            return Err(ApiError::validation(
-                "ExpressionAttributeNames must not be empty",
-            ));
+            return Err(ApiError::validation("ExpressionAttributeNames must not be empty"));
         }
         if self.values.is_some_and(|v| v.is_empty()) {
-            return Err(ApiError::validation(
-                "ExpressionAttributeValues must not be empty",
-            ));
+            return Err(ApiError::validation("ExpressionAttributeValues must not be empty"));
         }
         Ok(())
     }
@@ -146,27 +133,11 @@ pub(crate) fn reject_unused_names(
     )))
 }
 
-/// Conditions are the Expressions issue; until then a request carrying one is refused
-/// rather than silently applied unconditionally.
-pub(crate) fn refuse_conditions(
-    condition_expression: bool,
-    expected: bool,
-) -> Result<(), ApiError> {
-    if condition_expression || expected {
-        return Err(ApiError::validation(
-            "Conditional writes (ConditionExpression, Expected) are not supported by this Cairn version yet",
-        ));
-    }
-    Ok(())
-}
-
 /// PutItem and DeleteItem accept only NONE and ALL_OLD.
 pub(crate) fn return_values_old_or_none(value: Option<&str>) -> Result<bool, ApiError> {
     match value {
         None | Some("NONE") => Ok(false),
         Some("ALL_OLD") => Ok(true),
-        Some(_) => Err(ApiError::validation(
-            "ReturnValues can only be ALL_OLD or NONE",
-        )),
+        Some(_) => Err(ApiError::validation("ReturnValues can only be ALL_OLD or NONE")),
     }
 }

@@ -1,15 +1,12 @@
 //! CreateTable: DynamoDB's constraint checks, then its semantic checks of key schema,
 //! attribute definitions, billing and indexes, then the catalog entry.
 
-use crate::catalog::{
-    allocate_table_id, persist_meta, BillingMode, IndexMeta, KeyAttribute, TableMeta,
-};
+use crate::catalog::{allocate_table_id, persist_meta, BillingMode, IndexMeta, KeyAttribute, TableMeta};
 use crate::{storage_error, Engine, RequestContext};
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::{MAX_GSIS, MAX_LSIS, MAX_PROJECTED_NON_KEY_ATTRIBUTES};
 use cairn_model::types::{
-    AttributeDefinition, CreateTableInput, KeySchemaElement, Projection, ProvisionedThroughput,
-    TableDescriptionOutput,
+    AttributeDefinition, CreateTableInput, KeySchemaElement, Projection, ProvisionedThroughput, TableDescriptionOutput,
 };
 use cairn_model::value::ScalarType;
 use cairn_model::ApiError;
@@ -19,8 +16,7 @@ const ATTRIBUTE_TYPES: &[&str] = &["B", "N", "S"];
 pub(crate) const BILLING_MODES: &[&str] = &["PROVISIONED", "PAY_PER_REQUEST"];
 const PROJECTION_TYPES: &[&str] = &["ALL", "KEYS_ONLY", "INCLUDE"];
 pub(crate) const TABLE_CLASSES: &[&str] = &["STANDARD", "STANDARD_INFREQUENT_ACCESS"];
-pub(crate) const STREAM_VIEW_TYPES: &[&str] =
-    &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"];
+pub(crate) const STREAM_VIEW_TYPES: &[&str] = &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"];
 const SSE_TYPES: &[&str] = &["AES256", "KMS"];
 
 fn invalid(detail: impl std::fmt::Display) -> ApiError {
@@ -42,11 +38,7 @@ fn show_key_schema(schema: &[KeySchemaElement]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-pub(crate) fn key_schema_constraints(
-    c: &mut Constraints,
-    schema: Option<&Vec<KeySchemaElement>>,
-    path: &str,
-) {
+pub(crate) fn key_schema_constraints(c: &mut Constraints, schema: Option<&Vec<KeySchemaElement>>, path: &str) {
     let Some(schema) = schema else {
         c.violation(None, path, "Member must not be null");
         return;
@@ -58,11 +50,7 @@ pub(crate) fn key_schema_constraints(
         let at = format!("{path}.{}.member", i + 1);
         let name = element.attribute_name.as_deref();
         match name {
-            None => c.violation(
-                None,
-                &format!("{at}.attributeName"),
-                "Member must not be null",
-            ),
+            None => c.violation(None, &format!("{at}.attributeName"), "Member must not be null"),
             Some(n) => {
                 c.min_length(Some(n), n.len(), &format!("{at}.attributeName"), 1);
                 c.max_length(Some(n), n.len(), &format!("{at}.attributeName"), 255);
@@ -86,11 +74,7 @@ fn projection_constraints(c: &mut Constraints, projection: Option<&Projection>, 
     }
 }
 
-pub(crate) fn throughput_constraints(
-    c: &mut Constraints,
-    t: Option<&ProvisionedThroughput>,
-    path: &str,
-) {
+pub(crate) fn throughput_constraints(c: &mut Constraints, t: Option<&ProvisionedThroughput>, path: &str) {
     if let Some(t) = t {
         for (value, name) in [
             (t.read_capacity_units, "readCapacityUnits"),
@@ -122,22 +106,14 @@ fn check_constraints(input: &CreateTableInput) -> Result<(), ApiError> {
             for (i, d) in defs.iter().enumerate() {
                 let at = format!("attributeDefinitions.{}.member", i + 1);
                 match d.attribute_name.as_deref() {
-                    None => c.violation(
-                        None,
-                        &format!("{at}.attributeName"),
-                        "Member must not be null",
-                    ),
+                    None => c.violation(None, &format!("{at}.attributeName"), "Member must not be null"),
                     Some(n) => {
                         c.min_length(Some(n), n.len(), &format!("{at}.attributeName"), 1);
                         c.max_length(Some(n), n.len(), &format!("{at}.attributeName"), 255);
                     }
                 }
                 match d.attribute_type.as_deref() {
-                    None => c.violation(
-                        None,
-                        &format!("{at}.attributeType"),
-                        "Member must not be null",
-                    ),
+                    None => c.violation(None, &format!("{at}.attributeType"), "Member must not be null"),
                     t => c.one_of(t, &format!("{at}.attributeType"), ATTRIBUTE_TYPES),
                 }
             }
@@ -145,11 +121,7 @@ fn check_constraints(input: &CreateTableInput) -> Result<(), ApiError> {
     }
     key_schema_constraints(&mut c, input.key_schema.as_ref(), "keySchema");
     c.one_of(input.billing_mode.as_deref(), "billingMode", BILLING_MODES);
-    throughput_constraints(
-        &mut c,
-        input.provisioned_throughput.as_ref(),
-        "provisionedThroughput",
-    );
+    throughput_constraints(&mut c, input.provisioned_throughput.as_ref(), "provisionedThroughput");
     c.one_of(input.table_class.as_deref(), "tableClass", TABLE_CLASSES);
     if let Some(s) = &input.stream_specification {
         c.not_null(&s.stream_enabled, "streamSpecification.streamEnabled");
@@ -214,24 +186,14 @@ fn resolve_key_schema(
             "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
         ));
     }
-    if schema
-        .get(1)
-        .is_some_and(|e| e.key_type.as_deref() != Some("RANGE"))
-    {
+    if schema.get(1).is_some_and(|e| e.key_type.as_deref() != Some("RANGE")) {
         return Err(ApiError::validation(
             "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
         ));
     }
-    let missing: Vec<String> = schema
-        .iter()
-        .map(name)
-        .filter(|n| lookup(n).is_none())
-        .collect();
+    let missing: Vec<String> = schema.iter().map(name).filter(|n| lookup(n).is_none()).collect();
     if !missing.is_empty() {
-        let defined: Vec<String> = defs
-            .iter()
-            .filter_map(|d| d.attribute_name.clone())
-            .collect();
+        let defined: Vec<String> = defs.iter().filter_map(|d| d.attribute_name.clone()).collect();
         return Err(invalid(format!(
             "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
             missing.join(", "),
@@ -239,8 +201,7 @@ fn resolve_key_schema(
         )));
     }
     // INVARIANT: every name was found by `lookup` just above.
-    let hash =
-        lookup(&name(&schema[0])).ok_or_else(|| ApiError::internal("key attribute vanished"))?;
+    let hash = lookup(&name(&schema[0])).ok_or_else(|| ApiError::internal("key attribute vanished"))?;
     let range = schema.get(1).and_then(|e| lookup(&name(e)));
     Ok((hash, range))
 }
@@ -273,22 +234,11 @@ fn build_indexes(
     first_index_id: &mut u64,
 ) -> Result<Indexes, ApiError> {
     let lsis = input.local_secondary_indexes.as_deref().unwrap_or_default();
-    let gsis = input
-        .global_secondary_indexes
-        .as_deref()
-        .unwrap_or_default();
-    if input
-        .local_secondary_indexes
-        .as_ref()
-        .is_some_and(|l| l.is_empty())
-    {
+    let gsis = input.global_secondary_indexes.as_deref().unwrap_or_default();
+    if input.local_secondary_indexes.as_ref().is_some_and(|l| l.is_empty()) {
         return Err(invalid("List of LocalSecondaryIndexes is empty"));
     }
-    if input
-        .global_secondary_indexes
-        .as_ref()
-        .is_some_and(|g| g.is_empty())
-    {
+    if input.global_secondary_indexes.as_ref().is_some_and(|g| g.is_empty()) {
         return Err(invalid("List of GlobalSecondaryIndexes is empty"));
     }
     if !lsis.is_empty() && table_range.is_none() {
@@ -358,16 +308,16 @@ fn build_indexes(
         projected += non_key.as_ref().map_or(0, Vec::len);
         let (read, write) = match (billing, &g.provisioned_throughput) {
             (BillingMode::Provisioned, None) => {
-                return Err(invalid(format!("ProvisionedThroughput must be specified for index: {index}")))
+                return Err(invalid(format!(
+                    "ProvisionedThroughput must be specified for index: {index}"
+                )))
             }
             (BillingMode::Provisioned, Some(t)) => {
                 (t.read_capacity_units.unwrap_or(0), t.write_capacity_units.unwrap_or(0))
             }
-            (BillingMode::PayPerRequest, Some(_)) => {
-                return Err(invalid(format!(
-                    "ProvisionedThroughput should not be specified for index: {index} when BillingMode is PAY_PER_REQUEST"
-                )))
-            }
+            (BillingMode::PayPerRequest, Some(_)) => return Err(invalid(format!(
+                "ProvisionedThroughput should not be specified for index: {index} when BillingMode is PAY_PER_REQUEST"
+            ))),
             (BillingMode::PayPerRequest, None) => (0, 0),
         };
         *first_index_id += 1;
@@ -391,15 +341,9 @@ fn build_indexes(
     Ok(Indexes { global, local })
 }
 
-fn check_attribute_definitions(
-    defs: &[AttributeDefinition],
-    used: &[&KeyAttribute],
-) -> Result<(), ApiError> {
+fn check_attribute_definitions(defs: &[AttributeDefinition], used: &[&KeyAttribute]) -> Result<(), ApiError> {
     for (i, d) in defs.iter().enumerate() {
-        if defs[..i]
-            .iter()
-            .any(|e| e.attribute_name == d.attribute_name)
-        {
+        if defs[..i].iter().any(|e| e.attribute_name == d.attribute_name) {
             return Err(invalid("Duplicate AttributeName in AttributeDefinitions"));
         }
     }
@@ -423,9 +367,11 @@ fn billing(input: &CreateTableInput) -> Result<(BillingMode, i64, i64), ApiError
         (BillingMode::Provisioned, None) => Err(invalid(
             "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
         )),
-        (BillingMode::Provisioned, Some(t)) => {
-            Ok((mode, t.read_capacity_units.unwrap_or(0), t.write_capacity_units.unwrap_or(0)))
-        }
+        (BillingMode::Provisioned, Some(t)) => Ok((
+            mode,
+            t.read_capacity_units.unwrap_or(0),
+            t.write_capacity_units.unwrap_or(0),
+        )),
         (BillingMode::PayPerRequest, Some(_)) => Err(invalid(
             "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
         )),
@@ -446,14 +392,7 @@ impl Engine {
         let (hash, range) = resolve_key_schema(&schema, &defs)?;
         let (billing_mode, read_capacity, write_capacity) = billing(&input)?;
         let mut index_ids = 0u64;
-        let indexes = build_indexes(
-            &input,
-            &defs,
-            &hash,
-            range.as_ref(),
-            billing_mode,
-            &mut index_ids,
-        )?;
+        let indexes = build_indexes(&input, &defs, &hash, range.as_ref(), billing_mode, &mut index_ids)?;
         let mut used: Vec<&KeyAttribute> = vec![&hash];
         used.extend(range.as_ref());
         for index in indexes.global.iter().chain(&indexes.local) {
@@ -471,9 +410,7 @@ impl Engine {
 
         let _guard = self.catalog_lock();
         if self.catalog.get(&name).is_some() {
-            return Err(ApiError::resource_in_use(format!(
-                "Table already exists: {name}"
-            )));
+            return Err(ApiError::resource_in_use(format!("Table already exists: {name}")));
         }
         let now = self.clock.now_seconds();
         let mut tx = self.storage.begin().map_err(storage_error)?;
@@ -507,12 +444,7 @@ impl Engine {
                 .tags
                 .iter()
                 .flatten()
-                .map(|t| {
-                    (
-                        t.key.clone().unwrap_or_default(),
-                        t.value.clone().unwrap_or_default(),
-                    )
-                })
+                .map(|t| (t.key.clone().unwrap_or_default(), t.value.clone().unwrap_or_default()))
                 .collect(),
             table_class: input.table_class.clone(),
             deletion_protection_enabled: input.deletion_protection_enabled.unwrap_or(false),

@@ -26,9 +26,7 @@ impl Engine {
         let name = input.table_name.unwrap_or_default();
         let _guard = self.catalog_lock();
         let meta = self.catalog.get(&name).ok_or_else(|| {
-            ApiError::resource_not_found(format!(
-                "Requested resource not found: Table: {name} not found"
-            ))
+            ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
         if meta.deletion_protection_enabled {
             return Err(ApiError::validation(format!(
@@ -59,19 +57,12 @@ impl Engine {
     pub fn resume_purges(&self) {
         let storage = self.storage.clone();
         std::thread::spawn(move || {
-            let pending = match storage.scan(
-                &ScanRange::prefix(&[crate::catalog::PURGE_PREFIX]),
-                usize::MAX,
-            ) {
+            let pending = match storage.scan(&ScanRange::prefix(&[crate::catalog::PURGE_PREFIX]), usize::MAX) {
                 Ok(p) => p,
                 Err(e) => return tracing::warn!(error = %e, "listing pending purges failed"),
             };
             for (key, _) in pending {
-                let Some(id) = key
-                    .get(1..9)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_be_bytes)
-                else {
+                let Some(id) = key.get(1..9).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes) else {
                     continue;
                 };
                 if let Err(e) = purge_table(storage.as_ref(), id) {

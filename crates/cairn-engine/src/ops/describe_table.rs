@@ -7,8 +7,8 @@ use crate::{storage_error, Engine, RequestContext};
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{
     BillingModeSummary, DescribeTableOutput, GlobalSecondaryIndexDescription, KeySchemaElement,
-    LocalSecondaryIndexDescription, Projection, ProvisionedThroughputDescription, SseDescription,
-    TableClassSummary, TableDescription, TableNameInput,
+    LocalSecondaryIndexDescription, Projection, ProvisionedThroughputDescription, SseDescription, TableClassSummary,
+    TableDescription, TableNameInput,
 };
 use cairn_model::ApiError;
 use cairn_storage::ScanRange;
@@ -17,10 +17,7 @@ use std::ops::Bound;
 /// Pairs read per storage scan while counting a table's items.
 const COUNT_BATCH: usize = 1024;
 
-fn key_schema(
-    hash: &crate::KeyAttribute,
-    range: Option<&crate::KeyAttribute>,
-) -> Vec<KeySchemaElement> {
+fn key_schema(hash: &crate::KeyAttribute, range: Option<&crate::KeyAttribute>) -> Vec<KeySchemaElement> {
     let mut out = vec![KeySchemaElement {
         attribute_name: Some(hash.name.clone()),
         key_type: Some("HASH".into()),
@@ -42,10 +39,7 @@ fn projection(index: &IndexMeta) -> Projection {
 }
 
 pub(crate) fn table_arn(ctx: &RequestContext, account: &str, table: &str) -> String {
-    format!(
-        "arn:aws:dynamodb:{}:{}:table/{}",
-        ctx.region, account, table
-    )
+    format!("arn:aws:dynamodb:{}:{}:table/{}", ctx.region, account, table)
 }
 
 impl Engine {
@@ -123,8 +117,7 @@ impl Engine {
                 BillingMode::PayPerRequest => Some(BillingModeSummary {
                     billing_mode: "PAY_PER_REQUEST".into(),
                     last_update_to_pay_per_request_date_time: Some(
-                        meta.last_switch_to_pay_per_request_at
-                            .unwrap_or(meta.created_at),
+                        meta.last_switch_to_pay_per_request_at.unwrap_or(meta.created_at),
                     ),
                 }),
                 BillingMode::Provisioned if meta.last_switch_to_pay_per_request_at.is_some() => {
@@ -152,9 +145,10 @@ impl Engine {
                         ctx.region, self.config.account_id
                     ),
                 }),
-            table_class_summary: meta.table_class.as_ref().map(|c| TableClassSummary {
-                table_class: c.clone(),
-            }),
+            table_class_summary: meta
+                .table_class
+                .as_ref()
+                .map(|c| TableClassSummary { table_class: c.clone() }),
             deletion_protection_enabled: meta.deletion_protection_enabled,
             on_demand_throughput: meta.on_demand_throughput.clone(),
         }
@@ -167,37 +161,26 @@ impl Engine {
         let mut range = ScanRange::prefix(&prefix);
         let (mut count, mut bytes) = (0i64, 0i64);
         loop {
-            let batch = self
-                .storage
-                .scan(&range, COUNT_BATCH)
-                .map_err(storage_error)?;
+            let batch = self.storage.scan(&range, COUNT_BATCH).map_err(storage_error)?;
             for (_, value) in &batch {
                 count += 1;
                 let item = crate::write::decode_stored(value)?;
                 bytes += cairn_model::value::item_size(&item) as i64;
             }
             match batch.last() {
-                Some((key, _)) if batch.len() == COUNT_BATCH => {
-                    range.start = Bound::Excluded(key.clone())
-                }
+                Some((key, _)) if batch.len() == COUNT_BATCH => range.start = Bound::Excluded(key.clone()),
                 _ => return Ok((count, bytes)),
             }
         }
     }
 
-    pub fn describe_table(
-        &self,
-        ctx: &RequestContext,
-        input: TableNameInput,
-    ) -> Result<DescribeTableOutput, ApiError> {
+    pub fn describe_table(&self, ctx: &RequestContext, input: TableNameInput) -> Result<DescribeTableOutput, ApiError> {
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, input.table_name.as_deref());
         c.finish()?;
         let name = input.table_name.unwrap_or_default();
         let meta = self.catalog.get(&name).ok_or_else(|| {
-            ApiError::resource_not_found(format!(
-                "Requested resource not found: Table: {name} not found"
-            ))
+            ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
         let (count, size) = self.table_statistics(&meta)?;
         Ok(DescribeTableOutput {

@@ -22,20 +22,11 @@ impl Engine {
             .catalog
             .names()
             .into_iter()
-            .filter(|n| {
-                input
-                    .exclusive_start_table_name
-                    .as_ref()
-                    .is_none_or(|start| n > start)
-            })
+            .filter(|n| input.exclusive_start_table_name.as_ref().is_none_or(|start| n > start))
             .collect();
         let more = names.len() > limit;
         let table_names: Vec<String> = names.into_iter().take(limit).collect();
-        let last_evaluated_table_name = if more {
-            table_names.last().cloned()
-        } else {
-            None
-        };
+        let last_evaluated_table_name = if more { table_names.last().cloned() } else { None };
         Ok(ListTablesOutput {
             table_names,
             last_evaluated_table_name,

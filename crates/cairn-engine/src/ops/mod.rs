@@ -1,6 +1,8 @@
 //! One module per DynamoDB operation, plus the checks they share.
 
 mod common;
+mod conditions;
+mod legacy;
 
 pub mod batch_get_item;
 pub mod batch_write_item;
@@ -11,4 +13,5 @@ pub mod describe_table;
 pub mod get_item;
 pub mod list_tables;
 pub mod put_item;
+pub mod update_item;
 pub mod update_table;

@@ -1,14 +1,15 @@
 //! PutItem: replace an item whole.
 
 use super::common::{
-    data_plane_table_name, item_from_raw, refuse_conditions, return_consumed_capacity,
-    return_consumed_capacity_constraint, return_values_old_or_none, ExpressionParameters,
-    CONDITIONAL_OPERATORS, RETURN_ITEM_COLLECTION_METRICS, RETURN_VALUES,
-    RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+    data_plane_table_name, item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint,
+    return_values_old_or_none, ExpressionParameters, CONDITIONAL_OPERATORS, RETURN_ITEM_COLLECTION_METRICS,
+    RETURN_VALUES, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
 };
+use super::conditions::{check_condition, expression_values, wants_item_on_failure, write_condition};
 use crate::capacity::{consumed, write_units, Kind};
 use crate::keys::{key_of, validate_item_key};
 use crate::Engine;
+use cairn_expr::Placeholders;
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::MAX_ITEM_SIZE;
 use cairn_model::types::{PutItemInput, WriteItemOutput};
@@ -20,11 +21,7 @@ impl Engine {
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, input.table_name.as_deref());
         c.not_null(&input.item, "item");
-        c.one_of(
-            input.return_values.as_deref(),
-            "returnValues",
-            RETURN_VALUES,
-        );
+        c.one_of(input.return_values.as_deref(), "returnValues", RETURN_VALUES);
         return_consumed_capacity_constraint(&mut c, input.return_consumed_capacity.as_deref());
         c.one_of(
             input.return_item_collection_metrics.as_deref(),
@@ -50,21 +47,28 @@ impl Engine {
         }
         .check()?;
         let return_old = return_values_old_or_none(input.return_values.as_deref())?;
+        let values = expression_values(input.expression_attribute_values)?;
+        let mut placeholders = Placeholders::new(input.expression_attribute_names.as_ref(), values.as_ref());
+        let condition = write_condition(
+            input.condition_expression.as_deref(),
+            input.expected.as_ref(),
+            input.conditional_operator.as_deref(),
+            &mut placeholders,
+        )?;
+        placeholders.reject_unused()?;
+        let item_on_failure = wants_item_on_failure(input.return_values_on_condition_check_failure.as_deref());
         let item = item_from_raw(input.item.unwrap_or_default())?;
         let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
         validate_item_key(&table, &item)?;
         let new_size = item_size(&item);
         if new_size > MAX_ITEM_SIZE {
-            return Err(ApiError::validation(
-                "Item size has exceeded the maximum allowed size",
-            ));
+            return Err(ApiError::validation("Item size has exceeded the maximum allowed size"));
         }
-        refuse_conditions(
-            input.condition_expression.is_some(),
-            input.expected.is_some(),
-        )?;
         let key = key_of(&table, &item);
-        let change = self.write_item(&table, &key, |_old| Ok(Some(item.clone())))?;
+        let change = self.write_item(&table, &key, |old| {
+            check_condition(condition.as_ref(), old, item_on_failure)?;
+            Ok(Some(item.clone()))
+        })?;
         let old_size = change.old.as_ref().map_or(0, item_size);
         let units = write_units(new_size.max(old_size));
         Ok(WriteItemOutput {

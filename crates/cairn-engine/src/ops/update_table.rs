@@ -2,9 +2,7 @@
 //! class and stream settings. (Index creation and deletion come with the Query issue.)
 
 use super::common::data_plane_table_name;
-use super::create_table::{
-    throughput_constraints, BILLING_MODES, STREAM_VIEW_TYPES, TABLE_CLASSES,
-};
+use super::create_table::{throughput_constraints, BILLING_MODES, STREAM_VIEW_TYPES, TABLE_CLASSES};
 use crate::catalog::{persist_meta, BillingMode, TableMeta};
 use crate::{storage_error, Engine, RequestContext};
 use cairn_model::constraints::Constraints;
@@ -15,11 +13,7 @@ fn check_constraints(input: &UpdateTableInput) -> Result<(), ApiError> {
     let mut c = Constraints::new();
     data_plane_table_name(&mut c, input.table_name.as_deref());
     c.one_of(input.billing_mode.as_deref(), "billingMode", BILLING_MODES);
-    throughput_constraints(
-        &mut c,
-        input.provisioned_throughput.as_ref(),
-        "provisionedThroughput",
-    );
+    throughput_constraints(&mut c, input.provisioned_throughput.as_ref(), "provisionedThroughput");
     c.one_of(input.table_class.as_deref(), "tableClass", TABLE_CLASSES);
     if let Some(s) = &input.stream_specification {
         c.not_null(&s.stream_enabled, "streamSpecification.streamEnabled");
@@ -51,12 +45,17 @@ fn apply_billing(meta: &mut TableMeta, input: &UpdateTableInput, now: f64) -> Re
             ))
         }
         (BillingMode::Provisioned, None) if meta.billing_mode == BillingMode::PayPerRequest => {
-            return Err(invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED"))
+            return Err(invalid(
+                "ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
+            ))
         }
         (BillingMode::Provisioned, Some(t)) => {
             let read = t.read_capacity_units.unwrap_or(meta.read_capacity);
             let write = t.write_capacity_units.unwrap_or(meta.write_capacity);
-            if meta.billing_mode == BillingMode::Provisioned && read == meta.read_capacity && write == meta.write_capacity {
+            if meta.billing_mode == BillingMode::Provisioned
+                && read == meta.read_capacity
+                && write == meta.write_capacity
+            {
                 return Err(ApiError::validation(format!(
                     "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {}. Requested ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned for the table: {}. Requested WriteCapacityUnits: {write}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
                     meta.read_capacity, meta.write_capacity
@@ -102,9 +101,7 @@ impl Engine {
             && input.replica_updates.is_none();
         let _guard = self.catalog_lock();
         let current = self.catalog.get(&name).ok_or_else(|| {
-            ApiError::resource_not_found(format!(
-                "Requested resource not found: Table: {name} not found"
-            ))
+            ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
         if nothing {
             return Err(ApiError::validation(

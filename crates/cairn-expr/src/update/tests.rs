@@ -14,10 +14,7 @@ fn item(json: &str) -> Item {
 }
 
 fn run(expr: &str, values: &[(&str, &str)], old: &Item) -> Result<Item, ApiError> {
-    let values: BTreeMap<String, AttributeValue> = values
-        .iter()
-        .map(|(k, v)| (k.to_string(), value(v)))
-        .collect();
+    let values: BTreeMap<String, AttributeValue> = values.iter().map(|(k, v)| (k.to_string(), value(v))).collect();
     let mut p = Placeholders::new(None, Some(&values));
     let update = parse_update(expr)?.resolve(&mut p)?;
     update.apply(old)
@@ -44,9 +41,7 @@ fn set_arithmetic_and_functions_see_the_old_item() {
 
 #[test]
 fn remove_add_delete() {
-    let old = item(
-        r#"{"a":{"S":"x"},"l":{"L":[{"N":"0"},{"N":"1"},{"N":"2"}]},"s":{"SS":["p","q"]},"n":{"N":"1"}}"#,
-    );
+    let old = item(r#"{"a":{"S":"x"},"l":{"L":[{"N":"0"},{"N":"1"},{"N":"2"}]},"s":{"SS":["p","q"]},"n":{"N":"1"}}"#);
     let new = run(
         "REMOVE a, l[0], l[2] ADD n :two, t :set DELETE s :p",
         &[
@@ -57,10 +52,7 @@ fn remove_add_delete() {
         &old,
     )
     .unwrap();
-    assert_eq!(
-        new,
-        item(r#"{"l":{"L":[{"N":"1"}]},"n":{"N":"3"},"t":{"NS":["7"]}}"#)
-    );
+    assert_eq!(new, item(r#"{"l":{"L":[{"N":"1"}]},"n":{"N":"3"},"t":{"NS":["7"]}}"#));
 }
 
 #[test]
@@ -91,14 +83,13 @@ fn errors_read_like_dynamodb() {
         "The provided expression refers to an attribute that does not exist in the item"
     );
     assert_eq!(e("ADD s :v", &[(":v", r#"{"S":"x"}"#)]), "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: STRING");
-    assert_eq!(e("SET a = :v SET b = :v", &[(":v", r#"{"S":"x"}"#)]), "Invalid UpdateExpression: The \"SET\" section can only be used once in an update expression;");
-    assert!(
-        e("SET a = :v, a.b = :v", &[(":v", r#"{"S":"x"}"#)]).contains("Two document paths overlap")
+    assert_eq!(
+        e("SET a = :v SET b = :v", &[(":v", r#"{"S":"x"}"#)]),
+        "Invalid UpdateExpression: The \"SET\" section can only be used once in an update expression;"
     );
-    assert!(e("SET a.b = :v, a[0] = :v", &[(":v", r#"{"S":"x"}"#)])
-        .contains("Two document paths conflict"));
-    assert!(e("SET a = size(s)", &[])
-        .contains("The function is not allowed in an update expression; function: size"));
+    assert!(e("SET a = :v, a.b = :v", &[(":v", r#"{"S":"x"}"#)]).contains("Two document paths overlap"));
+    assert!(e("SET a.b = :v, a[0] = :v", &[(":v", r#"{"S":"x"}"#)]).contains("Two document paths conflict"));
+    assert!(e("SET a = size(s)", &[]).contains("The function is not allowed in an update expression; function: size"));
     assert!(e("PUT a = :v", &[(":v", r#"{"S":"x"}"#)])
         .starts_with("Invalid UpdateExpression: Syntax error; token: \"PUT\""));
 }

@@ -36,6 +36,32 @@ pub struct PutItemInput {
     pub return_values_on_condition_check_failure: Option<String>,
 }
 
+/// Legacy `AttributeUpdates` entry.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeValueUpdate {
+    pub value: Option<RawValue>,
+    pub action: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateItemInput {
+    pub table_name: Option<String>,
+    pub key: Option<RawItem>,
+    pub update_expression: Option<String>,
+    pub condition_expression: Option<String>,
+    pub expression_attribute_names: Option<ExpressionAttributeNames>,
+    pub expression_attribute_values: Option<ExpressionAttributeValues>,
+    pub attribute_updates: Option<BTreeMap<String, AttributeValueUpdate>>,
+    pub expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    pub conditional_operator: Option<String>,
+    pub return_values: Option<String>,
+    pub return_consumed_capacity: Option<String>,
+    pub return_item_collection_metrics: Option<String>,
+    pub return_values_on_condition_check_failure: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetItemInput {
@@ -64,7 +90,7 @@ pub struct DeleteItemInput {
     pub return_values_on_condition_check_failure: Option<String>,
 }
 
-/// Output of PutItem and DeleteItem.
+/// Output of PutItem, UpdateItem and DeleteItem.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct WriteItemOutput {

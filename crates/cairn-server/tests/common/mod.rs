@@ -3,9 +3,7 @@
 #![allow(dead_code)]
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, KeySchemaElement, KeyType, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::{AttributeDefinition, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_dynamodb::Client;
 use cairn_engine::{Engine, EngineConfig};
 use cairn_server::ServerConfig;
@@ -35,10 +33,7 @@ impl TestServer {
             .await
             .unwrap();
         });
-        TestServer {
-            address,
-            _shutdown: tx,
-        }
+        TestServer { address, _shutdown: tx }
     }
 
     pub fn url(&self) -> String {
@@ -102,9 +97,7 @@ pub async fn create_table(client: &Client, name: &str, range: Option<ScalarAttri
 }
 
 /// The error code and message of a failed SDK call.
-pub fn error_of<T, E, R>(
-    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
-) -> (String, String)
+pub fn error_of<T, E, R>(result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>) -> (String, String)
 where
     T: std::fmt::Debug,
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
