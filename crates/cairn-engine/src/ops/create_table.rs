@@ -315,9 +315,11 @@ fn build_indexes(
             (BillingMode::Provisioned, Some(t)) => {
                 (t.read_capacity_units.unwrap_or(0), t.write_capacity_units.unwrap_or(0))
             }
-            (BillingMode::PayPerRequest, Some(_)) => return Err(invalid(format!(
+            (BillingMode::PayPerRequest, Some(_)) => {
+                return Err(invalid(format!(
                 "ProvisionedThroughput should not be specified for index: {index} when BillingMode is PAY_PER_REQUEST"
-            ))),
+            )))
+            }
             (BillingMode::PayPerRequest, None) => (0, 0),
         };
         *first_index_id += 1;
