@@ -9,8 +9,10 @@
 mod capacity;
 mod catalog;
 mod clock;
+mod indexes;
 mod keys;
 pub mod ops;
+mod read;
 mod request;
 mod write;
 

@@ -59,7 +59,8 @@ impl Engine {
                 None if old.is_some() => tx.delete(&storage_key),
                 None => {}
             }
-            // Index maintenance and stream records join this transaction here.
+            crate::indexes::maintain(tx.as_mut(), table, old.as_ref(), new.as_ref());
+            // Stream records join this transaction here.
             match tx.commit() {
                 Ok(()) => return Ok(ItemChange { old, new }),
                 Err(StorageError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {

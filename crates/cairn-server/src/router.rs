@@ -17,6 +17,8 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("GetItem", |e, _, b| encode(&e.get_item(decode(b)?)?)),
     ("ListTables", |e, _, b| encode(&e.list_tables(decode(b)?)?)),
     ("PutItem", |e, _, b| encode(&e.put_item(decode(b)?)?)),
+    ("Query", |e, _, b| encode(&e.query(decode(b)?)?)),
+    ("Scan", |e, _, b| encode(&e.scan(decode(b)?)?)),
     ("UpdateItem", |e, _, b| encode(&e.update_item(decode(b)?)?)),
     ("UpdateTable", |e, c, b| encode(&e.update_table(c, decode(b)?)?)),
 ];

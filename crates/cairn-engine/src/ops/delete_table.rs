@@ -74,15 +74,29 @@ impl Engine {
 }
 
 fn purge_table(storage: &dyn Storage, table_id: u64) -> Result<(), cairn_storage::StorageError> {
-    let range = ScanRange::prefix(&table_prefix(table_id));
+    // Index ids are `table id << 8 | n`: one prefix covers all of a table's indexes.
+    let mut indexes = vec![crate::indexes::INDEX_PREFIX];
+    indexes.extend_from_slice(&(table_id << 8).to_be_bytes()[..7]);
+    purge_range(storage, &ScanRange::prefix(&indexes), None)?;
+    purge_range(storage, &ScanRange::prefix(&table_prefix(table_id)), Some(table_id))
+}
+
+/// Deletes a key range in batches; the last batch also clears the purge marker.
+fn purge_range(
+    storage: &dyn Storage,
+    range: &ScanRange,
+    marker: Option<u64>,
+) -> Result<(), cairn_storage::StorageError> {
     loop {
-        let batch = storage.scan(&range, PURGE_BATCH)?;
+        let batch = storage.scan(range, PURGE_BATCH)?;
         let mut tx = storage.begin()?;
         for (key, _) in &batch {
             tx.delete(key);
         }
         if batch.len() < PURGE_BATCH {
-            tx.delete(&purge_key(table_id));
+            if let Some(table_id) = marker {
+                tx.delete(&purge_key(table_id));
+            }
             return tx.commit();
         }
         tx.commit()?;

@@ -2,7 +2,9 @@
 
 mod common;
 mod conditions;
+mod key_condition;
 mod legacy;
+mod read_options;
 
 pub mod batch_get_item;
 pub mod batch_write_item;
@@ -13,5 +15,7 @@ pub mod describe_table;
 pub mod get_item;
 pub mod list_tables;
 pub mod put_item;
+pub mod query;
+pub mod scan;
 pub mod update_item;
 pub mod update_table;

@@ -1,0 +1,95 @@
+//! Secondary indexes: entry keys, projected entry values, and their maintenance in
+//! the same storage transaction as the item (DESIGN.md section 4).
+//!
+//! Entry key: `x · index id · hash(index pk) · enc(index pk) · enc(index sk) ·
+//! enc(table pk) · enc(table sk)`. The table key makes entries unique; items without
+//! the index key attributes (or with the wrong types) have no entry (sparse indexes).
+
+use crate::catalog::{IndexMeta, KeyAttribute, TableMeta};
+use cairn_model::codec::encode_item;
+use cairn_model::keycodec::encode_key_value;
+use cairn_model::{AttributeValue, Item};
+use cairn_storage::Transaction;
+
+pub(crate) const INDEX_PREFIX: u8 = b'x';
+
+pub(crate) fn index_prefix(index_id: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(9);
+    key.push(INDEX_PREFIX);
+    key.extend_from_slice(&index_id.to_be_bytes());
+    key
+}
+
+/// The index's key value of `attr` in `item`, if present with the declared type.
+fn key_value<'a>(item: &'a Item, attr: &KeyAttribute) -> Option<&'a AttributeValue> {
+    item.get(&attr.name).filter(|v| v.scalar_type() == Some(attr.kind))
+}
+
+/// Bytes that position one partition of a table or index: hash(pk) · enc(pk).
+pub(crate) fn partition_prefix(base: &[u8], partition_value: &AttributeValue) -> Vec<u8> {
+    let mut pk = Vec::new();
+    encode_key_value(partition_value, &mut pk);
+    let mut out = Vec::with_capacity(base.len() + 4 + pk.len());
+    out.extend_from_slice(base);
+    out.extend_from_slice(&crc32fast::hash(&pk).to_be_bytes());
+    out.extend_from_slice(&pk);
+    out
+}
+
+/// The entry key of `item` in `index`, or None if the item is not in the index.
+pub(crate) fn entry_key(table: &TableMeta, index: &IndexMeta, item: &Item) -> Option<Vec<u8>> {
+    let hash = key_value(item, &index.hash_key)?;
+    let mut key = partition_prefix(&index_prefix(index.id), hash);
+    if let Some(range) = &index.range_key {
+        encode_key_value(key_value(item, range)?, &mut key);
+    }
+    for attr in table.key_attributes() {
+        encode_key_value(item.get(&attr.name)?, &mut key);
+    }
+    Some(key)
+}
+
+/// The attributes an index stores for an item, per its projection.
+pub(crate) fn project_entry(table: &TableMeta, index: &IndexMeta, item: &Item) -> Item {
+    if index.projection_type == "ALL" {
+        return item.clone();
+    }
+    let keep = |name: &str| {
+        table.key_attributes().any(|k| k.name == name)
+            || index.hash_key.name == name
+            || index.range_key.as_ref().is_some_and(|r| r.name == name)
+            || index
+                .non_key_attributes
+                .as_ref()
+                .is_some_and(|attrs| attrs.iter().any(|a| a == name))
+    };
+    item.iter()
+        .filter(|(k, _)| keep(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Brings every index of `table` from the `old` image of an item to the `new` one.
+pub(crate) fn maintain(tx: &mut dyn Transaction, table: &TableMeta, old: Option<&Item>, new: Option<&Item>) {
+    for index in table
+        .global_secondary_indexes
+        .iter()
+        .chain(&table.local_secondary_indexes)
+    {
+        let old_key = old.and_then(|item| entry_key(table, index, item));
+        let new_entry = new.and_then(|item| entry_key(table, index, item).map(|key| (key, item)));
+        if let Some(old_key) = &old_key {
+            if new_entry.as_ref().is_none_or(|(new_key, _)| new_key != old_key) {
+                tx.delete(old_key);
+            }
+        }
+        if let Some((key, item)) = new_entry {
+            let projected = project_entry(table, index, item);
+            let unchanged =
+                old_key.as_ref() == Some(&key) && old.is_some_and(|o| project_entry(table, index, o) == projected);
+            if !unchanged {
+                tx.put(&key, &encode_item(&projected));
+            }
+        }
+    }
+}

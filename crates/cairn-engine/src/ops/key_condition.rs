@@ -1,0 +1,243 @@
+//! KeyConditionExpression (and legacy KeyConditions): equality on the partition key,
+//! at most one of `= < <= > >= BETWEEN begins_with` on the sort key, turned into a
+//! byte range over the order-preserving key encoding.
+
+use crate::catalog::KeyAttribute;
+use crate::indexes::partition_prefix;
+use cairn_expr::condition::Comparator;
+use cairn_expr::{Condition, Operand, PathElement};
+use cairn_model::keycodec::encode_key_value;
+use cairn_model::{ApiError, AttributeValue};
+use cairn_storage::{prefix_end, ScanRange};
+use std::ops::Bound;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SortCondition {
+    Compare(Comparator, AttributeValue),
+    Between(AttributeValue, AttributeValue),
+    BeginsWith(AttributeValue),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct KeyCondition {
+    pub partition: AttributeValue,
+    pub sort: Option<SortCondition>,
+}
+
+fn unsupported() -> ApiError {
+    ApiError::validation("Query key condition not supported")
+}
+
+fn operator_name(c: &Condition) -> &'static str {
+    match c {
+        Condition::Or(..) => "OR",
+        Condition::Not(..) => "NOT",
+        Condition::In(..) => "IN",
+        Condition::Exists(_) => "attribute_exists",
+        Condition::NotExists(_) => "attribute_not_exists",
+        Condition::AttributeType(..) => "attribute_type",
+        Condition::Contains(..) => "contains",
+        Condition::Compare(_, Comparator::Ne, _) => "<>",
+        _ => "",
+    }
+}
+
+/// Splits a top-level AND chain into its parts.
+fn conjuncts(c: &Condition, out: &mut Vec<Condition>) -> Result<(), ApiError> {
+    match c {
+        Condition::And(a, b) => {
+            conjuncts(a, out)?;
+            conjuncts(b, out)
+        }
+        Condition::Compare(..) | Condition::Between(..) | Condition::BeginsWith(..) => {
+            if operator_name(c) == "<>" {
+                return Err(ApiError::validation(
+                    "Invalid operator used in KeyConditionExpression: <>",
+                ));
+            }
+            out.push(c.clone());
+            Ok(())
+        }
+        other => Err(ApiError::validation(format!(
+            "Invalid operator used in KeyConditionExpression: {}",
+            operator_name(other)
+        ))),
+    }
+}
+
+fn attribute(o: &Operand) -> Option<&str> {
+    match o {
+        Operand::Path(p) => match p.0.as_slice() {
+            [PathElement::Attribute(name)] => Some(name),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn value(o: &Operand) -> Result<&AttributeValue, ApiError> {
+    match o {
+        Operand::Value(v) => Ok(v),
+        _ => Err(unsupported()),
+    }
+}
+
+fn flip(c: Comparator) -> Comparator {
+    match c {
+        Comparator::Lt => Comparator::Gt,
+        Comparator::Le => Comparator::Ge,
+        Comparator::Gt => Comparator::Lt,
+        Comparator::Ge => Comparator::Le,
+        other => other,
+    }
+}
+
+/// (attribute name, condition on it) for one conjunct.
+fn split(c: &Condition) -> Result<(String, SortCondition), ApiError> {
+    match c {
+        Condition::Compare(a, op, b) => match (attribute(a), attribute(b)) {
+            (Some(name), None) => Ok((name.to_string(), SortCondition::Compare(*op, value(b)?.clone()))),
+            (None, Some(name)) => Ok((name.to_string(), SortCondition::Compare(flip(*op), value(a)?.clone()))),
+            _ => Err(unsupported()),
+        },
+        Condition::Between(a, low, high) => {
+            let name = attribute(a).ok_or_else(unsupported)?;
+            Ok((
+                name.to_string(),
+                SortCondition::Between(value(low)?.clone(), value(high)?.clone()),
+            ))
+        }
+        Condition::BeginsWith(a, prefix) => {
+            let name = attribute(a).ok_or_else(unsupported)?;
+            Ok((name.to_string(), SortCondition::BeginsWith(value(prefix)?.clone())))
+        }
+        _ => Err(unsupported()),
+    }
+}
+
+fn type_mismatch() -> ApiError {
+    ApiError::invalid_parameter("Condition parameter type does not match schema type")
+}
+
+fn check_type(attr: &KeyAttribute, v: &AttributeValue) -> Result<(), ApiError> {
+    if v.scalar_type() == Some(attr.kind) {
+        Ok(())
+    } else {
+        Err(type_mismatch())
+    }
+}
+
+impl KeyCondition {
+    pub(crate) fn from_condition(
+        condition: &Condition,
+        hash: &KeyAttribute,
+        range: Option<&KeyAttribute>,
+    ) -> Result<KeyCondition, ApiError> {
+        let mut parts = Vec::new();
+        conjuncts(condition, &mut parts)?;
+        if parts.len() > 2 {
+            return Err(ApiError::validation("Conditions can be of length 1 or 2 only"));
+        }
+        let mut partition = None;
+        let mut sort = None;
+        for part in &parts {
+            let (name, cond) = split(part)?;
+            if name == hash.name {
+                if partition.is_some() {
+                    return Err(ApiError::validation(
+                        "KeyConditionExpressions must only contain one condition per key",
+                    ));
+                }
+                match cond {
+                    SortCondition::Compare(Comparator::Eq, v) => {
+                        check_type(hash, &v)?;
+                        partition = Some(v);
+                    }
+                    _ => return Err(unsupported()),
+                }
+            } else if range.is_some_and(|r| r.name == name) {
+                if sort.is_some() {
+                    return Err(ApiError::validation(
+                        "KeyConditionExpressions must only contain one condition per key",
+                    ));
+                }
+                sort = Some(cond);
+            } else {
+                return Err(ApiError::validation(format!(
+                    "Query condition missed key schema element: {}",
+                    if parts.len() == 1 {
+                        &hash.name
+                    } else {
+                        range.map_or(&hash.name, |r| &r.name)
+                    }
+                )));
+            }
+        }
+        let partition = partition
+            .ok_or_else(|| ApiError::validation(format!("Query condition missed key schema element: {}", hash.name)))?;
+        if let (Some(cond), Some(range)) = (&sort, range) {
+            match cond {
+                SortCondition::Compare(_, v) => check_type(range, v)?,
+                SortCondition::Between(a, b) => {
+                    check_type(range, a)?;
+                    check_type(range, b)?;
+                }
+                SortCondition::BeginsWith(v) => {
+                    if range.kind == cairn_model::value::ScalarType::N {
+                        return Err(ApiError::validation(
+                            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+                        ));
+                    }
+                    check_type(range, v)?;
+                }
+            }
+        }
+        Ok(KeyCondition { partition, sort })
+    }
+
+    /// The storage range holding matching entries under `base` (a table or index prefix).
+    pub(crate) fn range(&self, base: &[u8], reverse: bool) -> ScanRange {
+        let partition = partition_prefix(base, &self.partition);
+        let encoded = |v: &AttributeValue| {
+            let mut key = partition.clone();
+            encode_key_value(v, &mut key);
+            key
+        };
+        let after_all = |key: Vec<u8>| prefix_end(&key).map_or(Bound::Unbounded, Bound::Excluded);
+        let whole_end = prefix_end(&partition).map_or(Bound::Unbounded, Bound::Excluded);
+        let (start, end) = match &self.sort {
+            None => (Bound::Included(partition.clone()), whole_end),
+            Some(SortCondition::Compare(op, v)) => match op {
+                Comparator::Eq => (Bound::Included(encoded(v)), after_all(encoded(v))),
+                Comparator::Lt => (Bound::Included(partition.clone()), Bound::Excluded(encoded(v))),
+                Comparator::Le => (Bound::Included(partition.clone()), after_all(encoded(v))),
+                Comparator::Gt => (after_all(encoded(v)).map_included(), whole_end),
+                Comparator::Ge => (Bound::Included(encoded(v)), whole_end),
+                Comparator::Ne => (Bound::Included(partition.clone()), whole_end),
+            },
+            Some(SortCondition::Between(low, high)) => (Bound::Included(encoded(low)), after_all(encoded(high))),
+            Some(SortCondition::BeginsWith(prefix)) => {
+                // An encoded string or binary starts with its escaped bytes, before the
+                // terminator: drop the two terminator bytes to get a prefix.
+                let mut key = encoded(prefix);
+                key.truncate(key.len() - 2);
+                (Bound::Included(key.clone()), after_all(key))
+            }
+        };
+        ScanRange { start, end, reverse }
+    }
+}
+
+trait IncludedBound {
+    fn map_included(self) -> Bound<Vec<u8>>;
+}
+
+impl IncludedBound for Bound<Vec<u8>> {
+    /// An exclusive end bound reused as an inclusive start bound.
+    fn map_included(self) -> Bound<Vec<u8>> {
+        match self {
+            Bound::Excluded(k) => Bound::Included(k),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Query: one partition of a table or index, as a range scan over encoded keys in
+//! sort-key order (forward or reverse), never a table scan.
+
+use super::common::{
+    data_plane_table_name, item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint,
+    ExpressionParameters, CONDITIONAL_OPERATORS,
+};
+use super::key_condition::KeyCondition;
+use super::legacy::expected_condition;
+use super::read_options::{decode_values, reject_key_attributes_in_filter, ReadShape, SELECT_VALUES};
+use crate::capacity::{consumed, read_units, Kind};
+use crate::read::{resume_after, PagePlan, Source};
+use crate::Engine;
+use cairn_expr::{parse_condition, ExpressionKind, Placeholders};
+use cairn_model::constraints::Constraints;
+use cairn_model::types::{QueryInput, ReadPageOutput};
+use cairn_model::ApiError;
+
+fn check_constraints(input: &QueryInput) -> Result<(), ApiError> {
+    let mut c = Constraints::new();
+    data_plane_table_name(&mut c, input.table_name.as_deref());
+    if let Some(index) = input.index_name.as_deref() {
+        c.index_name(Some(index), "indexName", false);
+    }
+    c.one_of(input.select.as_deref(), "select", SELECT_VALUES);
+    if input.limit.is_some_and(|l| l < 1) {
+        // DynamoDB names Query's Limit without echoing the value.
+        c.violation_without_value("Limit", "Member must have value greater than or equal to 1");
+    }
+    return_consumed_capacity_constraint(&mut c, input.return_consumed_capacity.as_deref());
+    c.one_of(
+        input.conditional_operator.as_deref(),
+        "conditionalOperator",
+        CONDITIONAL_OPERATORS,
+    );
+    c.finish()
+}
+
+impl Engine {
+    pub fn query(&self, input: QueryInput) -> Result<ReadPageOutput, ApiError> {
+        check_constraints(&input)?;
+        ExpressionParameters {
+            expressions: &[
+                ("KeyConditionExpression", input.key_condition_expression.is_some()),
+                ("FilterExpression", input.filter_expression.is_some()),
+                ("ProjectionExpression", input.projection_expression.is_some()),
+            ],
+            legacy: &[
+                ("KeyConditions", input.key_conditions.is_some()),
+                ("QueryFilter", input.query_filter.is_some()),
+                ("AttributesToGet", input.attributes_to_get.is_some()),
+            ],
+            names: input.expression_attribute_names.as_ref(),
+            values: input.expression_attribute_values.as_ref(),
+        }
+        .check()?;
+        let values = decode_values(input.expression_attribute_values.clone())?;
+        let mut placeholders = Placeholders::new(input.expression_attribute_names.as_ref(), values.as_ref());
+        let key_condition = match (&input.key_condition_expression, &input.key_conditions) {
+            (Some(text), _) => Some(
+                parse_condition(text, ExpressionKind::KeyCondition)?
+                    .resolve(ExpressionKind::KeyCondition, &mut placeholders)?,
+            ),
+            (None, Some(legacy)) => expected_condition(legacy, None)?,
+            (None, None) => None,
+        };
+        let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
+        let source = Source::new(&table, input.index_name.as_deref())?;
+        let shape = ReadShape {
+            select: input.select.as_deref(),
+            projection_expression: input.projection_expression.as_deref(),
+            attributes_to_get: input.attributes_to_get.as_ref(),
+            filter_expression: input.filter_expression.as_deref(),
+            legacy_filter: input.query_filter.as_ref(),
+            conditional_operator: input.conditional_operator.as_deref(),
+        }
+        .resolve(&source, &mut placeholders, input.expression_attribute_names.as_ref())?;
+        placeholders.reject_unused()?;
+        let Some(key_condition) = key_condition else {
+            return Err(ApiError::validation(
+                "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+            ));
+        };
+        let key = KeyCondition::from_condition(&key_condition, source.hash_key(), source.range_key())?;
+        reject_key_attributes_in_filter(&source, shape.filter.as_ref(), input.filter_expression.as_deref())?;
+        let consistent = input.consistent_read.unwrap_or(false);
+        if consistent && source.is_global_index() {
+            return Err(ApiError::validation(
+                "Consistent reads are not supported on global secondary indexes",
+            ));
+        }
+        let mut range = key.range(&source.base(), !input.scan_index_forward.unwrap_or(true));
+        if let Some(start) = input.exclusive_start_key {
+            let start = item_from_raw(start)?;
+            resume_after(&mut range, source.start_key(&start)?);
+        }
+        let page = self.read_page(
+            &source,
+            PagePlan {
+                range,
+                limit: input.limit.map(|l| l as usize),
+                filter: shape.filter.as_ref(),
+                projection: shape.projection.as_ref(),
+                count_only: shape.count_only,
+                fetch_from_table: shape.fetch_from_table,
+            },
+        )?;
+        Ok(ReadPageOutput {
+            items: (!shape.count_only).then_some(page.items),
+            count: page.count,
+            scanned_count: page.scanned,
+            last_evaluated_key: page.last_evaluated_key,
+            consumed_capacity: consumed(
+                &table,
+                read_units(page.bytes_read, consistent),
+                Kind::Read,
+                return_consumed_capacity(input.return_consumed_capacity.as_deref()),
+            ),
+        })
+    }
+}

@@ -1,0 +1,195 @@
+//! The paged read shared by Query and Scan: walk a storage range in key order,
+//! count what is read against Limit and the 1 MB page size (before any filter), apply
+//! the filter and projection, and report LastEvaluatedKey as DynamoDB shapes it.
+
+use crate::catalog::{IndexMeta, KeyAttribute, TableMeta};
+use crate::indexes::{entry_key, index_prefix};
+use crate::keys::{item_storage_key, key_of, table_prefix};
+use crate::write::decode_stored;
+use crate::{storage_error, Engine};
+use cairn_expr::{Condition, Projection};
+use cairn_model::value::item_size;
+use cairn_model::{ApiError, Item};
+use cairn_storage::ScanRange;
+use std::ops::Bound;
+
+/// DynamoDB stops a Query or Scan page once it has read 1 MB.
+const MAX_PAGE_BYTES: usize = 1024 * 1024;
+/// Entries fetched from storage per round trip.
+const BATCH: usize = 256;
+
+/// What a read walks: a table, or one of its indexes.
+pub(crate) struct Source<'a> {
+    pub table: &'a TableMeta,
+    pub index: Option<&'a IndexMeta>,
+}
+
+impl<'a> Source<'a> {
+    pub(crate) fn new(table: &'a TableMeta, index_name: Option<&str>) -> Result<Source<'a>, ApiError> {
+        let Some(name) = index_name else {
+            return Ok(Source { table, index: None });
+        };
+        let index = table
+            .global_secondary_indexes
+            .iter()
+            .chain(&table.local_secondary_indexes)
+            .find(|i| i.name == name)
+            .ok_or_else(|| ApiError::validation(format!("The table does not have the specified index: {name}")))?;
+        Ok(Source {
+            table,
+            index: Some(index),
+        })
+    }
+
+    pub(crate) fn is_global_index(&self) -> bool {
+        self.index
+            .is_some_and(|i| self.table.global_secondary_indexes.iter().any(|g| g.name == i.name))
+    }
+
+    pub(crate) fn base(&self) -> Vec<u8> {
+        match self.index {
+            Some(index) => index_prefix(index.id),
+            None => table_prefix(self.table.id),
+        }
+    }
+
+    pub(crate) fn hash_key(&self) -> &KeyAttribute {
+        self.index.map_or(&self.table.hash_key, |i| &i.hash_key)
+    }
+
+    pub(crate) fn range_key(&self) -> Option<&KeyAttribute> {
+        match self.index {
+            Some(i) => i.range_key.as_ref(),
+            None => self.table.range_key.as_ref(),
+        }
+    }
+
+    /// Every key attribute a LastEvaluatedKey of this source carries.
+    pub(crate) fn key_attributes(&self) -> Vec<&KeyAttribute> {
+        let mut attrs: Vec<&KeyAttribute> = self.table.key_attributes().collect();
+        if let Some(index) = self.index {
+            for a in std::iter::once(&index.hash_key).chain(index.range_key.as_ref()) {
+                if !attrs.iter().any(|b| b.name == a.name) {
+                    attrs.push(a);
+                }
+            }
+        }
+        attrs
+    }
+
+    /// The LastEvaluatedKey of an item read from this source.
+    pub(crate) fn last_key(&self, item: &Item) -> Item {
+        self.key_attributes()
+            .into_iter()
+            .filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone())))
+            .collect()
+    }
+
+    /// The storage key of the entry an ExclusiveStartKey names, after validating it.
+    pub(crate) fn start_key(&self, key: &Item) -> Result<Vec<u8>, ApiError> {
+        let invalid = || {
+            ApiError::validation(
+                "The provided starting key is invalid: The provided key element does not match the schema",
+            )
+        };
+        let attrs = self.key_attributes();
+        if key.len() != attrs.len() {
+            return Err(invalid());
+        }
+        for a in &attrs {
+            if key.get(&a.name).and_then(|v| v.scalar_type()) != Some(a.kind) {
+                return Err(invalid());
+            }
+        }
+        Ok(match self.index {
+            Some(index) => entry_key(self.table, index, key).ok_or_else(invalid)?,
+            None => item_storage_key(self.table, &key_of(self.table, key)),
+        })
+    }
+}
+
+/// How to turn a walk into one page.
+pub(crate) struct PagePlan<'a> {
+    pub range: ScanRange,
+    pub limit: Option<usize>,
+    pub filter: Option<&'a Condition>,
+    pub projection: Option<&'a Projection>,
+    pub count_only: bool,
+    /// Read each entry's full item from the table (LSI reads beyond the projection).
+    pub fetch_from_table: bool,
+}
+
+pub(crate) struct Page {
+    pub items: Vec<Item>,
+    pub count: usize,
+    pub scanned: usize,
+    pub bytes_read: usize,
+    pub last_evaluated_key: Option<Item>,
+}
+
+impl Engine {
+    pub(crate) fn read_page(&self, source: &Source, mut plan: PagePlan) -> Result<Page, ApiError> {
+        let mut page = Page {
+            items: Vec::new(),
+            count: 0,
+            scanned: 0,
+            bytes_read: 0,
+            last_evaluated_key: None,
+        };
+        loop {
+            let want = plan.limit.map_or(BATCH, |l| (l - page.scanned).min(BATCH));
+            let batch = self.storage.scan(&plan.range, want).map_err(storage_error)?;
+            let exhausted = batch.len() < want;
+            for (_, value) in &batch {
+                let mut item = decode_stored(value)?;
+                if plan.fetch_from_table {
+                    if let Some(full) = self.read_item(source.table, &key_of(source.table, &item))? {
+                        item = full;
+                    }
+                }
+                page.scanned += 1;
+                page.bytes_read += item_size(&item);
+                if plan.filter.is_none_or(|f| f.evaluate(&item)) {
+                    page.count += 1;
+                    if !plan.count_only {
+                        page.items.push(match plan.projection {
+                            Some(p) => p.apply(&item),
+                            None => item.clone(),
+                        });
+                    }
+                }
+                let limit_reached = plan.limit.is_some_and(|l| page.scanned >= l);
+                if limit_reached || page.bytes_read >= MAX_PAGE_BYTES {
+                    page.last_evaluated_key = Some(source.last_key(&item));
+                    return Ok(page);
+                }
+            }
+            match batch.last() {
+                Some((key, _)) if !exhausted => {
+                    if plan.range.reverse {
+                        plan.range.end = Bound::Excluded(key.clone());
+                    } else {
+                        plan.range.start = Bound::Excluded(key.clone());
+                    }
+                }
+                _ => return Ok(page),
+            }
+        }
+    }
+}
+
+/// Narrows a range to start after (or, reversed, end before) an ExclusiveStartKey;
+/// a key outside the range leaves it as it is.
+pub(crate) fn resume_after(range: &mut ScanRange, start: Vec<u8>) {
+    let value = |b: &Bound<Vec<u8>>| match b {
+        Bound::Included(v) | Bound::Excluded(v) => Some(v.clone()),
+        Bound::Unbounded => None,
+    };
+    if range.reverse {
+        if value(&range.end).is_none_or(|e| start <= e) {
+            range.end = Bound::Excluded(start);
+        }
+    } else if value(&range.start).is_none_or(|s| start >= s) {
+        range.start = Bound::Excluded(start);
+    }
+}
