@@ -141,3 +141,21 @@ pub(crate) fn return_values_old_or_none(value: Option<&str>) -> Result<bool, Api
         Some(_) => Err(ApiError::validation("ReturnValues can only be ALL_OLD or NONE")),
     }
 }
+
+/// ItemCollectionMetrics for a write, when asked for and the table has local
+/// secondary indexes (only those tables have item collections). The estimate is
+/// DynamoDB's coarse range: the collection is under 1 GB until it is measured larger.
+pub(crate) fn item_collection_metrics(
+    table: &TableMeta,
+    key: &Item,
+    requested: Option<&str>,
+) -> Option<cairn_model::types::ItemCollectionMetrics> {
+    if requested != Some("SIZE") || table.local_secondary_indexes.is_empty() {
+        return None;
+    }
+    let partition = key.get(&table.hash_key.name)?.clone();
+    Some(cairn_model::types::ItemCollectionMetrics {
+        item_collection_key: [(table.hash_key.name.clone(), partition)].into(),
+        size_estimate_range_gb: [0.0, 1.0],
+    })
+}

@@ -1,7 +1,7 @@
 //! DeleteItem: remove an item by key (deleting a missing item succeeds).
 
 use super::common::{
-    data_plane_table_name, item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint,
+    data_plane_table_name, item_collection_metrics, item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint,
     return_values_old_or_none, ExpressionParameters, CONDITIONAL_OPERATORS, RETURN_ITEM_COLLECTION_METRICS,
     RETURN_VALUES, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
 };
@@ -72,6 +72,7 @@ impl Engine {
                 Kind::Write,
                 return_consumed_capacity(input.return_consumed_capacity.as_deref()),
             ),
+            item_collection_metrics: item_collection_metrics(&table, &key, input.return_item_collection_metrics.as_deref()),
         })
     }
 }

@@ -90,6 +90,16 @@ pub struct DeleteItemInput {
     pub return_values_on_condition_check_failure: Option<String>,
 }
 
+/// Size of an item collection (the items sharing a partition key in a table with
+/// local secondary indexes), as a range in GB.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ItemCollectionMetrics {
+    pub item_collection_key: Item,
+    #[serde(rename = "SizeEstimateRangeGB")]
+    pub size_estimate_range_gb: [f64; 2],
+}
+
 /// Output of PutItem, UpdateItem and DeleteItem.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -98,6 +108,8 @@ pub struct WriteItemOutput {
     pub attributes: Option<Item>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<ConsumedCapacity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_collection_metrics: Option<ItemCollectionMetrics>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
