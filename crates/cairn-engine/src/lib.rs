@@ -9,6 +9,7 @@
 mod capacity;
 mod catalog;
 mod clock;
+mod idempotency;
 mod indexes;
 mod keys;
 pub mod ops;
@@ -53,6 +54,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     /// Serializes catalog changes (create, delete, update of tables).
     catalog_write: Mutex<()>,
+    tokens: idempotency::Tokens,
 }
 
 impl Engine {
@@ -72,6 +74,7 @@ impl Engine {
             config,
             clock,
             catalog_write: Mutex::new(()),
+            tokens: Default::default(),
         })
     }
 }

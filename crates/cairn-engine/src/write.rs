@@ -1,28 +1,44 @@
-//! The single write path. Every item change — put, delete, and later update,
-//! transaction, TTL expiry — computes (old item, new item) inside one storage
-//! transaction and writes the result atomically. Index entries and stream records
-//! are written here too, so they can never disagree with the item.
+//! The single write path. Every item change — put, update, delete, transaction, and
+//! later TTL expiry — reads the current images inside one storage transaction,
+//! computes the new ones, and writes items and index entries atomically, so they can
+//! never disagree. Stream records will join the same transaction.
 
 use crate::catalog::TableMeta;
 use crate::keys::item_storage_key;
 use crate::{storage_error, Engine};
 use cairn_model::codec::{decode_item, encode_item};
 use cairn_model::{ApiError, Item};
-use cairn_storage::StorageError;
+use cairn_storage::{StorageError, Transaction};
+use std::sync::Arc;
 
 /// How many times a write is retried after losing an optimistic-concurrency race
 /// before the conflict is reported to the client.
 const MAX_CONFLICT_RETRIES: usize = 64;
 
 /// The images of an item before and after one write.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct ItemChange {
     pub old: Option<Item>,
     pub new: Option<Item>,
 }
 
+/// What to do with one item of a multi-item write.
+pub(crate) enum Decision {
+    /// Leave it as it is (a condition check).
+    Keep,
+    /// Replace it (Some) or delete it (None).
+    Write(Option<Item>),
+}
+
 pub(crate) fn decode_stored(bytes: &[u8]) -> Result<Item, ApiError> {
     decode_item(bytes).ok_or_else(|| ApiError::internal("stored item is corrupt"))
+}
+
+fn read_in(tx: &mut dyn Transaction, storage_key: &[u8]) -> Result<Option<Item>, ApiError> {
+    match tx.get(storage_key).map_err(storage_error)? {
+        Some(bytes) => Ok(Some(decode_stored(&bytes)?)),
+        None => Ok(None),
+    }
 }
 
 impl Engine {
@@ -35,34 +51,72 @@ impl Engine {
         }
     }
 
+    /// Reads several items from one consistent view (a storage transaction that
+    /// writes nothing).
+    pub(crate) fn read_items_consistently(
+        &self,
+        keys: &[(Arc<TableMeta>, Item)],
+    ) -> Result<Vec<Option<Item>>, ApiError> {
+        let mut tx = self.storage.begin().map_err(storage_error)?;
+        keys.iter()
+            .map(|(table, key)| read_in(tx.as_mut(), &item_storage_key(table, key)))
+            .collect()
+    }
+
     /// Applies one item write. `decide` sees the current item and returns the new one
-    /// (None deletes it) or an error that aborts the write (a failed condition). It may
-    /// run more than once if a concurrent write to the same item wins a race, so it
-    /// must not have side effects.
+    /// (None deletes it) or an error that aborts the write (a failed condition).
     pub(crate) fn write_item(
         &self,
-        table: &TableMeta,
+        table: &Arc<TableMeta>,
         key: &Item,
         mut decide: impl FnMut(Option<&Item>) -> Result<Option<Item>, ApiError>,
     ) -> Result<ItemChange, ApiError> {
-        let storage_key = item_storage_key(table, key);
+        let targets = [(table.clone(), key.clone())];
+        let mut changes = self.write_items(&targets, |olds| Ok(vec![Decision::Write(decide(olds[0].as_ref())?)]))?;
+        Ok(changes.pop().unwrap_or_default())
+    }
+
+    /// Applies a write to several items atomically. `decide` sees every current image
+    /// (in `targets` order) and returns one decision per item, or an error that aborts
+    /// everything. It may run more than once if a concurrent writer wins a race, so it
+    /// must not have side effects.
+    pub(crate) fn write_items(
+        &self,
+        targets: &[(Arc<TableMeta>, Item)],
+        mut decide: impl FnMut(&[Option<Item>]) -> Result<Vec<Decision>, ApiError>,
+    ) -> Result<Vec<ItemChange>, ApiError> {
+        let storage_keys: Vec<Vec<u8>> = targets
+            .iter()
+            .map(|(table, key)| item_storage_key(table, key))
+            .collect();
         let mut attempt = 0;
         loop {
             let mut tx = self.storage.begin().map_err(storage_error)?;
-            let old = match tx.get(&storage_key).map_err(storage_error)? {
-                Some(bytes) => Some(decode_stored(&bytes)?),
-                None => None,
-            };
-            let new = decide(old.as_ref())?;
-            match &new {
-                Some(item) => tx.put(&storage_key, &encode_item(item)),
-                None if old.is_some() => tx.delete(&storage_key),
-                None => {}
+            let olds = storage_keys
+                .iter()
+                .map(|k| read_in(tx.as_mut(), k))
+                .collect::<Result<Vec<_>, _>>()?;
+            let decisions = decide(&olds)?;
+            let mut changes = Vec::with_capacity(targets.len());
+            for (((table, _), storage_key), (old, decision)) in
+                targets.iter().zip(&storage_keys).zip(olds.into_iter().zip(decisions))
+            {
+                let new = match decision {
+                    Decision::Keep => old.clone(),
+                    Decision::Write(new) => {
+                        match &new {
+                            Some(item) => tx.put(storage_key, &encode_item(item)),
+                            None if old.is_some() => tx.delete(storage_key),
+                            None => {}
+                        }
+                        crate::indexes::maintain(tx.as_mut(), table, old.as_ref(), new.as_ref());
+                        new
+                    }
+                };
+                changes.push(ItemChange { old, new });
             }
-            crate::indexes::maintain(tx.as_mut(), table, old.as_ref(), new.as_ref());
-            // Stream records join this transaction here.
             match tx.commit() {
-                Ok(()) => return Ok(ItemChange { old, new }),
+                Ok(()) => return Ok(changes),
                 Err(StorageError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {
                     attempt += 1;
                     std::thread::yield_now();

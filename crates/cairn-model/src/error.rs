@@ -14,6 +14,9 @@ pub enum ErrorKind {
     ConditionalCheckFailed,
     LimitExceeded,
     ItemCollectionSizeLimitExceeded,
+    TransactionCanceled,
+    TransactionInProgress,
+    IdempotentParameterMismatch,
     ProvisionedThroughputExceeded,
     RequestLimitExceeded,
     TransactionConflict,
@@ -34,6 +37,9 @@ impl ErrorKind {
             ErrorKind::ConditionalCheckFailed => "ConditionalCheckFailedException",
             ErrorKind::LimitExceeded => "LimitExceededException",
             ErrorKind::ItemCollectionSizeLimitExceeded => "ItemCollectionSizeLimitExceededException",
+            ErrorKind::TransactionCanceled => "TransactionCanceledException",
+            ErrorKind::TransactionInProgress => "TransactionInProgressException",
+            ErrorKind::IdempotentParameterMismatch => "IdempotentParameterMismatchException",
             ErrorKind::ProvisionedThroughputExceeded => "ProvisionedThroughputExceededException",
             ErrorKind::RequestLimitExceeded => "RequestLimitExceeded",
             ErrorKind::TransactionConflict => "TransactionConflictException",
@@ -68,9 +74,9 @@ impl ErrorKind {
 pub struct ApiError {
     pub kind: ErrorKind,
     pub message: String,
-    /// The item returned with ConditionalCheckFailedException when the request asked for
-    /// ReturnValuesOnConditionCheckFailure=ALL_OLD, already in wire JSON.
-    pub item_json: Option<String>,
+    /// Extra members of the error body, as (name, JSON text): the `Item` of a failed
+    /// condition that asked for it, a transaction's `CancellationReasons`.
+    pub extra: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -78,7 +84,7 @@ impl ApiError {
         ApiError {
             kind,
             message: message.into(),
-            item_json: None,
+            extra: Vec::new(),
         }
     }
     pub fn validation(message: impl Into<String>) -> Self {

@@ -19,6 +19,10 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("PutItem", |e, _, b| encode(&e.put_item(decode(b)?)?)),
     ("Query", |e, _, b| encode(&e.query(decode(b)?)?)),
     ("Scan", |e, _, b| encode(&e.scan(decode(b)?)?)),
+    ("TransactGetItems", |e, _, b| encode(&e.transact_get_items(decode(b)?)?)),
+    ("TransactWriteItems", |e, _, b| {
+        encode(&e.transact_write_items(decode(b)?)?)
+    }),
     ("UpdateItem", |e, _, b| encode(&e.update_item(decode(b)?)?)),
     ("UpdateTable", |e, c, b| encode(&e.update_table(c, decode(b)?)?)),
 ];

@@ -48,11 +48,11 @@ pub(crate) fn error_body(error: &ApiError) -> Vec<u8> {
         message: &error.message,
     };
     let mut bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
-    if let Some(item) = &error.item_json {
-        // Splice `,"Item":{...}` before the closing brace.
+    for (name, json) in &error.extra {
+        // Splice `,"Name":<json>` before the closing brace.
         bytes.pop();
-        bytes.extend_from_slice(b",\"Item\":");
-        bytes.extend_from_slice(item.as_bytes());
+        bytes.extend_from_slice(format!(",\"{name}\":").as_bytes());
+        bytes.extend_from_slice(json.as_bytes());
         bytes.push(b'}');
     }
     bytes

@@ -59,7 +59,9 @@ pub(crate) fn check_condition(
     let mut error = ApiError::conditional_check_failed();
     if return_item {
         if let Some(item) = current {
-            error.item_json = serde_json::to_string(item).ok();
+            if let Ok(json) = serde_json::to_string(item) {
+                error.extra.push(("Item", json));
+            }
         }
     }
     Err(error)

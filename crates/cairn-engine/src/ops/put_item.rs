@@ -1,9 +1,9 @@
 //! PutItem: replace an item whole.
 
 use super::common::{
-    data_plane_table_name, item_collection_metrics, item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint,
-    return_values_old_or_none, ExpressionParameters, CONDITIONAL_OPERATORS, RETURN_ITEM_COLLECTION_METRICS,
-    RETURN_VALUES, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+    data_plane_table_name, item_collection_metrics, item_from_raw, return_consumed_capacity,
+    return_consumed_capacity_constraint, return_values_old_or_none, ExpressionParameters, CONDITIONAL_OPERATORS,
+    RETURN_ITEM_COLLECTION_METRICS, RETURN_VALUES, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
 };
 use super::conditions::{check_condition, expression_values, wants_item_on_failure, write_condition};
 use crate::capacity::{consumed, write_units, Kind};
@@ -79,7 +79,11 @@ impl Engine {
                 Kind::Write,
                 return_consumed_capacity(input.return_consumed_capacity.as_deref()),
             ),
-            item_collection_metrics: item_collection_metrics(&table, &key, input.return_item_collection_metrics.as_deref()),
+            item_collection_metrics: item_collection_metrics(
+                &table,
+                &key,
+                input.return_item_collection_metrics.as_deref(),
+            ),
         })
     }
 }

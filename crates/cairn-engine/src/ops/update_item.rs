@@ -2,9 +2,9 @@
 //! an optional condition and all five ReturnValues.
 
 use super::common::{
-    data_plane_table_name, item_collection_metrics, item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint,
-    ExpressionParameters, CONDITIONAL_OPERATORS, RETURN_ITEM_COLLECTION_METRICS, RETURN_VALUES,
-    RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+    data_plane_table_name, item_collection_metrics, item_from_raw, return_consumed_capacity,
+    return_consumed_capacity_constraint, ExpressionParameters, CONDITIONAL_OPERATORS, RETURN_ITEM_COLLECTION_METRICS,
+    RETURN_VALUES, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
 };
 use super::conditions::{check_condition, expression_values, wants_item_on_failure, write_condition};
 use super::legacy::attribute_updates;
@@ -129,7 +129,11 @@ impl Engine {
                 Kind::Write,
                 return_consumed_capacity(input.return_consumed_capacity.as_deref()),
             ),
-            item_collection_metrics: item_collection_metrics(&table, &key, input.return_item_collection_metrics.as_deref()),
+            item_collection_metrics: item_collection_metrics(
+                &table,
+                &key,
+                input.return_item_collection_metrics.as_deref(),
+            ),
         })
     }
 }

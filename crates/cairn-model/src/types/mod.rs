@@ -6,8 +6,10 @@ pub mod capacity;
 pub mod item;
 pub mod read;
 pub mod table;
+pub mod transact;
 
 pub use capacity::*;
 pub use item::*;
 pub use read::{QueryInput, ReadPageOutput, ScanInput};
 pub use table::*;
+pub use transact::*;
