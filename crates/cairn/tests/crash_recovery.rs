@@ -3,7 +3,8 @@
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, Put, ScalarAttributeType,
+    TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use std::path::Path;
@@ -185,4 +186,111 @@ async fn acknowledged_writes_survive_kill_9() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_kill_9_with_fsync() {
     crash_rounds(&["--sync"]).await;
+}
+
+/// Items of one transaction: all present or all absent after any crash.
+const PARTS: [&str; 3] = ["a", "b", "c"];
+
+async fn transactions_until_killed(client: Client, writer: usize, attempted: Arc<Mutex<Vec<String>>>) -> Vec<String> {
+    let mut acknowledged = Vec::new();
+    for i in 0.. {
+        let id = format!("tx-w{writer}-{i}");
+        attempted.lock().unwrap().push(id.clone());
+        let mut request = client.transact_write_items();
+        for part in PARTS {
+            let put = Put::builder()
+                .table_name("crash")
+                .item("pk", Av::S(format!("{id}-{part}")))
+                .item("v", Av::S(value_for(&id)))
+                .build()
+                .unwrap();
+            request = request.transact_items(TransactWriteItem::builder().put(put).build());
+        }
+        match request.send().await {
+            Ok(_) => acknowledged.push(id),
+            Err(_) => break,
+        }
+    }
+    acknowledged
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn transactions_are_all_or_nothing_across_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = start(dir.path(), port, &[]);
+    let client = client(port);
+    wait_ready(&client).await;
+    client
+        .create_table()
+        .table_name("crash")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let attempted = Arc::new(Mutex::new(Vec::new()));
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let (client, attempted, acknowledged) = (client.clone(), attempted.clone(), acknowledged.clone());
+            tokio::spawn(async move {
+                let ids = transactions_until_killed(client, w, attempted).await;
+                acknowledged.lock().unwrap().extend(ids);
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let port = free_port();
+    let mut server = start(dir.path(), port, &[]);
+    let client = self::client(port);
+    wait_ready(&client).await;
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 20,
+        "too few transactions to prove anything: {}",
+        acknowledged.len()
+    );
+    for id in attempted.lock().unwrap().iter() {
+        let mut present = 0;
+        for part in PARTS {
+            let item = client
+                .get_item()
+                .table_name("crash")
+                .key("pk", Av::S(format!("{id}-{part}")))
+                .send()
+                .await
+                .unwrap()
+                .item;
+            present += usize::from(item.is_some());
+        }
+        assert!(
+            present == 0 || present == PARTS.len(),
+            "transaction {id} is torn: {present} of {} items",
+            PARTS.len()
+        );
+        if acknowledged.contains(id) {
+            assert_eq!(present, PARTS.len(), "acknowledged transaction {id} was lost");
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
 }
