@@ -7,7 +7,7 @@ use cairn_model::value::ScalarType;
 use cairn_storage::{ScanRange, Storage, StorageError, StorageResult, Transaction};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 /// Key prefixes of the one ordered keyspace (DESIGN.md section 3).
 pub(crate) const CATALOG_PREFIX: u8 = b'c';
@@ -34,6 +34,13 @@ pub struct IndexMeta {
     pub read_capacity: i64,
     pub write_capacity: i64,
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// False while a GSI added by UpdateTable is being backfilled.
+    #[serde(default = "ready_by_default")]
+    pub ready: bool,
+}
+
+fn ready_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +84,10 @@ pub struct TableMeta {
     /// When the table stops reporting CREATING.
     pub active_at: f64,
     pub last_switch_to_pay_per_request_at: Option<f64>,
+    /// Index numbers handed out so far (index id = table id << 8 | number); never
+    /// reused, so a dropped index's leftover entries stay unreachable.
+    #[serde(default)]
+    pub indexes_created: u64,
     pub last_increase_at: Option<f64>,
     pub last_decrease_at: Option<f64>,
     pub decreases_today: i64,
@@ -90,6 +101,8 @@ impl TableMeta {
     pub fn status(&self, now: f64) -> &'static str {
         if now < self.active_at {
             "CREATING"
+        } else if self.global_secondary_indexes.iter().any(|g| !g.ready) {
+            "UPDATING"
         } else {
             "ACTIVE"
         }
@@ -111,6 +124,9 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
 /// under the storage transaction that changed the catalog.
 pub(crate) struct Catalog {
     tables: RwLock<BTreeMap<String, Arc<TableMeta>>>,
+    /// Serializes catalog changes (create, delete, update of tables, index backfill
+    /// completion).
+    write: Mutex<()>,
 }
 
 impl Catalog {
@@ -122,7 +138,12 @@ impl Catalog {
         }
         Ok(Catalog {
             tables: RwLock::new(tables),
+            write: Mutex::new(()),
         })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
+        self.write.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<Arc<TableMeta>> {

@@ -6,6 +6,7 @@
 //! [`ApiError`]; HTTP, JSON framing and authentication live in `cairn-server`. Used as
 //! a library it is Cairn's embedded mode.
 
+mod backfill;
 mod capacity;
 mod catalog;
 mod clock;
@@ -24,7 +25,7 @@ pub use request::RequestContext;
 use cairn_model::ApiError;
 use cairn_storage::{Storage, StorageError};
 use catalog::Catalog;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 /// Settings that shape DynamoDB-visible behaviour.
@@ -49,11 +50,9 @@ impl Default for EngineConfig {
 /// The DynamoDB engine over one storage backend.
 pub struct Engine {
     storage: Arc<dyn Storage>,
-    catalog: Catalog,
+    catalog: Arc<Catalog>,
     config: EngineConfig,
     clock: Arc<dyn Clock>,
-    /// Serializes catalog changes (create, delete, update of tables).
-    catalog_write: Mutex<()>,
     tokens: idempotency::Tokens,
 }
 
@@ -67,13 +66,12 @@ impl Engine {
         config: EngineConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Engine, ApiError> {
-        let catalog = Catalog::load(storage.as_ref()).map_err(storage_error)?;
+        let catalog = Arc::new(Catalog::load(storage.as_ref()).map_err(storage_error)?);
         Ok(Engine {
             storage,
             catalog,
             config,
             clock,
-            catalog_write: Mutex::new(()),
             tokens: Default::default(),
         })
     }
@@ -81,7 +79,7 @@ impl Engine {
 
 impl Engine {
     pub(crate) fn catalog_lock(&self) -> MutexGuard<'_, ()> {
-        self.catalog_write.lock().unwrap_or_else(|p| p.into_inner())
+        self.catalog.lock()
     }
 
     pub fn clock(&self) -> &dyn Clock {

@@ -82,6 +82,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let engine = Arc::new(Engine::new(storage, config).map_err(|e| e.to_string())?);
     engine.resume_purges();
+    engine.resume_backfills();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -220,6 +220,49 @@ fn check_projection(index: &str, projection: &Projection) -> Result<Option<Vec<S
     }
 }
 
+/// Validates one GSI definition (CreateTable, or UpdateTable's Create) against the
+/// attribute definitions and billing mode.
+pub(crate) fn global_index(
+    g: &cairn_model::types::GlobalSecondaryIndex,
+    defs: &[AttributeDefinition],
+    billing: BillingMode,
+    id: u64,
+) -> Result<IndexMeta, ApiError> {
+    let index = g.index_name.clone().unwrap_or_default();
+    let schema = g.key_schema.as_deref().unwrap_or_default();
+    let (hash, range) = resolve_key_schema(schema, defs)?;
+    let projection = g.projection.clone().unwrap_or_default();
+    let non_key = check_projection(&index, &projection)?;
+    let (read, write) = match (billing, &g.provisioned_throughput) {
+        (BillingMode::Provisioned, None) => {
+            return Err(invalid(format!(
+                "ProvisionedThroughput must be specified for index: {index}"
+            )))
+        }
+        (BillingMode::Provisioned, Some(t)) => {
+            (t.read_capacity_units.unwrap_or(0), t.write_capacity_units.unwrap_or(0))
+        }
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(invalid(format!(
+                "ProvisionedThroughput should not be specified for index: {index} when BillingMode is PAY_PER_REQUEST"
+            )))
+        }
+        (BillingMode::PayPerRequest, None) => (0, 0),
+    };
+    Ok(IndexMeta {
+        name: index,
+        id,
+        hash_key: hash,
+        range_key: range,
+        projection_type: projection.projection_type.unwrap_or_else(|| "ALL".into()),
+        non_key_attributes: non_key,
+        read_capacity: read,
+        write_capacity: write,
+        on_demand_throughput: g.on_demand_throughput.clone(),
+        ready: true,
+    })
+}
+
 struct Indexes {
     global: Vec<IndexMeta>,
     local: Vec<IndexMeta>,
@@ -292,6 +335,7 @@ fn build_indexes(
             read_capacity: 0,
             write_capacity: 0,
             on_demand_throughput: None,
+            ready: true,
         });
     }
     let mut global = Vec::new();
@@ -301,39 +345,10 @@ fn build_indexes(
             return Err(invalid(format!("Duplicate index name: {index}")));
         }
         names.push(g.index_name.as_deref().unwrap_or_default());
-        let schema = g.key_schema.as_deref().unwrap_or_default();
-        let (hash, range) = resolve_key_schema(schema, defs)?;
-        let projection = g.projection.clone().unwrap_or_default();
-        let non_key = check_projection(&index, &projection)?;
-        projected += non_key.as_ref().map_or(0, Vec::len);
-        let (read, write) = match (billing, &g.provisioned_throughput) {
-            (BillingMode::Provisioned, None) => {
-                return Err(invalid(format!(
-                    "ProvisionedThroughput must be specified for index: {index}"
-                )))
-            }
-            (BillingMode::Provisioned, Some(t)) => {
-                (t.read_capacity_units.unwrap_or(0), t.write_capacity_units.unwrap_or(0))
-            }
-            (BillingMode::PayPerRequest, Some(_)) => {
-                return Err(invalid(format!(
-                "ProvisionedThroughput should not be specified for index: {index} when BillingMode is PAY_PER_REQUEST"
-            )))
-            }
-            (BillingMode::PayPerRequest, None) => (0, 0),
-        };
         *first_index_id += 1;
-        global.push(IndexMeta {
-            name: index,
-            id: *first_index_id,
-            hash_key: hash,
-            range_key: range,
-            projection_type: projection.projection_type.unwrap_or_else(|| "ALL".into()),
-            non_key_attributes: non_key,
-            read_capacity: read,
-            write_capacity: write,
-            on_demand_throughput: g.on_demand_throughput.clone(),
-        });
+        let meta = global_index(g, defs, billing, *first_index_id)?;
+        projected += meta.non_key_attributes.as_ref().map_or(0, Vec::len);
+        global.push(meta);
     }
     if projected > MAX_PROJECTED_NON_KEY_ATTRIBUTES {
         return Err(ApiError::limit_exceeded(format!(
@@ -453,6 +468,7 @@ impl Engine {
             created_at: now,
             active_at: now + self.config.table_creation_delay.as_secs_f64(),
             last_switch_to_pay_per_request_at: None,
+            indexes_created: index_ids,
             last_increase_at: None,
             last_decrease_at: None,
             decreases_today: 0,

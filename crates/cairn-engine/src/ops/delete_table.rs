@@ -53,6 +53,18 @@ impl Engine {
         })
     }
 
+    /// Drops a deleted index's entries in the background. (Index ids are never
+    /// reused, so entries left by a crash are unreachable garbage, not wrong data.)
+    pub(crate) fn purge_index(&self, index_id: u64) {
+        let storage = self.storage.clone();
+        std::thread::spawn(move || {
+            let range = ScanRange::prefix(&crate::indexes::index_prefix(index_id));
+            if let Err(e) = purge_range(storage.as_ref(), &range, None) {
+                tracing::warn!(index_id, error = %e, "purging a deleted index failed");
+            }
+        });
+    }
+
     /// Finishes purges interrupted by a restart.
     pub fn resume_purges(&self) {
         let storage = self.storage.clone();

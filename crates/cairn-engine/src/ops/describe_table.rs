@@ -68,8 +68,12 @@ impl Engine {
                 index_name: g.name.clone(),
                 key_schema: key_schema(&g.hash_key, g.range_key.as_ref()),
                 projection: projection(g),
-                index_status: status.clone(),
-                backfilling: None,
+                index_status: if g.ready {
+                    "ACTIVE".to_string()
+                } else {
+                    "CREATING".to_string()
+                },
+                backfilling: (!g.ready).then_some(true),
                 provisioned_throughput: throughput(g.read_capacity, g.write_capacity),
                 index_size_bytes: 0,
                 item_count: 0,

@@ -21,3 +21,4 @@ pub mod transact_get_items;
 pub mod transact_write_items;
 pub mod update_item;
 pub mod update_table;
+mod update_table_indexes;

@@ -3,6 +3,7 @@
 
 use super::common::data_plane_table_name;
 use super::create_table::{throughput_constraints, BILLING_MODES, STREAM_VIEW_TYPES, TABLE_CLASSES};
+use super::update_table_indexes::apply_index_updates;
 use crate::catalog::{persist_meta, BillingMode, TableMeta};
 use crate::{storage_error, Engine, RequestContext};
 use cairn_model::constraints::Constraints;
@@ -108,14 +109,15 @@ impl Engine {
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));
         }
-        if input.global_secondary_index_updates.is_some() || input.replica_updates.is_some() {
+        if input.replica_updates.is_some() {
             return Err(ApiError::validation(
-                "GlobalSecondaryIndexUpdates and ReplicaUpdates are not supported by this Cairn version yet",
+                "ReplicaUpdates (global tables) are not supported by Cairn",
             ));
         }
         let now = self.clock.now_seconds();
         let mut meta = (*current).clone();
         apply_billing(&mut meta, &input, now)?;
+        let work = apply_index_updates(&mut meta, &input)?;
         if let Some(p) = input.deletion_protection_enabled {
             meta.deletion_protection_enabled = p;
         }
@@ -135,6 +137,12 @@ impl Engine {
         persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_put(meta.clone());
+        for index in &work.backfill {
+            self.start_backfill(&meta.name, index);
+        }
+        for id in work.purge {
+            self.purge_index(id);
+        }
         let (count, size) = self.table_statistics(&meta)?;
         Ok(TableDescriptionOutput {
             table_description: self.describe(ctx, &meta, count, size),

@@ -127,6 +127,29 @@ pub struct ListTablesOutput {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct IndexNameOnly {
+    pub index_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateGlobalSecondaryIndexAction {
+    pub index_name: Option<String>,
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+}
+
+/// One entry of UpdateTable's GlobalSecondaryIndexUpdates.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GlobalSecondaryIndexUpdate {
+    pub create: Option<GlobalSecondaryIndex>,
+    pub delete: Option<IndexNameOnly>,
+    pub update: Option<UpdateGlobalSecondaryIndexAction>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct UpdateTableInput {
     pub table_name: Option<String>,
     pub attribute_definitions: Option<Vec<AttributeDefinition>>,
@@ -138,7 +161,7 @@ pub struct UpdateTableInput {
     #[serde(rename = "SSESpecification")]
     pub sse_specification: Option<SseSpecification>,
     pub on_demand_throughput: Option<OnDemandThroughput>,
-    pub global_secondary_index_updates: Option<Vec<serde_json::Value>>,
+    pub global_secondary_index_updates: Option<Vec<GlobalSecondaryIndexUpdate>>,
     pub replica_updates: Option<Vec<serde_json::Value>>,
 }
 

@@ -1,0 +1,111 @@
+//! Online backfill of a GSI added by UpdateTable. While it runs the index reports
+//! CREATING with Backfilling true and new writes already maintain it; the backfill
+//! walks the table in chunks, each chunk one storage transaction that re-reads its
+//! items, so a concurrent write to the same item either happens first (and is read
+//! here) or conflicts and one side retries. It restarts after a crash: not-ready
+//! indexes are backfilled again at startup (the work is idempotent).
+
+use crate::catalog::{persist_meta, Catalog, TableMeta};
+use crate::indexes::{entry_key, project_entry};
+use crate::keys::table_prefix;
+use crate::write::decode_stored;
+use crate::Engine;
+use cairn_model::codec::encode_item;
+use cairn_storage::{ScanRange, Storage, StorageError};
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::Duration;
+
+const CHUNK: usize = 256;
+/// Requests that loaded the table's metadata before the index existed finish well
+/// within this; only then does the walk start, so none of their writes is missed.
+const GRACE: Duration = Duration::from_millis(500);
+
+impl Engine {
+    /// Starts backfilling every GSI that is not ready yet (after CreateIndex, or
+    /// after a restart interrupted one).
+    pub fn resume_backfills(&self) {
+        for name in self.catalog.names() {
+            if let Some(table) = self.catalog.get(&name) {
+                for index in table.global_secondary_indexes.iter().filter(|i| !i.ready) {
+                    self.start_backfill(&table.name, &index.name);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn start_backfill(&self, table: &str, index: &str) {
+        let (storage, catalog) = (self.storage.clone(), self.catalog.clone());
+        let (table, index) = (table.to_string(), index.to_string());
+        std::thread::spawn(move || {
+            std::thread::sleep(GRACE);
+            if let Err(e) = backfill(storage.as_ref(), &catalog, &table, &index) {
+                tracing::warn!(table, index, error = %e, "index backfill failed; it resumes at the next start");
+            }
+        });
+    }
+}
+
+/// The table as it is now, if it still has the index being built.
+fn current(catalog: &Catalog, table: &str, index: &str, id: u64) -> Option<Arc<TableMeta>> {
+    catalog
+        .get(table)
+        .filter(|t| t.global_secondary_indexes.iter().any(|i| i.name == index && i.id == id))
+}
+
+fn backfill(storage: &dyn Storage, catalog: &Catalog, table_name: &str, index_name: &str) -> Result<(), StorageError> {
+    let Some(table) = catalog.get(table_name) else {
+        return Ok(());
+    };
+    let Some(index_id) = table
+        .global_secondary_indexes
+        .iter()
+        .find(|i| i.name == index_name)
+        .map(|i| i.id)
+    else {
+        return Ok(());
+    };
+    let mut range = ScanRange::prefix(&table_prefix(table.id));
+    loop {
+        let Some(table) = current(catalog, table_name, index_name, index_id) else {
+            return Ok(());
+        };
+        let Some(index) = table.global_secondary_indexes.iter().find(|i| i.id == index_id) else {
+            return Ok(());
+        };
+        let chunk = storage.scan(&range, CHUNK)?;
+        loop {
+            let mut tx = storage.begin()?;
+            for (key, _) in &chunk {
+                let Some(bytes) = tx.get(key)? else { continue };
+                let item = decode_stored(&bytes).map_err(|e| StorageError::Corruption(e.message))?;
+                if let Some(entry) = entry_key(&table, index, &item) {
+                    tx.put(&entry, &encode_item(&project_entry(&table, index, &item)));
+                }
+            }
+            match tx.commit() {
+                Ok(()) => break,
+                Err(StorageError::Conflict) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        match chunk.last() {
+            Some((key, _)) if chunk.len() == CHUNK => range.start = Bound::Excluded(key.clone()),
+            _ => break,
+        }
+    }
+    let _guard = catalog.lock();
+    let Some(table) = current(catalog, table_name, index_name, index_id) else {
+        return Ok(());
+    };
+    let mut meta = (*table).clone();
+    for index in meta.global_secondary_indexes.iter_mut().filter(|i| i.id == index_id) {
+        index.ready = true;
+    }
+    let mut tx = storage.begin()?;
+    persist_meta(tx.as_mut(), &meta)?;
+    tx.commit()?;
+    catalog.cache_put(meta);
+    tracing::info!(table = table_name, index = index_name, "index backfill finished");
+    Ok(())
+}
