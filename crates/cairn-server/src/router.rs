@@ -16,13 +16,18 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("DescribeTable", |e, c, b| encode(&e.describe_table(c, decode(b)?)?)),
     ("GetItem", |e, _, b| encode(&e.get_item(decode(b)?)?)),
     ("ListTables", |e, _, b| encode(&e.list_tables(decode(b)?)?)),
+    ("ListTagsOfResource", |e, c, b| {
+        encode(&e.list_tags_of_resource(c, decode(b)?)?)
+    }),
     ("PutItem", |e, _, b| encode(&e.put_item(decode(b)?)?)),
     ("Query", |e, _, b| encode(&e.query(decode(b)?)?)),
     ("Scan", |e, _, b| encode(&e.scan(decode(b)?)?)),
+    ("TagResource", |e, c, b| encode(&e.tag_resource(c, decode(b)?)?)),
     ("TransactGetItems", |e, _, b| encode(&e.transact_get_items(decode(b)?)?)),
     ("TransactWriteItems", |e, _, b| {
         encode(&e.transact_write_items(decode(b)?)?)
     }),
+    ("UntagResource", |e, c, b| encode(&e.untag_resource(c, decode(b)?)?)),
     ("UpdateItem", |e, _, b| encode(&e.update_item(decode(b)?)?)),
     ("UpdateTable", |e, c, b| encode(&e.update_table(c, decode(b)?)?)),
 ];

@@ -17,6 +17,7 @@ pub mod list_tables;
 pub mod put_item;
 pub mod query;
 pub mod scan;
+pub mod tags;
 pub mod transact_get_items;
 pub mod transact_write_items;
 pub mod update_item;
