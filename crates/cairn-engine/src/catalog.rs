@@ -88,6 +88,13 @@ pub struct TableMeta {
     /// reused, so a dropped index's leftover entries stay unreachable.
     #[serde(default)]
     pub indexes_created: u64,
+    /// Every stream the table has had that may still hold records; the last one
+    /// is current when it is not disabled.
+    #[serde(default)]
+    pub streams: Vec<crate::streams::StreamMeta>,
+    /// The TTL attribute, when TTL is enabled.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
     pub last_increase_at: Option<f64>,
     pub last_decrease_at: Option<f64>,
     pub decreases_today: i64,
@@ -186,6 +193,24 @@ pub(crate) fn allocate_table_id(tx: &mut dyn Transaction) -> StorageResult<u64> 
         None => 1,
     };
     tx.put(NEXT_TABLE_ID_KEY, &(next + 1).to_be_bytes());
+    Ok(next)
+}
+
+impl TableMeta {
+    /// The stream new changes go to, if one is enabled.
+    pub fn active_stream(&self) -> Option<&crate::streams::StreamMeta> {
+        self.streams.last().filter(|s| s.disabled_at.is_none())
+    }
+}
+
+/// Takes the next stream id from a persisted counter, in the caller's transaction.
+pub(crate) fn allocate_stream_id(tx: &mut dyn Transaction) -> StorageResult<u64> {
+    const NEXT_STREAM_ID_KEY: &[u8] = b"mnext_stream_id";
+    let next = match tx.get(NEXT_STREAM_ID_KEY)? {
+        Some(bytes) => u64::from_be_bytes(bytes.try_into().map_err(|_| corrupt("stream id counter", "length"))?),
+        None => 1,
+    };
+    tx.put(NEXT_STREAM_ID_KEY, &(next + 1).to_be_bytes());
     Ok(next)
 }
 

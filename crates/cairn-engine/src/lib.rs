@@ -16,11 +16,14 @@ mod keys;
 pub mod ops;
 mod read;
 mod request;
+mod streams;
+mod ttl;
 mod write;
 
 pub use catalog::{KeyAttribute, TableMeta};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use request::RequestContext;
+pub use streams::StreamMeta;
 
 use cairn_model::ApiError;
 use cairn_storage::{Storage, StorageError};
@@ -36,6 +39,10 @@ pub struct EngineConfig {
     pub table_creation_delay: Duration,
     /// Account id used in ARNs.
     pub account_id: String,
+    /// Stream shards roll over after this long (DynamoDB: about four hours).
+    pub stream_shard_interval: Duration,
+    /// Stream records are kept this long (DynamoDB: 24 hours; Cairn can keep longer).
+    pub stream_retention: Duration,
 }
 
 impl Default for EngineConfig {
@@ -43,6 +50,8 @@ impl Default for EngineConfig {
         EngineConfig {
             table_creation_delay: Duration::ZERO,
             account_id: "000000000000".to_string(),
+            stream_shard_interval: Duration::from_secs(4 * 3600),
+            stream_retention: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -54,6 +63,7 @@ pub struct Engine {
     config: EngineConfig,
     clock: Arc<dyn Clock>,
     tokens: idempotency::Tokens,
+    sequencer: streams::Sequencer,
 }
 
 impl Engine {
@@ -67,12 +77,15 @@ impl Engine {
         clock: Arc<dyn Clock>,
     ) -> Result<Engine, ApiError> {
         let catalog = Arc::new(Catalog::load(storage.as_ref()).map_err(storage_error)?);
+        let sequencer = streams::Sequencer::default();
+        sequencer.start_after(streams::highest_sequence(storage.as_ref(), &catalog).map_err(storage_error)?);
         Ok(Engine {
             storage,
             catalog,
             config,
             clock,
             tokens: Default::default(),
+            sequencer,
         })
     }
 }

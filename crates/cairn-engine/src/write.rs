@@ -1,12 +1,15 @@
 //! The single write path. Every item change — put, update, delete, transaction, and
 //! later TTL expiry — reads the current images inside one storage transaction,
 //! computes the new ones, and writes items and index entries atomically, so they can
-//! never disagree. Stream records will join the same transaction.
+//! never disagree, together with the item's stream record.
 
 use crate::catalog::TableMeta;
 use crate::keys::item_storage_key;
+use crate::streams::record_key;
+use crate::streams::records::record_for;
 use crate::{storage_error, Engine};
 use cairn_model::codec::{decode_item, encode_item};
+use cairn_model::types::UserIdentity;
 use cairn_model::{ApiError, Item};
 use cairn_storage::{StorageError, Transaction};
 use std::sync::Arc;
@@ -83,12 +86,30 @@ impl Engine {
     pub(crate) fn write_items(
         &self,
         targets: &[(Arc<TableMeta>, Item)],
+        decide: impl FnMut(&[Option<Item>]) -> Result<Vec<Decision>, ApiError>,
+    ) -> Result<Vec<ItemChange>, ApiError> {
+        self.write_items_as(targets, None, decide)
+    }
+
+    /// `write_items` on behalf of `identity` (the TTL service), which stream
+    /// records name in `userIdentity`.
+    pub(crate) fn write_items_as(
+        &self,
+        targets: &[(Arc<TableMeta>, Item)],
+        identity: Option<UserIdentity>,
         mut decide: impl FnMut(&[Option<Item>]) -> Result<Vec<Decision>, ApiError>,
     ) -> Result<Vec<ItemChange>, ApiError> {
         let storage_keys: Vec<Vec<u8>> = targets
             .iter()
             .map(|(table, key)| item_storage_key(table, key))
             .collect();
+        // Sequence numbers for stream records are reserved before the first attempt
+        // and held (hiding later records from readers) until this write settles.
+        let ticket = targets
+            .iter()
+            .any(|(table, _)| table.active_stream().is_some())
+            .then(|| self.sequencer.allocate(targets.len() as u64, self.clock.as_ref()));
+        let interval = self.config.stream_shard_interval.as_secs_f64();
         let mut attempt = 0;
         loop {
             let mut tx = self.storage.begin().map_err(storage_error)?;
@@ -98,8 +119,11 @@ impl Engine {
                 .collect::<Result<Vec<_>, _>>()?;
             let decisions = decide(&olds)?;
             let mut changes = Vec::with_capacity(targets.len());
-            for (((table, _), storage_key), (old, decision)) in
-                targets.iter().zip(&storage_keys).zip(olds.into_iter().zip(decisions))
+            for (position, (((table, _), storage_key), (old, decision))) in targets
+                .iter()
+                .zip(&storage_keys)
+                .zip(olds.into_iter().zip(decisions))
+                .enumerate()
             {
                 let new = match decision {
                     Decision::Keep => old.clone(),
@@ -110,6 +134,26 @@ impl Engine {
                             None => {}
                         }
                         crate::indexes::maintain(tx.as_mut(), table, old.as_ref(), new.as_ref());
+                        if let (Some(stream), Some(ticket)) = (table.active_stream(), &ticket) {
+                            let sequence = ticket.base + position as u64;
+                            let record = record_for(
+                                table,
+                                stream,
+                                old.as_ref(),
+                                new.as_ref(),
+                                sequence,
+                                ticket.now,
+                                identity.as_ref(),
+                            );
+                            if let Some(record) = record {
+                                let json =
+                                    serde_json::to_vec(&record).map_err(|e| ApiError::internal(e.to_string()))?;
+                                tx.put(
+                                    &record_key(stream.id, stream.shard_at(ticket.now, interval), sequence),
+                                    &json,
+                                );
+                            }
+                        }
                         new
                     }
                 };

@@ -11,4 +11,4 @@ mod router;
 mod wire;
 
 pub use http::{serve, ServerConfig};
-pub use router::OPERATIONS;
+pub use router::{OPERATIONS, STREAM_OPERATIONS};

@@ -14,6 +14,9 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("DeleteItem", |e, _, b| encode(&e.delete_item(decode(b)?)?)),
     ("DeleteTable", |e, c, b| encode(&e.delete_table(c, decode(b)?)?)),
     ("DescribeTable", |e, c, b| encode(&e.describe_table(c, decode(b)?)?)),
+    ("DescribeTimeToLive", |e, _, b| {
+        encode(&e.describe_time_to_live(decode(b)?)?)
+    }),
     ("GetItem", |e, _, b| encode(&e.get_item(decode(b)?)?)),
     ("ListTables", |e, _, b| encode(&e.list_tables(decode(b)?)?)),
     ("ListTagsOfResource", |e, c, b| {
@@ -30,18 +33,35 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("UntagResource", |e, c, b| encode(&e.untag_resource(c, decode(b)?)?)),
     ("UpdateItem", |e, _, b| encode(&e.update_item(decode(b)?)?)),
     ("UpdateTable", |e, c, b| encode(&e.update_table(c, decode(b)?)?)),
+    ("UpdateTimeToLive", |e, _, b| {
+        encode(&e.update_time_to_live(decode(b)?)?)
+    }),
+];
+
+/// The DynamoDB Streams operations, sorted alphabetically.
+pub const STREAM_OPERATIONS: &[(&str, Handler)] = &[
+    ("DescribeStream", |e, _, b| encode(&e.describe_stream(decode(b)?)?)),
+    ("GetRecords", |e, _, b| encode(&e.get_records(decode(b)?)?)),
+    ("GetShardIterator", |e, _, b| encode(&e.get_shard_iterator(decode(b)?)?)),
+    ("ListStreams", |e, _, b| encode(&e.list_streams(decode(b)?)?)),
 ];
 
 const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+const STREAMS_TARGET_PREFIX: &str = "DynamoDBStreams_20120810.";
 
 /// Finds the handler for an `X-Amz-Target` header value.
 pub(crate) fn route(target: Option<&str>) -> Result<Handler, ApiError> {
-    let operation = target
-        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
-        .ok_or_else(ApiError::unknown_operation)?;
-    OPERATIONS
+    let target = target.ok_or_else(ApiError::unknown_operation)?;
+    let (table, operation) = if let Some(op) = target.strip_prefix(TARGET_PREFIX) {
+        (OPERATIONS, op)
+    } else if let Some(op) = target.strip_prefix(STREAMS_TARGET_PREFIX) {
+        (STREAM_OPERATIONS, op)
+    } else {
+        return Err(ApiError::unknown_operation());
+    };
+    table
         .binary_search_by(|(name, _)| (*name).cmp(operation))
-        .map(|i| OPERATIONS[i].1)
+        .map(|i| table[i].1)
         .map_err(|_| ApiError::unknown_operation())
 }
 
@@ -51,8 +71,13 @@ mod tests {
 
     #[test]
     fn table_is_sorted_so_binary_search_finds_every_operation() {
-        for w in OPERATIONS.windows(2) {
-            assert!(w[0].0 < w[1].0, "{} before {}", w[0].0, w[1].0);
+        for table in [OPERATIONS, STREAM_OPERATIONS] {
+            for w in table.windows(2) {
+                assert!(w[0].0 < w[1].0, "{} before {}", w[0].0, w[1].0);
+            }
+        }
+        for (name, _) in STREAM_OPERATIONS {
+            assert!(route(Some(&format!("{STREAMS_TARGET_PREFIX}{name}"))).is_ok());
         }
         for (name, _) in OPERATIONS {
             assert!(route(Some(&format!("{TARGET_PREFIX}{name}"))).is_ok());

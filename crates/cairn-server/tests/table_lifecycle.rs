@@ -293,13 +293,55 @@ async fn tags_are_added_overwritten_listed_and_removed() {
     let server = TestServer::start().await;
     let client = server.client();
     create_table(&client, "tagged", None).await;
-    let arn = client.describe_table().table_name("tagged").send().await.unwrap().table.unwrap().table_arn.unwrap();
+    let arn = client
+        .describe_table()
+        .table_name("tagged")
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap()
+        .table_arn
+        .unwrap();
     let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
-    client.tag_resource().resource_arn(&arn).tags(tag("env", "dev")).tags(tag("team", "a")).send().await.unwrap();
-    client.tag_resource().resource_arn(&arn).tags(tag("env", "prod")).send().await.unwrap();
-    client.untag_resource().resource_arn(&arn).tag_keys("team").send().await.unwrap();
-    let tags = client.list_tags_of_resource().resource_arn(&arn).send().await.unwrap().tags.unwrap();
+    client
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(tag("env", "dev"))
+        .tags(tag("team", "a"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(tag("env", "prod"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
+    let tags = client
+        .list_tags_of_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .tags
+        .unwrap();
     assert_eq!(tags, vec![tag("env", "prod")]);
-    let (code, _) = error_of(client.tag_resource().resource_arn("not-an-arn").tags(tag("a", "b")).send().await);
+    let (code, _) = error_of(
+        client
+            .tag_resource()
+            .resource_arn("not-an-arn")
+            .tags(tag("a", "b"))
+            .send()
+            .await,
+    );
     assert_eq!(code, "ValidationException");
 }

@@ -42,6 +42,15 @@ struct ServeArgs {
     /// Milliseconds a new table reports CREATING before ACTIVE.
     #[arg(long, env = "CAIRN_TABLE_CREATION_DELAY_MS", default_value_t = 0)]
     table_creation_delay_ms: u64,
+    /// How often the TTL sweeper deletes expired items, in milliseconds.
+    #[arg(long, env = "CAIRN_TTL_SWEEP_INTERVAL_MS", default_value_t = 5_000)]
+    ttl_sweep_interval_ms: u64,
+    /// How long stream records are kept, in hours (DynamoDB: 24).
+    #[arg(long, env = "CAIRN_STREAM_RETENTION_HOURS", default_value_t = 24)]
+    stream_retention_hours: u64,
+    /// How often stream shards roll over, in seconds (DynamoDB: about 4 hours).
+    #[arg(long, env = "CAIRN_STREAM_SHARD_INTERVAL_SECS", default_value_t = 4 * 3600)]
+    stream_shard_interval_secs: u64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -78,11 +87,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let config = EngineConfig {
         table_creation_delay: Duration::from_millis(args.table_creation_delay_ms),
+        stream_retention: Duration::from_secs(args.stream_retention_hours * 3600),
+        stream_shard_interval: Duration::from_secs(args.stream_shard_interval_secs.max(1)),
         ..EngineConfig::default()
     };
     let engine = Arc::new(Engine::new(storage, config).map_err(|e| e.to_string())?);
     engine.resume_purges();
     engine.resume_backfills();
+    engine.start_ttl_sweeper(Duration::from_millis(args.ttl_sweep_interval_ms.max(10)));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

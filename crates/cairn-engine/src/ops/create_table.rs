@@ -469,10 +469,26 @@ impl Engine {
             active_at: now + self.config.table_creation_delay.as_secs_f64(),
             last_switch_to_pay_per_request_at: None,
             indexes_created: index_ids,
+            streams: Vec::new(),
+            ttl_attribute: None,
             last_increase_at: None,
             last_decrease_at: None,
             decreases_today: 0,
         };
+        if let Some(spec) = input
+            .stream_specification
+            .as_ref()
+            .filter(|s| s.stream_enabled == Some(true))
+        {
+            meta.streams.push(crate::streams::StreamMeta {
+                id: crate::catalog::allocate_stream_id(tx.as_mut()).map_err(storage_error)?,
+                label: crate::streams::label_for(now),
+                view_type: spec.stream_view_type.clone().unwrap_or_default(),
+                created_at: now,
+                disabled_at: None,
+                region: ctx.region.clone(),
+            });
+        }
         // Index ids are table-scoped: the table id in the high bits keeps them unique.
         for index in meta
             .global_secondary_indexes

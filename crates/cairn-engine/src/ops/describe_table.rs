@@ -135,8 +135,8 @@ impl Engine {
             local_secondary_indexes: (!lsis.is_empty()).then_some(lsis),
             global_secondary_indexes: (!gsis.is_empty()).then_some(gsis),
             stream_specification: meta.stream_specification.clone(),
-            latest_stream_label: None,
-            latest_stream_arn: None,
+            latest_stream_label: meta.streams.last().map(|s| s.label.clone()),
+            latest_stream_arn: meta.streams.last().map(|s| s.arn(meta, &self.config.account_id)),
             sse_description: meta
                 .sse_specification
                 .as_ref()

@@ -130,10 +130,44 @@ impl Engine {
         if let Some(sse) = &input.sse_specification {
             meta.sse_specification = Some(sse.clone());
         }
-        if let Some(spec) = &input.stream_specification {
-            meta.stream_specification = (spec.stream_enabled == Some(true)).then(|| spec.clone());
-        }
         let mut tx = self.storage.begin().map_err(storage_error)?;
+        if let Some(spec) = &input.stream_specification {
+            let enable = spec.stream_enabled == Some(true);
+            match (
+                enable,
+                meta.active_stream().map(|s| s.arn(&meta, &self.config.account_id)),
+            ) {
+                (true, Some(arn)) => {
+                    return Err(ApiError::validation(format!(
+                        "Table already has an enabled stream: {arn}"
+                    )));
+                }
+                (true, None) => {
+                    if spec.stream_view_type.is_none() {
+                        return Err(ApiError::validation(
+                            "StreamSpecification: StreamViewType is required when StreamEnabled is true",
+                        ));
+                    }
+                    meta.streams.push(crate::streams::StreamMeta {
+                        id: crate::catalog::allocate_stream_id(tx.as_mut()).map_err(storage_error)?,
+                        label: crate::streams::label_for(now),
+                        view_type: spec.stream_view_type.clone().unwrap_or_default(),
+                        created_at: now,
+                        disabled_at: None,
+                        region: ctx.region.clone(),
+                    });
+                }
+                (false, Some(_)) => {
+                    if let Some(stream) = meta.streams.last_mut() {
+                        stream.disabled_at = Some(now);
+                    }
+                }
+                (false, None) => {
+                    return Err(ApiError::validation("Table does not have an enabled stream to disable"));
+                }
+            }
+            meta.stream_specification = enable.then(|| spec.clone());
+        }
         persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_put(meta.clone());

@@ -5,11 +5,13 @@
 pub mod capacity;
 pub mod item;
 pub mod read;
+pub mod streams;
 pub mod table;
 pub mod transact;
 
 pub use capacity::*;
 pub use item::*;
 pub use read::{QueryInput, ReadPageOutput, ScanInput};
+pub use streams::*;
 pub use table::*;
 pub use transact::*;

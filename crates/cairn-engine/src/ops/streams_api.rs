@@ -1,0 +1,345 @@
+//! The DynamoDB Streams API: ListStreams, DescribeStream, GetShardIterator and
+//! GetRecords.
+
+use crate::catalog::TableMeta;
+use crate::streams::{record_key, sequence_of, sequence_text, shard_prefix, StreamMeta};
+use crate::{storage_error, Engine};
+use cairn_model::constraints::Constraints;
+use cairn_model::types::{
+    DescribeStreamInput, DescribeStreamOutput, GetRecordsInput, GetRecordsOutput, GetShardIteratorInput,
+    GetShardIteratorOutput, KeySchemaElement, ListStreamsInput, ListStreamsOutput, SequenceNumberRange, Shard,
+    StreamDescription, StreamSummary,
+};
+use cairn_model::{ApiError, ErrorKind};
+use cairn_storage::ScanRange;
+use std::ops::Bound;
+use std::sync::Arc;
+
+/// Shard iterators expire after 15 minutes, as DynamoDB's do.
+const ITERATOR_LIFETIME_SECONDS: f64 = 900.0;
+const MAX_GET_RECORDS: i64 = 1000;
+const ITERATOR_TYPES: &[&str] = &["TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"];
+
+fn not_found(what: &str) -> ApiError {
+    ApiError::resource_not_found(format!("Requested resource not found: {what}"))
+}
+
+/// Where a shard iterator points: records with sequence > `after` in one shard.
+struct Position {
+    arn: String,
+    shard: u32,
+    after: u64,
+    issued_at: f64,
+}
+
+impl Position {
+    fn encode(&self) -> String {
+        let text = format!("{}|{}|{}|{}", self.arn, self.shard, self.after, self.issued_at);
+        text.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn decode(iterator: &str) -> Option<Position> {
+        let bytes: Option<Vec<u8>> = (0..iterator.len())
+            .step_by(2)
+            .map(|i| iterator.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect();
+        let text = String::from_utf8(bytes?).ok()?;
+        let mut parts = text.rsplitn(4, '|');
+        let issued_at = parts.next()?.parse().ok()?;
+        let after = parts.next()?.parse().ok()?;
+        let shard = parts.next()?.parse().ok()?;
+        Some(Position {
+            arn: parts.next()?.to_string(),
+            shard,
+            after,
+            issued_at,
+        })
+    }
+}
+
+impl Engine {
+    fn shard_interval(&self) -> f64 {
+        self.config.stream_shard_interval.as_secs_f64()
+    }
+
+    /// The table and stream an ARN names.
+    fn stream_by_arn(&self, arn: &str) -> Result<(Arc<TableMeta>, StreamMeta), ApiError> {
+        let (table_part, label) = arn
+            .split_once("/stream/")
+            .ok_or_else(|| not_found(&format!("Stream: {arn} not found")))?;
+        let table_name = table_part.rsplit_once(":table/").map(|(_, t)| t).unwrap_or_default();
+        let table = self
+            .catalog
+            .get(table_name)
+            .ok_or_else(|| not_found(&format!("Stream: {arn} not found")))?;
+        let stream = table
+            .streams
+            .iter()
+            .find(|s| s.label == label)
+            .cloned()
+            .ok_or_else(|| not_found(&format!("Stream: {arn} not found")))?;
+        Ok((table, stream))
+    }
+
+    /// (first, last) sequence numbers stored in a shard.
+    fn shard_bounds(&self, stream: &StreamMeta, shard: u32) -> Result<Option<(u64, u64)>, ApiError> {
+        let range = ScanRange::prefix(&shard_prefix(stream.id, shard));
+        let first = self.storage.scan(&range, 1).map_err(storage_error)?;
+        let last = self
+            .storage
+            .scan(&ScanRange { reverse: true, ..range }, 1)
+            .map_err(storage_error)?;
+        let visible = self.sequencer.visible_upto();
+        Ok(
+            match (
+                first.first().and_then(|(k, _)| sequence_of(k)),
+                last.first().and_then(|(k, _)| sequence_of(k)),
+            ) {
+                (Some(a), Some(b)) if a <= visible => Some((a, b.min(visible))),
+                _ => None,
+            },
+        )
+    }
+
+    pub fn list_streams(&self, input: ListStreamsInput) -> Result<ListStreamsOutput, ApiError> {
+        let mut c = Constraints::new();
+        if let Some(limit) = input.limit {
+            c.at_least(limit, "limit", 1);
+            c.at_most(limit, "limit", 100);
+        }
+        c.finish()?;
+        let mut all = Vec::new();
+        for name in self.catalog.names() {
+            if input.table_name.as_ref().is_some_and(|t| *t != name) {
+                continue;
+            }
+            if let Some(table) = self.catalog.get(&name) {
+                for stream in &table.streams {
+                    all.push(StreamSummary {
+                        stream_arn: stream.arn(&table, &self.config.account_id),
+                        table_name: table.name.clone(),
+                        stream_label: stream.label.clone(),
+                    });
+                }
+            }
+        }
+        if let Some(start) = &input.exclusive_start_stream_arn {
+            if let Some(i) = all.iter().position(|s| &s.stream_arn == start) {
+                all.drain(..=i);
+            }
+        }
+        let limit = input.limit.unwrap_or(100) as usize;
+        let more = all.len() > limit;
+        all.truncate(limit);
+        let last = if more {
+            all.last().map(|s| s.stream_arn.clone())
+        } else {
+            None
+        };
+        Ok(ListStreamsOutput {
+            streams: all,
+            last_evaluated_stream_arn: last,
+        })
+    }
+
+    pub fn describe_stream(&self, input: DescribeStreamInput) -> Result<DescribeStreamOutput, ApiError> {
+        let arn = input.stream_arn.clone().unwrap_or_default();
+        let mut c = Constraints::new();
+        c.min_length(Some(&arn), arn.len(), "streamArn", 37);
+        if let Some(limit) = input.limit {
+            c.at_least(limit, "limit", 1);
+            c.at_most(limit, "limit", 100);
+        }
+        c.finish()?;
+        let (table, stream) = self.stream_by_arn(&arn)?;
+        let now = self.clock.now_seconds();
+        let current = stream.current_shard(now, self.shard_interval());
+        let mut shards = Vec::new();
+        for index in 0..=current {
+            let closed = index < current || stream.disabled_at.is_some();
+            let bounds = self.shard_bounds(&stream, index)?;
+            if bounds.is_none() && closed && index > 0 {
+                // Empty closed shards carry nothing to read; DynamoDB drops them too
+                // once trimmed. Keep the lineage through the previous listed shard.
+                continue;
+            }
+            shards.push(Shard {
+                shard_id: stream.shard_id(index),
+                sequence_number_range: SequenceNumberRange {
+                    starting_sequence_number: bounds.map(|(a, _)| sequence_text(a)),
+                    ending_sequence_number: bounds.filter(|_| closed).map(|(_, b)| sequence_text(b)),
+                },
+                parent_shard_id: None,
+            });
+        }
+        for i in 1..shards.len() {
+            shards[i].parent_shard_id = Some(shards[i - 1].shard_id.clone());
+        }
+        if let Some(start) = &input.exclusive_start_shard_id {
+            if let Some(i) = shards.iter().position(|s| &s.shard_id == start) {
+                shards.drain(..=i);
+            }
+        }
+        let limit = input.limit.unwrap_or(100) as usize;
+        let more = shards.len() > limit;
+        shards.truncate(limit);
+        let last_evaluated_shard_id = if more {
+            shards.last().map(|s| s.shard_id.clone())
+        } else {
+            None
+        };
+        let mut key_schema = vec![KeySchemaElement {
+            attribute_name: Some(table.hash_key.name.clone()),
+            key_type: Some("HASH".into()),
+        }];
+        if let Some(r) = &table.range_key {
+            key_schema.push(KeySchemaElement {
+                attribute_name: Some(r.name.clone()),
+                key_type: Some("RANGE".into()),
+            });
+        }
+        Ok(DescribeStreamOutput {
+            stream_description: StreamDescription {
+                stream_arn: arn,
+                stream_label: stream.label.clone(),
+                stream_status: if stream.disabled_at.is_some() {
+                    "DISABLED"
+                } else {
+                    "ENABLED"
+                }
+                .to_string(),
+                stream_view_type: stream.view_type.clone(),
+                creation_request_date_time: stream.created_at,
+                table_name: table.name.clone(),
+                key_schema,
+                shards,
+                last_evaluated_shard_id,
+            },
+        })
+    }
+
+    pub fn get_shard_iterator(&self, input: GetShardIteratorInput) -> Result<GetShardIteratorOutput, ApiError> {
+        let mut c = Constraints::new();
+        c.not_null(&input.stream_arn, "streamArn");
+        c.not_null(&input.shard_id, "shardId");
+        match input.shard_iterator_type.as_deref() {
+            None => c.violation(None, "shardIteratorType", "Member must not be null"),
+            t => c.one_of(t, "shardIteratorType", ITERATOR_TYPES),
+        }
+        c.finish()?;
+        let arn = input.stream_arn.clone().unwrap_or_default();
+        let (_, stream) = self.stream_by_arn(&arn)?;
+        let shard_id = input.shard_id.unwrap_or_default();
+        let shard = stream
+            .shard_index(&shard_id)
+            .filter(|s| *s <= stream.current_shard(self.clock.now_seconds(), self.shard_interval()))
+            .ok_or_else(|| not_found(&format!("Shard: {shard_id} in Stream: {arn} not found")))?;
+        let sequence = || -> Result<u64, ApiError> {
+            input
+                .sequence_number
+                .as_deref()
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or_else(|| ApiError::validation("Invalid SequenceNumber"))
+        };
+        let after = match input.shard_iterator_type.as_deref() {
+            Some("TRIM_HORIZON") => 0,
+            Some("LATEST") => self.sequencer.visible_upto(),
+            Some("AT_SEQUENCE_NUMBER") => sequence()?.saturating_sub(1),
+            _ => sequence()?,
+        };
+        if matches!(
+            input.shard_iterator_type.as_deref(),
+            Some("AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER")
+        ) {
+            let wanted = sequence()?;
+            if let Some((first, _)) = self.shard_bounds(&stream, shard)? {
+                if wanted < first && self.stream_trimmed(&stream, shard)? {
+                    return Err(ApiError::new(
+                        ErrorKind::TrimmedDataAccess,
+                        "The operation attempted to read past the oldest stream record in a shard.",
+                    ));
+                }
+            }
+        }
+        let position = Position {
+            arn,
+            shard,
+            after,
+            issued_at: self.clock.now_seconds(),
+        };
+        Ok(GetShardIteratorOutput {
+            shard_iterator: position.encode(),
+        })
+    }
+
+    pub fn get_records(&self, input: GetRecordsInput) -> Result<GetRecordsOutput, ApiError> {
+        let mut c = Constraints::new();
+        c.not_null(&input.shard_iterator, "shardIterator");
+        if let Some(limit) = input.limit {
+            c.at_least(limit, "limit", 1);
+            c.at_most(limit, "limit", MAX_GET_RECORDS);
+        }
+        c.finish()?;
+        let iterator = input.shard_iterator.unwrap_or_default();
+        let position = Position::decode(&iterator).ok_or_else(|| ApiError::validation("Invalid ShardIterator"))?;
+        let now = self.clock.now_seconds();
+        if now - position.issued_at > ITERATOR_LIFETIME_SECONDS {
+            return Err(ApiError::new(
+                ErrorKind::ExpiredIterator,
+                "Iterator expired. The iterator was created more than 15 minutes ago.",
+            ));
+        }
+        let (_, stream) = self.stream_by_arn(&position.arn)?;
+        let visible = self.sequencer.visible_upto();
+        let range = ScanRange {
+            start: Bound::Excluded(record_key(stream.id, position.shard, position.after)),
+            end: Bound::Included(record_key(stream.id, position.shard, visible)),
+            reverse: false,
+        };
+        let limit = input.limit.unwrap_or(MAX_GET_RECORDS) as usize;
+        let pairs = if position.after >= visible {
+            Vec::new()
+        } else {
+            self.storage.scan(&range, limit).map_err(storage_error)?
+        };
+        let mut records = Vec::with_capacity(pairs.len());
+        let mut after = position.after;
+        for (key, value) in &pairs {
+            after = sequence_of(key).unwrap_or(after);
+            let text =
+                String::from_utf8(value.clone()).map_err(|_| ApiError::internal("stored stream record is corrupt"))?;
+            let record = serde_json::value::RawValue::from_string(text)
+                .map_err(|_| ApiError::internal("stored stream record is corrupt"))?;
+            records.push(record);
+        }
+        let closed = position.shard < stream.current_shard(now, self.shard_interval());
+        let exhausted = pairs.len() < limit;
+        let next = if closed
+            && exhausted
+            && self
+                .shard_bounds(&stream, position.shard)?
+                .is_none_or(|(_, last)| after >= last)
+        {
+            None
+        } else {
+            Some(
+                Position {
+                    arn: position.arn,
+                    shard: position.shard,
+                    after,
+                    issued_at: now,
+                }
+                .encode(),
+            )
+        };
+        Ok(GetRecordsOutput {
+            records,
+            next_shard_iterator: next,
+        })
+    }
+
+    /// Whether retention has removed records from this shard.
+    fn stream_trimmed(&self, stream: &StreamMeta, _shard: u32) -> Result<bool, ApiError> {
+        Ok(self.clock.now_seconds() - stream.created_at > self.config.stream_retention.as_secs_f64())
+    }
+}
