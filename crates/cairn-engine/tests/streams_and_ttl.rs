@@ -1,0 +1,267 @@
+//! Streams and TTL driven through the engine with a clock the test moves.
+
+use cairn_engine::{Engine, EngineConfig, ManualClock, RequestContext};
+use cairn_model::ErrorKind;
+use cairn_storage::MemoryStorage;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+const START: f64 = 1_800_000_000.0;
+
+fn input<T: serde::de::DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).unwrap()
+}
+
+fn setup(shard_interval: Duration) -> (Engine, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(START));
+    let config = EngineConfig {
+        stream_shard_interval: shard_interval,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::with_clock(Arc::new(MemoryStorage::new()), config, clock.clone()).unwrap();
+    (engine, clock)
+}
+
+fn create(engine: &Engine, name: &str, view: &str) -> String {
+    let ctx = RequestContext {
+        region: "eu-north-1".into(),
+        access_key_id: None,
+    };
+    engine
+        .create_table(
+            &ctx,
+            input(json!({
+                "TableName": name,
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "color", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "GlobalSecondaryIndexes": [{"IndexName": "by_color", "KeySchema": [{"AttributeName": "color", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}],
+                "BillingMode": "PAY_PER_REQUEST",
+                "StreamSpecification": {"StreamEnabled": true, "StreamViewType": view}
+            })),
+        )
+        .unwrap();
+    let table = engine
+        .describe_table(&ctx, input(json!({"TableName": name})))
+        .unwrap()
+        .table;
+    table.latest_stream_arn.unwrap()
+}
+
+/// Every record of the stream's shards, in order, as JSON values.
+fn read_all(engine: &Engine, arn: &str) -> Vec<Value> {
+    let description = engine
+        .describe_stream(input(json!({"StreamArn": arn})))
+        .unwrap()
+        .stream_description;
+    let mut records = Vec::new();
+    for shard in description.shards {
+        let mut iterator = engine
+            .get_shard_iterator(input(
+                json!({"StreamArn": arn, "ShardId": shard.shard_id, "ShardIteratorType": "TRIM_HORIZON"}),
+            ))
+            .unwrap()
+            .shard_iterator;
+        loop {
+            let page = engine
+                .get_records(input(json!({"ShardIterator": iterator, "Limit": 2})))
+                .unwrap();
+            let empty = page.records.is_empty();
+            records.extend(
+                page.records
+                    .iter()
+                    .map(|r| serde_json::from_str::<Value>(r.get()).unwrap()),
+            );
+            match page.next_shard_iterator {
+                Some(next) if !empty => iterator = next,
+                _ => break,
+            }
+        }
+    }
+    records
+}
+
+fn put(engine: &Engine, table: &str, item: Value) {
+    engine
+        .put_item(input(json!({"TableName": table, "Item": item})))
+        .unwrap();
+}
+
+#[test]
+fn a_mixed_workload_yields_one_ordered_record_per_change() {
+    let (engine, clock) = setup(Duration::from_secs(3600));
+    let arn = create(&engine, "orders", "NEW_AND_OLD_IMAGES");
+    put(&engine, "orders", json!({"pk": {"S": "a"}, "v": {"N": "1"}}));
+    engine
+        .update_item(input(json!({"TableName": "orders", "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET v = v + :one", "ExpressionAttributeValues": {":one": {"N": "1"}}})))
+        .unwrap();
+    put(&engine, "orders", json!({"pk": {"S": "a"}, "v": {"N": "2"}})); // no change: no record
+    engine
+        .delete_item(input(json!({"TableName": "orders", "Key": {"pk": {"S": "nobody"}}})))
+        .unwrap(); // nothing deleted
+    engine
+        .transact_write_items(input(json!({"TransactItems": [
+            {"Put": {"TableName": "orders", "Item": {"pk": {"S": "t1"}}}},
+            {"Delete": {"TableName": "orders", "Key": {"pk": {"S": "a"}}}}
+        ]})))
+        .unwrap();
+    engine
+        .batch_write_item(input(json!({"RequestItems": {"orders": [{"PutRequest": {"Item": {"pk": {"S": "b1"}, "color": {"S": "red"}, "ttl": {"N": (START - 10.0).to_string()}}}}]}})))
+        .unwrap();
+    engine
+        .update_time_to_live(input(
+            json!({"TableName": "orders", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "ttl"}}),
+        ))
+        .unwrap();
+    // Expired but not yet swept: still readable, still indexed.
+    let got = engine
+        .get_item(input(json!({"TableName": "orders", "Key": {"pk": {"S": "b1"}}})))
+        .unwrap();
+    assert!(got.item.is_some());
+    clock.advance(1.0);
+    assert_eq!(engine.sweep_expired_items().unwrap(), 1);
+    let got = engine
+        .get_item(input(json!({"TableName": "orders", "Key": {"pk": {"S": "b1"}}})))
+        .unwrap();
+    assert!(got.item.is_none());
+    let red = engine
+        .query(input(json!({"TableName": "orders", "IndexName": "by_color", "KeyConditionExpression": "color = :r", "ExpressionAttributeValues": {":r": {"S": "red"}}})))
+        .unwrap();
+    assert_eq!(red.count, 0, "TTL deletion maintains indexes");
+
+    let records = read_all(&engine, &arn);
+    let summary: Vec<(String, String)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["eventName"].as_str().unwrap().to_string(),
+                r["dynamodb"]["Keys"]["pk"]["S"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("INSERT", "a"),
+        ("MODIFY", "a"),
+        ("INSERT", "t1"),
+        ("REMOVE", "a"),
+        ("INSERT", "b1"),
+        ("REMOVE", "b1"),
+    ];
+    assert_eq!(
+        summary,
+        expected
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
+    );
+    let modify = &records[1]["dynamodb"];
+    assert_eq!(modify["OldImage"]["v"], json!({"N": "1"}));
+    assert_eq!(modify["NewImage"]["v"], json!({"N": "2"}));
+    assert_eq!(records[0]["awsRegion"], "eu-north-1");
+    assert_eq!(records[0]["eventSource"], "aws:dynamodb");
+    let ttl_removal = &records[5];
+    assert_eq!(
+        ttl_removal["userIdentity"],
+        json!({"type": "Service", "principalId": "dynamodb.amazonaws.com"})
+    );
+    assert!(
+        records[3]["userIdentity"].is_null(),
+        "only TTL deletions carry the service identity"
+    );
+    let sequences: Vec<u128> = records
+        .iter()
+        .map(|r| r["dynamodb"]["SequenceNumber"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        sequences.windows(2).all(|w| w[0] < w[1]),
+        "sequence numbers increase: {sequences:?}"
+    );
+}
+
+#[test]
+fn view_types_choose_the_images() {
+    let (engine, _) = setup(Duration::from_secs(3600));
+    for (table, view, has_new, has_old) in [
+        ("k", "KEYS_ONLY", false, false),
+        ("n", "NEW_IMAGE", true, false),
+        ("o", "OLD_IMAGE", false, true),
+    ] {
+        let arn = create(&engine, &format!("view_{table}"), view);
+        put(
+            &engine,
+            &format!("view_{table}"),
+            json!({"pk": {"S": "x"}, "v": {"N": "1"}}),
+        );
+        put(
+            &engine,
+            &format!("view_{table}"),
+            json!({"pk": {"S": "x"}, "v": {"N": "2"}}),
+        );
+        let records = read_all(&engine, &arn);
+        let modify = &records[1]["dynamodb"];
+        assert_eq!(modify["StreamViewType"], view);
+        assert_eq!(modify["NewImage"].is_object(), has_new, "{view}");
+        assert_eq!(modify["OldImage"].is_object(), has_old, "{view}");
+        assert_eq!(modify["Keys"], json!({"pk": {"S": "x"}}));
+    }
+}
+
+#[test]
+fn shards_roll_over_iterators_expire_and_streams_can_be_replaced() {
+    let (engine, clock) = setup(Duration::from_secs(60));
+    let arn = create(&engine, "rolling", "KEYS_ONLY");
+    put(&engine, "rolling", json!({"pk": {"S": "first"}}));
+    clock.advance(61.0);
+    put(&engine, "rolling", json!({"pk": {"S": "second"}}));
+    let shards = engine
+        .describe_stream(input(json!({"StreamArn": arn})))
+        .unwrap()
+        .stream_description
+        .shards;
+    assert_eq!(shards.len(), 2);
+    assert_eq!(shards[1].parent_shard_id.as_deref(), Some(shards[0].shard_id.as_str()));
+    assert!(
+        shards[0].sequence_number_range.ending_sequence_number.is_some(),
+        "the old shard is closed"
+    );
+    assert!(
+        shards[1].sequence_number_range.ending_sequence_number.is_none(),
+        "the current shard is open"
+    );
+    assert_eq!(read_all(&engine, &arn).len(), 2);
+
+    let iterator = engine
+        .get_shard_iterator(input(
+            json!({"StreamArn": arn, "ShardId": shards[1].shard_id, "ShardIteratorType": "LATEST"}),
+        ))
+        .unwrap()
+        .shard_iterator;
+    clock.advance(901.0);
+    let error = engine
+        .get_records(input(json!({"ShardIterator": iterator})))
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::ExpiredIterator);
+
+    let ctx = RequestContext::default();
+    engine
+        .update_table(
+            &ctx,
+            input(json!({"TableName": "rolling", "StreamSpecification": {"StreamEnabled": false}})),
+        )
+        .unwrap();
+    engine
+        .update_table(&ctx, input(json!({"TableName": "rolling", "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"}})))
+        .unwrap();
+    let streams = engine
+        .list_streams(input(json!({"TableName": "rolling"})))
+        .unwrap()
+        .streams;
+    assert_eq!(streams.len(), 2, "the old stream stays listed");
+    assert_ne!(streams[0].stream_arn, streams[1].stream_arn);
+    let old = engine
+        .describe_stream(input(json!({"StreamArn": arn})))
+        .unwrap()
+        .stream_description;
+    assert_eq!(old.stream_status, "DISABLED");
+    assert_eq!(read_all(&engine, &arn).len(), 2, "the old stream stays readable");
+}
