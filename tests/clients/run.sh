@@ -6,7 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cairn=$1
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$cairn" serve --in-memory --port "$port" >/tmp/cairn-clients.log 2>&1 &
+"$cairn" serve --in-memory --port "$port" --ttl-sweep-interval-ms 200 >/tmp/cairn-clients.log 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 url="http://127.0.0.1:$port"
@@ -21,6 +21,7 @@ for _ in range(200):
 PY
 
 python3 "$here/boto3_compat.py" "$url"
+python3 "$here/streams_compat.py" "$url"
 
 export AWS_ACCESS_KEY_ID=AKIDCLI AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-west-2 AWS_PAGER=""
 aws="aws --endpoint-url $url --output json"

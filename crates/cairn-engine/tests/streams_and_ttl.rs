@@ -162,7 +162,7 @@ fn a_mixed_workload_yields_one_ordered_record_per_change() {
     let ttl_removal = &records[5];
     assert_eq!(
         ttl_removal["userIdentity"],
-        json!({"type": "Service", "principalId": "dynamodb.amazonaws.com"})
+        json!({"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"})
     );
     assert!(
         records[3]["userIdentity"].is_null(),

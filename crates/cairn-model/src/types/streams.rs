@@ -100,9 +100,9 @@ pub struct GetRecordsInput {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct UserIdentity {
-    #[serde(rename = "type")]
+    #[serde(rename = "Type")]
     pub kind: String,
-    #[serde(rename = "principalId")]
+    #[serde(rename = "PrincipalId")]
     pub principal_id: String,
 }
 
