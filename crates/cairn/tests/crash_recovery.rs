@@ -294,3 +294,148 @@ async fn transactions_are_all_or_nothing_across_kill_9() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// One DynamoDB Streams call over plain HTTP (the Rust SDK for Streams is not a
+/// dependency of these tests).
+fn streams_call(port: u16, operation: &str, body: serde_json::Value) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let body = body.to_string();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Amz-Target: DynamoDBStreams_20120810.{operation}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let json = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    serde_json::from_str(json).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stream_records_are_neither_lost_nor_duplicated_across_kill_9() {
+    use aws_sdk_dynamodb::types::{StreamSpecification, StreamViewType};
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = start(dir.path(), port, &[]);
+    let client = client(port);
+    wait_ready(&client).await;
+    client
+        .create_table()
+        .table_name("crash")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::KeysOnly)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| tokio::spawn(write_until_killed(client.clone(), w, 0)))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for w in writers {
+        acknowledged.extend(w.await.unwrap());
+    }
+
+    let port = free_port();
+    let mut server = start(dir.path(), port, &[]);
+    let client = self::client(port);
+    wait_ready(&client).await;
+    // More writes after the restart: their sequence numbers must continue upwards.
+    for i in 0..5 {
+        client
+            .put_item()
+            .table_name("crash")
+            .item("pk", Av::S(format!("after-{i}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let arn = client
+        .describe_table()
+        .table_name("crash")
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap()
+        .latest_stream_arn
+        .unwrap();
+    let shards = streams_call(port, "DescribeStream", serde_json::json!({"StreamArn": arn}));
+    let mut keys = Vec::new();
+    let mut sequences: Vec<u128> = Vec::new();
+    for shard in shards["StreamDescription"]["Shards"].as_array().unwrap() {
+        let mut iterator = streams_call(
+            port,
+            "GetShardIterator",
+            serde_json::json!({"StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"}),
+        )["ShardIterator"]
+            .clone();
+        loop {
+            let page = streams_call(
+                port,
+                "GetRecords",
+                serde_json::json!({"ShardIterator": iterator, "Limit": 1000}),
+            );
+            let records = page["Records"].as_array().unwrap();
+            for r in records {
+                keys.push(r["dynamodb"]["Keys"]["pk"]["S"].as_str().unwrap().to_string());
+                sequences.push(r["dynamodb"]["SequenceNumber"].as_str().unwrap().parse().unwrap());
+            }
+            if records.is_empty() || page["NextShardIterator"].is_null() {
+                break;
+            }
+            iterator = page["NextShardIterator"].clone();
+        }
+    }
+    assert!(
+        sequences.windows(2).all(|w| w[0] < w[1]),
+        "sequence numbers must keep increasing"
+    );
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), keys.len(), "a stream record was duplicated");
+    for id in &acknowledged {
+        assert!(keys.contains(id), "the record of acknowledged write {id} was lost");
+    }
+    let after: Vec<&String> = keys.iter().filter(|k| k.starts_with("after-")).collect();
+    assert_eq!(after.len(), 5);
+    // Every record matches an item that exists: no record without its change.
+    for key in &keys {
+        let item = client
+            .get_item()
+            .table_name("crash")
+            .key("pk", Av::S(key.clone()))
+            .send()
+            .await
+            .unwrap()
+            .item;
+        assert!(item.is_some(), "record for {key} exists but its item does not");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
