@@ -1,5 +1,7 @@
 //! The `cairn` binary: command line, configuration, and the choice of storage backend.
 
+mod tail;
+
 use cairn_engine::{Engine, EngineConfig};
 use cairn_server::ServerConfig;
 use cairn_storage::{Durability, EmbeddedStorage, MemoryStorage, Storage};
@@ -19,6 +21,8 @@ struct Cli {
 enum Command {
     /// Serve the DynamoDB API over HTTP.
     Serve(ServeArgs),
+    /// Print a table's stream records as JSON lines, following new ones.
+    Tail(tail::TailArgs),
 }
 
 #[derive(clap::Args)]
@@ -61,6 +65,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Tail(args) => tail::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
