@@ -70,7 +70,8 @@ impl Engine {
         Ok(deleted)
     }
 
-    /// Runs the sweeper every `interval` on a background thread.
+    /// Runs the TTL sweeper (and stream retention) every `interval` on a background
+    /// thread.
     pub fn start_ttl_sweeper(self: &Arc<Self>, interval: std::time::Duration) {
         let engine = Arc::downgrade(self);
         std::thread::spawn(move || loop {
@@ -78,6 +79,9 @@ impl Engine {
             let Some(engine) = engine.upgrade() else { return };
             if let Err(e) = engine.sweep_expired_items() {
                 tracing::warn!(error = %e, "TTL sweep failed");
+            }
+            if let Err(e) = engine.trim_streams() {
+                tracing::warn!(error = %e, "stream retention trim failed");
             }
         });
     }

@@ -265,3 +265,64 @@ fn shards_roll_over_iterators_expire_and_streams_can_be_replaced() {
     assert_eq!(old.stream_status, "DISABLED");
     assert_eq!(read_all(&engine, &arn).len(), 2, "the old stream stays readable");
 }
+
+#[test]
+fn retention_trims_whole_expired_shards() {
+    let clock = Arc::new(ManualClock::new(START));
+    let config = EngineConfig {
+        stream_shard_interval: Duration::from_secs(60),
+        stream_retention: Duration::from_secs(3600),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::with_clock(Arc::new(MemoryStorage::new()), config, clock.clone()).unwrap();
+    let arn = create(&engine, "kept", "KEYS_ONLY");
+    put(&engine, "kept", json!({"pk": {"S": "old"}}));
+    let first_shard = engine
+        .describe_stream(input(json!({"StreamArn": arn})))
+        .unwrap()
+        .stream_description
+        .shards[0]
+        .shard_id
+        .clone();
+    let iterator = engine
+        .get_shard_iterator(input(
+            json!({"StreamArn": arn, "ShardId": first_shard, "ShardIteratorType": "TRIM_HORIZON"}),
+        ))
+        .unwrap()
+        .shard_iterator;
+    clock.advance(1800.0);
+    assert_eq!(
+        engine.trim_streams().unwrap(),
+        0,
+        "nothing is older than the retention yet"
+    );
+    clock.advance(1900.0);
+    put(&engine, "kept", json!({"pk": {"S": "new"}}));
+    assert!(engine.trim_streams().unwrap() > 0);
+    let records = read_all(&engine, &arn);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["dynamodb"]["Keys"]["pk"]["S"], "new");
+    let shards = engine
+        .describe_stream(input(json!({"StreamArn": arn})))
+        .unwrap()
+        .stream_description
+        .shards;
+    assert!(
+        shards.iter().all(|s| s.shard_id != first_shard),
+        "trimmed shards are no longer listed"
+    );
+    let error = engine
+        .get_records(input(json!({"ShardIterator": iterator})))
+        .unwrap_err();
+    assert_eq!(
+        error.kind,
+        ErrorKind::ExpiredIterator,
+        "an iterator older than 15 minutes has expired first"
+    );
+    let error = engine
+        .get_shard_iterator(input(
+            json!({"StreamArn": arn, "ShardId": first_shard, "ShardIteratorType": "TRIM_HORIZON"}),
+        ))
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::TrimmedDataAccess);
+}

@@ -487,6 +487,7 @@ impl Engine {
                 created_at: now,
                 disabled_at: None,
                 region: ctx.region.clone(),
+                trimmed_below: 0,
             });
         }
         // Index ids are table-scoped: the table id in the high bits keeps them unique.

@@ -24,6 +24,13 @@ fn not_found(what: &str) -> ApiError {
     ApiError::resource_not_found(format!("Requested resource not found: {what}"))
 }
 
+fn trimmed() -> ApiError {
+    ApiError::new(
+        ErrorKind::TrimmedDataAccess,
+        "The operation attempted to read past the oldest stream record in a shard.",
+    )
+}
+
 /// Where a shard iterator points: records with sequence > `after` in one shard.
 struct Position {
     arn: String,
@@ -155,7 +162,7 @@ impl Engine {
         let now = self.clock.now_seconds();
         let current = stream.current_shard(now, self.shard_interval());
         let mut shards = Vec::new();
-        for index in 0..=current {
+        for index in stream.trimmed_below..=current {
             let closed = index < current || stream.disabled_at.is_some();
             let bounds = self.shard_bounds(&stream, index)?;
             if bounds.is_none() && closed && index > 0 {
@@ -234,6 +241,9 @@ impl Engine {
             .shard_index(&shard_id)
             .filter(|s| *s <= stream.current_shard(self.clock.now_seconds(), self.shard_interval()))
             .ok_or_else(|| not_found(&format!("Shard: {shard_id} in Stream: {arn} not found")))?;
+        if shard < stream.trimmed_below {
+            return Err(trimmed());
+        }
         let sequence = || -> Result<u64, ApiError> {
             input
                 .sequence_number
@@ -247,20 +257,6 @@ impl Engine {
             Some("AT_SEQUENCE_NUMBER") => sequence()?.saturating_sub(1),
             _ => sequence()?,
         };
-        if matches!(
-            input.shard_iterator_type.as_deref(),
-            Some("AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER")
-        ) {
-            let wanted = sequence()?;
-            if let Some((first, _)) = self.shard_bounds(&stream, shard)? {
-                if wanted < first && self.stream_trimmed(&stream, shard)? {
-                    return Err(ApiError::new(
-                        ErrorKind::TrimmedDataAccess,
-                        "The operation attempted to read past the oldest stream record in a shard.",
-                    ));
-                }
-            }
-        }
         let position = Position {
             arn,
             shard,
@@ -290,6 +286,9 @@ impl Engine {
             ));
         }
         let (_, stream) = self.stream_by_arn(&position.arn)?;
+        if position.shard < stream.trimmed_below {
+            return Err(trimmed());
+        }
         let visible = self.sequencer.visible_upto();
         let range = ScanRange {
             start: Bound::Excluded(record_key(stream.id, position.shard, position.after)),
@@ -336,10 +335,5 @@ impl Engine {
             records,
             next_shard_iterator: next,
         })
-    }
-
-    /// Whether retention has removed records from this shard.
-    fn stream_trimmed(&self, stream: &StreamMeta, _shard: u32) -> Result<bool, ApiError> {
-        Ok(self.clock.now_seconds() - stream.created_at > self.config.stream_retention.as_secs_f64())
     }
 }

@@ -155,6 +155,7 @@ impl Engine {
                         created_at: now,
                         disabled_at: None,
                         region: ctx.region.clone(),
+                        trimmed_below: 0,
                     });
                 }
                 (false, Some(_)) => {

@@ -10,6 +10,7 @@
 //! the order readers observe it.
 
 pub(crate) mod records;
+mod retention;
 
 use crate::catalog::TableMeta;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,9 @@ pub struct StreamMeta {
     pub disabled_at: Option<f64>,
     /// Region of the request that enabled the stream (records carry it).
     pub region: String,
+    /// Shards below this index have passed retention and were deleted.
+    #[serde(default)]
+    pub trimmed_below: u32,
 }
 
 impl StreamMeta {
