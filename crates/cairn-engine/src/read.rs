@@ -149,18 +149,21 @@ impl Engine {
                 }
                 page.scanned += 1;
                 page.bytes_read += item_size(&item);
+                let limit_reached = plan.limit.is_some_and(|l| page.scanned >= l);
+                let page_full = limit_reached || page.bytes_read >= MAX_PAGE_BYTES;
+                if page_full {
+                    page.last_evaluated_key = Some(source.last_key(&item));
+                }
                 if plan.filter.is_none_or(|f| f.evaluate(&item)) {
                     page.count += 1;
                     if !plan.count_only {
                         page.items.push(match plan.projection {
                             Some(p) => p.apply(&item),
-                            None => item.clone(),
+                            None => item,
                         });
                     }
                 }
-                let limit_reached = plan.limit.is_some_and(|l| page.scanned >= l);
-                if limit_reached || page.bytes_read >= MAX_PAGE_BYTES {
-                    page.last_evaluated_key = Some(source.last_key(&item));
+                if page_full {
                     return Ok(page);
                 }
             }

@@ -2,6 +2,12 @@
 
 mod tail;
 
+/// Item decoding and JSON building allocate many small objects per request; measured
+/// with `../shared/bench`, mimalloc serves them markedly faster than the system
+/// allocator (see the commit that introduced it).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use cairn_engine::{Engine, EngineConfig};
 use cairn_server::ServerConfig;
 use cairn_storage::{Durability, EmbeddedStorage, MemoryStorage, Storage};
