@@ -4,6 +4,7 @@
 use crate::catalog::TableMeta;
 use cairn_model::limits::{READ_UNIT_BYTES, WRITE_UNIT_BYTES};
 use cairn_model::types::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
+use std::collections::BTreeMap;
 
 /// Read units for one item of `size` bytes (a missing item still costs one unit).
 pub(crate) fn read_units(size: usize, consistent: bool) -> f64 {
@@ -24,6 +25,62 @@ pub(crate) fn write_units(size: usize) -> f64 {
 pub(crate) enum Kind {
     Read,
     Write,
+}
+
+/// Capacity spent on a table's indexes: (index name, is global, units).
+pub(crate) type IndexUnits = Vec<(String, bool, f64)>;
+
+/// Like [`consumed`], adding what the write cost its indexes: TOTAL counts them in,
+/// INDEXES also itemises them per index.
+pub(crate) fn consumed_with_indexes(
+    table: &TableMeta,
+    table_units: f64,
+    indexes: &IndexUnits,
+    kind: Kind,
+    mode: ReturnConsumedCapacity,
+) -> Option<ConsumedCapacity> {
+    let index_total: f64 = indexes.iter().map(|(_, _, u)| u).sum();
+    let mut entry = consumed(table, table_units + index_total, kind, mode)?;
+    if mode == ReturnConsumedCapacity::Indexes {
+        if let Some(t) = entry.table.as_mut() {
+            let (read, write) = split(table_units, kind);
+            *t = Capacity {
+                read_capacity_units: read,
+                write_capacity_units: write,
+                capacity_units: table_units,
+            };
+        }
+        let mut global = BTreeMap::new();
+        let mut local = BTreeMap::new();
+        for (name, is_global, units) in indexes {
+            let (read, write) = split(*units, kind);
+            let target = if *is_global { &mut global } else { &mut local };
+            let c: &mut Capacity = target.entry(name.clone()).or_default();
+            c.capacity_units += units;
+            c.read_capacity_units = read.map(|_| c.capacity_units);
+            c.write_capacity_units = write.map(|_| c.capacity_units);
+        }
+        entry.global_secondary_indexes = (!global.is_empty()).then_some(global);
+        entry.local_secondary_indexes = (!local.is_empty()).then_some(local);
+    }
+    Some(entry)
+}
+
+fn split(units: f64, kind: Kind) -> (Option<f64>, Option<f64>) {
+    match kind {
+        Kind::Read => (Some(units), None),
+        Kind::Write => (None, Some(units)),
+    }
+}
+
+/// Adds one change's index units into a running per-index total.
+pub(crate) fn add_index_units(total: &mut IndexUnits, more: IndexUnits) {
+    for (name, global, units) in more {
+        match total.iter_mut().find(|(n, _, _)| *n == name) {
+            Some(entry) => entry.2 += units,
+            None => total.push((name, global, units)),
+        }
+    }
 }
 
 /// The ConsumedCapacity entry for `units` on a table, shaped by what was asked.

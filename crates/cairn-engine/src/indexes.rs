@@ -93,3 +93,40 @@ pub(crate) fn maintain(tx: &mut dyn Transaction, table: &TableMeta, old: Option<
         }
     }
 }
+
+/// Write units each index costs for one item change, as DynamoDB charges them: an
+/// entry added, removed or rewritten costs its size in 1 KB units; a key change is a
+/// delete plus a put; an index the change does not touch costs nothing.
+pub(crate) fn index_write_units(table: &TableMeta, old: Option<&Item>, new: Option<&Item>) -> Vec<(String, bool, f64)> {
+    let mut out = Vec::new();
+    let indexes = table
+        .global_secondary_indexes
+        .iter()
+        .map(|i| (i, true))
+        .chain(table.local_secondary_indexes.iter().map(|i| (i, false)));
+    for (index, global) in indexes {
+        let old_entry = old.and_then(|o| entry_key(table, index, o).map(|k| (k, project_entry(table, index, o))));
+        let new_entry = new.and_then(|n| entry_key(table, index, n).map(|k| (k, project_entry(table, index, n))));
+        let units = match (&old_entry, &new_entry) {
+            (None, None) => 0.0,
+            (Some((ok, ov)), Some((nk, nv))) if ok == nk => {
+                if ov == nv {
+                    0.0
+                } else {
+                    crate::capacity::write_units(cairn_model::value::item_size(nv))
+                }
+            }
+            (Some((_, ov)), Some((_, nv))) => {
+                crate::capacity::write_units(cairn_model::value::item_size(ov))
+                    + crate::capacity::write_units(cairn_model::value::item_size(nv))
+            }
+            (Some((_, v)), None) | (None, Some((_, v))) => {
+                crate::capacity::write_units(cairn_model::value::item_size(v))
+            }
+        };
+        if units > 0.0 {
+            out.push((index.name.clone(), global, units));
+        }
+    }
+    out
+}

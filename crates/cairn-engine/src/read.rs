@@ -196,3 +196,24 @@ pub(crate) fn resume_after(range: &mut ScanRange, start: Vec<u8>) {
         range.start = Bound::Excluded(start);
     }
 }
+
+/// ConsumedCapacity of a Query or Scan: reads of an index are charged to the index.
+pub(crate) fn read_capacity(
+    source: &Source,
+    units: f64,
+    requested: Option<&str>,
+) -> Option<cairn_model::types::ConsumedCapacity> {
+    use crate::capacity::{consumed, consumed_with_indexes, Kind};
+    let mode = cairn_model::types::ReturnConsumedCapacity::parse(requested)
+        .unwrap_or(cairn_model::types::ReturnConsumedCapacity::None);
+    match source.index {
+        Some(index) => consumed_with_indexes(
+            source.table,
+            0.0,
+            &vec![(index.name.clone(), source.is_global_index(), units)],
+            Kind::Read,
+            mode,
+        ),
+        None => consumed(source.table, units, Kind::Read, mode),
+    }
+}

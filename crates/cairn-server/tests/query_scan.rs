@@ -586,3 +586,86 @@ async fn parallel_scan_segments_are_disjoint_and_complete() {
     );
     assert_eq!(message, "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 7 is not less than TotalSegments: 7");
 }
+
+#[tokio::test]
+async fn index_writes_and_reads_are_charged_to_the_index() {
+    use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+    let server = TestServer::start().await;
+    let client = server.client();
+    client
+        .create_table()
+        .table_name("charged")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("g", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("by_g")
+                .key_schema(key("g", KeyType::Hash))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let put = |g: &str| {
+        client
+            .put_item()
+            .table_name("charged")
+            .item("pk", s("k"))
+            .item("g", s(g))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+    };
+    let first = put("a").await.unwrap().consumed_capacity.unwrap();
+    assert_eq!(
+        first.capacity_units(),
+        Some(2.0),
+        "one unit for the item, one for the new index entry"
+    );
+    assert_eq!(first.table().and_then(|t| t.capacity_units()), Some(1.0));
+    assert_eq!(
+        first.global_secondary_indexes().unwrap()["by_g"].capacity_units(),
+        Some(1.0)
+    );
+    let moved = put("b").await.unwrap().consumed_capacity.unwrap();
+    assert_eq!(
+        moved.capacity_units(),
+        Some(3.0),
+        "a changed index key deletes one entry and writes another"
+    );
+    let untouched = client
+        .put_item()
+        .table_name("charged")
+        .item("pk", s("other"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap()
+        .consumed_capacity
+        .unwrap();
+    assert_eq!(
+        untouched.capacity_units(),
+        Some(1.0),
+        "an item outside a sparse index costs the index nothing"
+    );
+    let read = client
+        .query()
+        .table_name("charged")
+        .index_name("by_g")
+        .key_condition_expression("g = :b")
+        .expression_attribute_values(":b", s("b"))
+        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+        .send()
+        .await
+        .unwrap()
+        .consumed_capacity
+        .unwrap();
+    assert_eq!(
+        read.global_secondary_indexes().unwrap()["by_g"].capacity_units(),
+        Some(0.5)
+    );
+    assert_eq!(read.table().and_then(|t| t.capacity_units()), Some(0.0));
+}

@@ -4,8 +4,9 @@
 use super::common::{
     item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint, RETURN_ITEM_COLLECTION_METRICS,
 };
-use crate::capacity::{consumed, write_units, Kind};
+use crate::capacity::{add_index_units, consumed_with_indexes, write_units, Kind};
 use crate::catalog::TableMeta;
+use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key, validate_key};
 use crate::Engine;
 use cairn_model::constraints::Constraints;
@@ -129,6 +130,7 @@ impl Engine {
         let mut capacities = Vec::new();
         for (table, writes) in plans {
             let mut units = 0.0;
+            let mut index_units = Vec::new();
             for write in writes {
                 let (key, new) = match write {
                     Write::Put(item) => (key_of(&table, &item), Some(item)),
@@ -137,8 +139,18 @@ impl Engine {
                 let new_size = new.as_ref().map_or(0, item_size);
                 let change = self.write_item(&table, &key, |_| Ok(new.clone()))?;
                 units += write_units(new_size.max(change.old.as_ref().map_or(0, item_size)));
+                add_index_units(
+                    &mut index_units,
+                    index_write_units(&table, change.old.as_ref(), change.new.as_ref()),
+                );
             }
-            capacities.extend(consumed(&table, units, Kind::Write, capacity_mode));
+            capacities.extend(consumed_with_indexes(
+                &table,
+                units,
+                &index_units,
+                Kind::Write,
+                capacity_mode,
+            ));
         }
         Ok(BatchWriteItemOutput {
             unprocessed_items: Default::default(),

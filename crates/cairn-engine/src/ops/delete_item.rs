@@ -6,7 +6,8 @@ use super::common::{
     RETURN_ITEM_COLLECTION_METRICS, RETURN_VALUES, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
 };
 use super::conditions::{check_condition, expression_values, wants_item_on_failure, write_condition};
-use crate::capacity::{consumed, write_units, Kind};
+use crate::capacity::{consumed_with_indexes, write_units, Kind};
+use crate::indexes::index_write_units;
 use crate::keys::validate_key;
 use crate::Engine;
 use cairn_expr::Placeholders;
@@ -64,11 +65,13 @@ impl Engine {
             Ok(None)
         })?;
         let units = write_units(change.old.as_ref().map_or(0, item_size));
+        let index_units = index_write_units(&table, change.old.as_ref(), change.new.as_ref());
         Ok(WriteItemOutput {
             attributes: if return_old { change.old } else { None },
-            consumed_capacity: consumed(
+            consumed_capacity: consumed_with_indexes(
                 &table,
                 units,
+                &index_units,
                 Kind::Write,
                 return_consumed_capacity(input.return_consumed_capacity.as_deref()),
             ),

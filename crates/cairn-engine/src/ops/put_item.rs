@@ -6,7 +6,8 @@ use super::common::{
     RETURN_ITEM_COLLECTION_METRICS, RETURN_VALUES, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
 };
 use super::conditions::{check_condition, expression_values, wants_item_on_failure, write_condition};
-use crate::capacity::{consumed, write_units, Kind};
+use crate::capacity::{consumed_with_indexes, write_units, Kind};
+use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key};
 use crate::Engine;
 use cairn_expr::Placeholders;
@@ -71,11 +72,13 @@ impl Engine {
         })?;
         let old_size = change.old.as_ref().map_or(0, item_size);
         let units = write_units(new_size.max(old_size));
+        let index_units = index_write_units(&table, change.old.as_ref(), change.new.as_ref());
         Ok(WriteItemOutput {
             attributes: if return_old { change.old } else { None },
-            consumed_capacity: consumed(
+            consumed_capacity: consumed_with_indexes(
                 &table,
                 units,
+                &index_units,
                 Kind::Write,
                 return_consumed_capacity(input.return_consumed_capacity.as_deref()),
             ),

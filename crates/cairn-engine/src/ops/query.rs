@@ -2,14 +2,14 @@
 //! sort-key order (forward or reverse), never a table scan.
 
 use super::common::{
-    data_plane_table_name, item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint,
-    ExpressionParameters, CONDITIONAL_OPERATORS,
+    data_plane_table_name, item_from_raw, return_consumed_capacity_constraint, ExpressionParameters,
+    CONDITIONAL_OPERATORS,
 };
 use super::key_condition::KeyCondition;
 use super::legacy::expected_condition;
 use super::read_options::{decode_values, reject_key_attributes_in_filter, ReadShape, SELECT_VALUES};
-use crate::capacity::{consumed, read_units, Kind};
-use crate::read::{resume_after, PagePlan, Source};
+use crate::capacity::read_units;
+use crate::read::{read_capacity, resume_after, PagePlan, Source};
 use crate::Engine;
 use cairn_expr::{parse_condition, ExpressionKind, Placeholders};
 use cairn_model::constraints::Constraints;
@@ -110,11 +110,10 @@ impl Engine {
             count: page.count,
             scanned_count: page.scanned,
             last_evaluated_key: page.last_evaluated_key,
-            consumed_capacity: consumed(
-                &table,
+            consumed_capacity: read_capacity(
+                &source,
                 read_units(page.bytes_read, consistent),
-                Kind::Read,
-                return_consumed_capacity(input.return_consumed_capacity.as_deref()),
+                input.return_consumed_capacity.as_deref(),
             ),
         })
     }

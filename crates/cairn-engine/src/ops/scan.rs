@@ -2,12 +2,12 @@
 //! 32-bit hash space into TotalSegments disjoint, complete slices.
 
 use super::common::{
-    data_plane_table_name, item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint,
-    ExpressionParameters, CONDITIONAL_OPERATORS,
+    data_plane_table_name, item_from_raw, return_consumed_capacity_constraint, ExpressionParameters,
+    CONDITIONAL_OPERATORS,
 };
 use super::read_options::{decode_values, ReadShape, SELECT_VALUES};
-use crate::capacity::{consumed, read_units, Kind};
-use crate::read::{resume_after, PagePlan, Source};
+use crate::capacity::read_units;
+use crate::read::{read_capacity, resume_after, PagePlan, Source};
 use crate::Engine;
 use cairn_expr::Placeholders;
 use cairn_model::constraints::Constraints;
@@ -143,11 +143,10 @@ impl Engine {
             count: page.count,
             scanned_count: page.scanned,
             last_evaluated_key: page.last_evaluated_key,
-            consumed_capacity: consumed(
-                &table,
+            consumed_capacity: read_capacity(
+                &source,
                 read_units(page.bytes_read, consistent),
-                Kind::Read,
-                return_consumed_capacity(input.return_consumed_capacity.as_deref()),
+                input.return_consumed_capacity.as_deref(),
             ),
         })
     }

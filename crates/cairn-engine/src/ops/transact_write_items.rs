@@ -8,9 +8,10 @@ use super::common::{
     RETURN_ITEM_COLLECTION_METRICS,
 };
 use super::conditions::{expression_values, wants_item_on_failure};
-use crate::capacity::{consumed, write_units, Kind};
+use crate::capacity::{add_index_units, consumed_with_indexes, write_units, IndexUnits, Kind};
 use crate::catalog::TableMeta;
 use crate::idempotency::Claim;
+use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key, validate_key};
 use crate::write::Decision;
 use crate::Engine;
@@ -281,7 +282,7 @@ impl Engine {
                     .collect();
                 cancelled(&reasons)
             })?;
-        let mut units: BTreeMap<String, (Arc<TableMeta>, f64)> = BTreeMap::new();
+        let mut units: BTreeMap<String, (Arc<TableMeta>, f64, IndexUnits)> = BTreeMap::new();
         for (plan, change) in plans.iter().zip(&changes) {
             let size = change
                 .old
@@ -290,13 +291,18 @@ impl Engine {
                 .max(change.new.as_ref().map_or(0, item_size));
             let entry = units
                 .entry(plan.table.name.clone())
-                .or_insert((plan.table.clone(), 0.0));
-            // Transactions cost two units per item: prepare and commit.
+                .or_insert((plan.table.clone(), 0.0, Vec::new()));
+            // Transactions cost two units per item, for indexes too: prepare and commit.
             entry.1 += 2.0 * write_units(size);
+            let doubled = index_write_units(&plan.table, change.old.as_ref(), change.new.as_ref())
+                .into_iter()
+                .map(|(name, global, u)| (name, global, 2.0 * u))
+                .collect();
+            add_index_units(&mut entry.2, doubled);
         }
         let capacities: Vec<_> = units
             .values()
-            .filter_map(|(t, u)| consumed(t, *u, Kind::Write, capacity_mode))
+            .filter_map(|(t, u, i)| consumed_with_indexes(t, *u, i, Kind::Write, capacity_mode))
             .collect();
         Ok(TransactWriteItemsOutput {
             consumed_capacity: (!capacities.is_empty()).then_some(capacities),

@@ -8,8 +8,9 @@ use super::common::{
 };
 use super::conditions::{check_condition, expression_values, wants_item_on_failure, write_condition};
 use super::legacy::attribute_updates;
-use crate::capacity::{consumed, write_units, Kind};
+use crate::capacity::{consumed_with_indexes, write_units, Kind};
 use crate::catalog::TableMeta;
+use crate::indexes::index_write_units;
 use crate::keys::validate_key;
 use crate::Engine;
 use cairn_expr::{parse_update, Path, PathElement, Placeholders, Projection, Update};
@@ -123,9 +124,10 @@ impl Engine {
         };
         Ok(WriteItemOutput {
             attributes,
-            consumed_capacity: consumed(
+            consumed_capacity: consumed_with_indexes(
                 &table,
                 write_units(old_size.max(new_size)),
+                &index_write_units(&table, change.old.as_ref(), change.new.as_ref()),
                 Kind::Write,
                 return_consumed_capacity(input.return_consumed_capacity.as_deref()),
             ),
