@@ -238,6 +238,7 @@ mod tests {
             created_at: 1_700_000_000.0,
             disabled_at: None,
             region: "us-east-1".into(),
+            trimmed_below: 0,
         };
         for shard in [0, 1, 99] {
             let id = stream.shard_id(shard);
