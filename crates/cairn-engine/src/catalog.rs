@@ -37,6 +37,31 @@ pub struct IndexMeta {
     /// False while a GSI added by UpdateTable is being backfilled.
     #[serde(default = "ready_by_default")]
     pub ready: bool,
+    /// Further partition-key attributes of a multi-attribute GSI key (up to four in all).
+    #[serde(default)]
+    pub extra_hash_keys: Vec<KeyAttribute>,
+    /// Further sort-key attributes of a multi-attribute GSI key (up to four in all).
+    #[serde(default)]
+    pub extra_range_keys: Vec<KeyAttribute>,
+}
+
+impl IndexMeta {
+    /// Every partition-key attribute, in key-schema order.
+    pub fn hash_keys(&self) -> Vec<&KeyAttribute> {
+        std::iter::once(&self.hash_key).chain(&self.extra_hash_keys).collect()
+    }
+
+    /// Every sort-key attribute, in key-schema order.
+    pub fn range_keys(&self) -> Vec<&KeyAttribute> {
+        self.range_key.iter().chain(&self.extra_range_keys).collect()
+    }
+
+    /// Every key attribute of the index.
+    pub fn key_attributes(&self) -> Vec<&KeyAttribute> {
+        let mut all = self.hash_keys();
+        all.extend(self.range_keys());
+        all
+    }
 }
 
 fn ready_by_default() -> bool {

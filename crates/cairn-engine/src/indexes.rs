@@ -27,8 +27,16 @@ fn key_value<'a>(item: &'a Item, attr: &KeyAttribute) -> Option<&'a AttributeVal
 
 /// Bytes that position one partition of a table or index: hash(pk) · enc(pk).
 pub(crate) fn partition_prefix(base: &[u8], partition_value: &AttributeValue) -> Vec<u8> {
+    partition_prefix_of(base, &[partition_value])
+}
+
+/// The same for a partition key of several attributes: their encodings, in key
+/// order, are hashed and stored together.
+pub(crate) fn partition_prefix_of(base: &[u8], partition_values: &[&AttributeValue]) -> Vec<u8> {
     let mut pk = Vec::new();
-    encode_key_value(partition_value, &mut pk);
+    for value in partition_values {
+        encode_key_value(value, &mut pk);
+    }
     let mut out = Vec::with_capacity(base.len() + 4 + pk.len());
     out.extend_from_slice(base);
     out.extend_from_slice(&crc32fast::hash(&pk).to_be_bytes());
@@ -38,9 +46,13 @@ pub(crate) fn partition_prefix(base: &[u8], partition_value: &AttributeValue) ->
 
 /// The entry key of `item` in `index`, or None if the item is not in the index.
 pub(crate) fn entry_key(table: &TableMeta, index: &IndexMeta, item: &Item) -> Option<Vec<u8>> {
-    let hash = key_value(item, &index.hash_key)?;
-    let mut key = partition_prefix(&index_prefix(index.id), hash);
-    if let Some(range) = &index.range_key {
+    let hashes = index
+        .hash_keys()
+        .into_iter()
+        .map(|a| key_value(item, a))
+        .collect::<Option<Vec<_>>>()?;
+    let mut key = partition_prefix_of(&index_prefix(index.id), &hashes);
+    for range in index.range_keys() {
         encode_key_value(key_value(item, range)?, &mut key);
     }
     for attr in table.key_attributes() {
@@ -56,8 +68,7 @@ pub(crate) fn project_entry(table: &TableMeta, index: &IndexMeta, item: &Item) -
     }
     let keep = |name: &str| {
         table.key_attributes().any(|k| k.name == name)
-            || index.hash_key.name == name
-            || index.range_key.as_ref().is_some_and(|r| r.name == name)
+            || index.key_attributes().iter().any(|k| k.name == name)
             || index
                 .non_key_attributes
                 .as_ref()

@@ -16,15 +16,11 @@ pub(crate) fn table_prefix(table_id: u64) -> Vec<u8> {
 
 /// Storage key of an item, from its (already validated) key attributes.
 pub(crate) fn item_storage_key(table: &TableMeta, key: &Item) -> Vec<u8> {
-    let mut out = table_prefix(table.id);
-    let mut pk = Vec::new();
-    if let Some(v) = key.get(&table.hash_key.name) {
-        encode_key_value(v, &mut pk);
-    }
     // A stable hash of the partition key groups a partition's items together and
     // spreads partitions over the keyspace as DynamoDB's hashing does.
-    out.extend_from_slice(&crc32fast::hash(&pk).to_be_bytes());
-    out.extend_from_slice(&pk);
+    let empty = AttributeValue::S(String::new());
+    let pk = key.get(&table.hash_key.name).unwrap_or(&empty);
+    let mut out = crate::indexes::partition_prefix(&table_prefix(table.id), pk);
     if let Some(range) = &table.range_key {
         if let Some(v) = key.get(&range.name) {
             encode_key_value(v, &mut out);

@@ -53,14 +53,19 @@ impl<'a> Source<'a> {
         }
     }
 
-    pub(crate) fn hash_key(&self) -> &KeyAttribute {
-        self.index.map_or(&self.table.hash_key, |i| &i.hash_key)
+    /// The partition-key attributes (several for a multi-attribute GSI key).
+    pub(crate) fn hash_keys(&self) -> Vec<&KeyAttribute> {
+        match self.index {
+            Some(i) => i.hash_keys(),
+            None => vec![&self.table.hash_key],
+        }
     }
 
-    pub(crate) fn range_key(&self) -> Option<&KeyAttribute> {
+    /// The sort-key attributes, in order.
+    pub(crate) fn range_keys(&self) -> Vec<&KeyAttribute> {
         match self.index {
-            Some(i) => i.range_key.as_ref(),
-            None => self.table.range_key.as_ref(),
+            Some(i) => i.range_keys(),
+            None => self.table.range_key.iter().collect(),
         }
     }
 
@@ -68,7 +73,7 @@ impl<'a> Source<'a> {
     pub(crate) fn key_attributes(&self) -> Vec<&KeyAttribute> {
         let mut attrs: Vec<&KeyAttribute> = self.table.key_attributes().collect();
         if let Some(index) = self.index {
-            for a in std::iter::once(&index.hash_key).chain(index.range_key.as_ref()) {
+            for a in index.key_attributes() {
                 if !attrs.iter().any(|b| b.name == a.name) {
                     attrs.push(a);
                 }

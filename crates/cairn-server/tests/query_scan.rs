@@ -669,3 +669,163 @@ async fn index_writes_and_reads_are_charged_to_the_index() {
     );
     assert_eq!(read.table().and_then(|t| t.capacity_units()), Some(0.0));
 }
+
+#[tokio::test]
+async fn multi_attribute_gsi_keys_partition_and_sort_by_several_attributes() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    client
+        .create_table()
+        .table_name("matches")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("id", ScalarAttributeType::S))
+        .attribute_definitions(attr("tournament", ScalarAttributeType::S))
+        .attribute_definitions(attr("region", ScalarAttributeType::S))
+        .attribute_definitions(attr("round", ScalarAttributeType::N))
+        .attribute_definitions(attr("bracket", ScalarAttributeType::S))
+        .key_schema(key("id", KeyType::Hash))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("by_event")
+                .key_schema(key("tournament", KeyType::Hash))
+                .key_schema(key("region", KeyType::Hash))
+                .key_schema(key("round", KeyType::Range))
+                .key_schema(key("bracket", KeyType::Range))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let described = client
+        .describe_table()
+        .table_name("matches")
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    assert_eq!(described.global_secondary_indexes()[0].key_schema().len(), 4);
+    let rows = [
+        ("m1", "winter", "eu", "2", "upper"),
+        ("m2", "winter", "eu", "1", "lower"),
+        ("m3", "winter", "eu", "1", "upper"),
+        ("m4", "winter", "na", "1", "upper"),
+        ("m5", "summer", "eu", "1", "upper"),
+    ];
+    for (id, t, r, round, b) in rows {
+        client
+            .put_item()
+            .table_name("matches")
+            .item("id", s(id))
+            .item("tournament", s(t))
+            .item("region", s(r))
+            .item("round", n(round))
+            .item("bracket", s(b))
+            .send()
+            .await
+            .unwrap();
+    }
+    // Missing one key attribute: not in the index.
+    client
+        .put_item()
+        .table_name("matches")
+        .item("id", s("m6"))
+        .item("tournament", s("winter"))
+        .item("round", n("1"))
+        .item("bracket", s("upper"))
+        .send()
+        .await
+        .unwrap();
+
+    let query = |condition: &str, values: Vec<(&str, Av)>| {
+        let mut q = client
+            .query()
+            .table_name("matches")
+            .index_name("by_event")
+            .key_condition_expression(condition)
+            .expression_attribute_names("#r", "region");
+        for (k, v) in values {
+            q = q.expression_attribute_values(k, v);
+        }
+        q
+    };
+    let ids = |out: &aws_sdk_dynamodb::operation::query::QueryOutput| -> Vec<String> {
+        out.items().iter().map(|i| i["id"].as_s().unwrap().clone()).collect()
+    };
+    let all = query(
+        "tournament = :t AND #r = :r",
+        vec![(":t", s("winter")), (":r", s("eu"))],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(ids(&all), vec!["m2", "m3", "m1"], "ordered by round, then bracket");
+    let round_one = client
+        .query()
+        .table_name("matches")
+        .index_name("by_event")
+        .key_condition_expression("tournament = :t AND #r = :r AND round = :one AND begins_with(bracket, :u)")
+        .expression_attribute_names("#r", "region")
+        .expression_attribute_values(":t", s("winter"))
+        .expression_attribute_values(":r", s("eu"))
+        .expression_attribute_values(":one", n("1"))
+        .expression_attribute_values(":u", s("up"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ids(&round_one), vec!["m3"]);
+    let paged = client
+        .query()
+        .table_name("matches")
+        .index_name("by_event")
+        .key_condition_expression("tournament = :t AND #r = :r AND round >= :one")
+        .expression_attribute_names("#r", "region")
+        .expression_attribute_values(":t", s("winter"))
+        .expression_attribute_values(":r", s("eu"))
+        .expression_attribute_values(":one", n("1"))
+        .limit(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        paged.last_evaluated_key().unwrap().len(),
+        5,
+        "table key plus all four index key attributes"
+    );
+
+    let (_, message) = error_of(
+        client
+            .query()
+            .table_name("matches")
+            .index_name("by_event")
+            .key_condition_expression("tournament = :t")
+            .expression_attribute_values(":t", s("winter"))
+            .send()
+            .await,
+    );
+    assert_eq!(message, "Query condition missed key schema element: region");
+    let (code, _) = error_of(
+        client
+            .query()
+            .table_name("matches")
+            .index_name("by_event")
+            .key_condition_expression("tournament = :t AND #r = :r AND bracket = :b")
+            .expression_attribute_names("#r", "region")
+            .expression_attribute_values(":t", s("winter"))
+            .expression_attribute_values(":r", s("eu"))
+            .expression_attribute_values(":b", s("upper"))
+            .send()
+            .await,
+    );
+    assert_eq!(code, "ValidationException", "a sort attribute cannot be skipped");
+    let scanned = client
+        .scan()
+        .table_name("matches")
+        .index_name("by_event")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scanned.count(), 5, "an item missing a key attribute is not indexed");
+}

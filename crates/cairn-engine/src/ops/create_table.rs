@@ -39,13 +39,17 @@ fn show_key_schema(schema: &[KeySchemaElement]) -> String {
 }
 
 pub(crate) fn key_schema_constraints(c: &mut Constraints, schema: Option<&Vec<KeySchemaElement>>, path: &str) {
+    key_schema_constraints_up_to(c, schema, path, 2);
+}
+
+fn key_schema_constraints_up_to(c: &mut Constraints, schema: Option<&Vec<KeySchemaElement>>, path: &str, max: usize) {
     let Some(schema) = schema else {
         c.violation(None, path, "Member must not be null");
         return;
     };
     let shown = show_key_schema(schema);
     c.min_length(Some(&shown), schema.len(), path, 1);
-    c.max_length(Some(&shown), schema.len(), path, 2);
+    c.max_length(Some(&shown), schema.len(), path, max);
     for (i, element) in schema.iter().enumerate() {
         let at = format!("{path}.{}.member", i + 1);
         let name = element.attribute_name.as_deref();
@@ -137,7 +141,12 @@ fn check_constraints(input: &CreateTableInput) -> Result<(), ApiError> {
     for (i, g) in input.global_secondary_indexes.iter().flatten().enumerate() {
         let at = format!("globalSecondaryIndexes.{}.member", i + 1);
         c.index_name(g.index_name.as_deref(), &format!("{at}.indexName"), true);
-        key_schema_constraints(&mut c, g.key_schema.as_ref(), &format!("{at}.keySchema"));
+        key_schema_constraints_up_to(
+            &mut c,
+            g.key_schema.as_ref(),
+            &format!("{at}.keySchema"),
+            2 * MAX_GSI_KEY_ATTRIBUTES,
+        );
         projection_constraints(&mut c, g.projection.as_ref(), &format!("{at}.projection"));
         throughput_constraints(
             &mut c,
@@ -206,6 +215,73 @@ fn resolve_key_schema(
     Ok((hash, range))
 }
 
+/// Most attributes of each kind in a multi-attribute GSI key.
+const MAX_GSI_KEY_ATTRIBUTES: usize = 4;
+
+/// A GSI key schema: one to four HASH attributes, then up to four RANGE attributes
+/// (DynamoDB's multi-attribute keys). With one of each it is resolved exactly like a
+/// table's key schema, messages included.
+fn resolve_index_key_schema(
+    schema: &[KeySchemaElement],
+    defs: &[AttributeDefinition],
+) -> Result<(Vec<KeyAttribute>, Vec<KeyAttribute>), ApiError> {
+    if schema.len() <= 2 {
+        let (hash, range) = resolve_key_schema(schema, defs)?;
+        return Ok((vec![hash], range.into_iter().collect()));
+    }
+    let hash_count = schema
+        .iter()
+        .take_while(|e| e.key_type.as_deref() == Some("HASH"))
+        .count();
+    if hash_count == 0 {
+        return Err(ApiError::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
+    }
+    if schema[hash_count..]
+        .iter()
+        .any(|e| e.key_type.as_deref() != Some("RANGE"))
+    {
+        return Err(ApiError::validation(
+            "Invalid KeySchema: HASH key elements must come before RANGE key elements",
+        ));
+    }
+    if hash_count > MAX_GSI_KEY_ATTRIBUTES || schema.len() - hash_count > MAX_GSI_KEY_ATTRIBUTES {
+        return Err(invalid(format!(
+            "An index key schema can have at most {MAX_GSI_KEY_ATTRIBUTES} HASH and {MAX_GSI_KEY_ATTRIBUTES} RANGE attributes"
+        )));
+    }
+    for (i, e) in schema.iter().enumerate() {
+        if schema[..i].iter().any(|f| f.attribute_name == e.attribute_name) {
+            return Err(ApiError::validation(
+                "Invalid KeySchema: Some index key attribute have no definition",
+            ));
+        }
+    }
+    let mut resolved = Vec::with_capacity(schema.len());
+    let mut missing = Vec::new();
+    for e in schema {
+        let name = e.attribute_name.clone().unwrap_or_default();
+        match defs.iter().find(|d| d.attribute_name.as_deref() == Some(name.as_str())) {
+            Some(d) => resolved.push(KeyAttribute {
+                name,
+                kind: scalar(d.attribute_type.as_deref().unwrap_or("S")),
+            }),
+            None => missing.push(name),
+        }
+    }
+    if !missing.is_empty() {
+        let defined: Vec<String> = defs.iter().filter_map(|d| d.attribute_name.clone()).collect();
+        return Err(invalid(format!(
+            "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+            missing.join(", "),
+            defined.join(", ")
+        )));
+    }
+    let ranges = resolved.split_off(hash_count);
+    Ok((resolved, ranges))
+}
+
 fn check_projection(index: &str, projection: &Projection) -> Result<Option<Vec<String>>, ApiError> {
     let kind = projection.projection_type.as_deref().unwrap_or("ALL");
     match (kind, &projection.non_key_attributes) {
@@ -230,7 +306,7 @@ pub(crate) fn global_index(
 ) -> Result<IndexMeta, ApiError> {
     let index = g.index_name.clone().unwrap_or_default();
     let schema = g.key_schema.as_deref().unwrap_or_default();
-    let (hash, range) = resolve_key_schema(schema, defs)?;
+    let (mut hashes, mut ranges) = resolve_index_key_schema(schema, defs)?;
     let projection = g.projection.clone().unwrap_or_default();
     let non_key = check_projection(&index, &projection)?;
     let (read, write) = match (billing, &g.provisioned_throughput) {
@@ -249,6 +325,8 @@ pub(crate) fn global_index(
         }
         (BillingMode::PayPerRequest, None) => (0, 0),
     };
+    let hash = hashes.remove(0);
+    let range = (!ranges.is_empty()).then(|| ranges.remove(0));
     Ok(IndexMeta {
         name: index,
         id,
@@ -260,6 +338,8 @@ pub(crate) fn global_index(
         write_capacity: write,
         on_demand_throughput: g.on_demand_throughput.clone(),
         ready: true,
+        extra_hash_keys: hashes,
+        extra_range_keys: ranges,
     })
 }
 
@@ -336,6 +416,8 @@ fn build_indexes(
             write_capacity: 0,
             on_demand_throughput: None,
             ready: true,
+            extra_hash_keys: Vec::new(),
+            extra_range_keys: Vec::new(),
         });
     }
     let mut global = Vec::new();
@@ -413,8 +495,7 @@ impl Engine {
         let mut used: Vec<&KeyAttribute> = vec![&hash];
         used.extend(range.as_ref());
         for index in indexes.global.iter().chain(&indexes.local) {
-            used.push(&index.hash_key);
-            used.extend(index.range_key.as_ref());
+            used.extend(index.key_attributes());
         }
         check_attribute_definitions(&defs, &used)?;
         if let Some(spec) = &input.stream_specification {

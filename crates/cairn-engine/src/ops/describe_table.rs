@@ -18,17 +18,19 @@ use std::ops::Bound;
 const COUNT_BATCH: usize = 1024;
 
 fn key_schema(hash: &crate::KeyAttribute, range: Option<&crate::KeyAttribute>) -> Vec<KeySchemaElement> {
-    let mut out = vec![KeySchemaElement {
-        attribute_name: Some(hash.name.clone()),
-        key_type: Some("HASH".into()),
-    }];
-    if let Some(r) = range {
-        out.push(KeySchemaElement {
-            attribute_name: Some(r.name.clone()),
-            key_type: Some("RANGE".into()),
-        });
-    }
-    out
+    index_key_schema(&[hash], &range.into_iter().collect::<Vec<_>>())
+}
+
+fn index_key_schema(hashes: &[&crate::KeyAttribute], ranges: &[&crate::KeyAttribute]) -> Vec<KeySchemaElement> {
+    let element = |a: &crate::KeyAttribute, kind: &str| KeySchemaElement {
+        attribute_name: Some(a.name.clone()),
+        key_type: Some(kind.to_string()),
+    };
+    hashes
+        .iter()
+        .map(|a| element(a, "HASH"))
+        .chain(ranges.iter().map(|a| element(a, "RANGE")))
+        .collect()
 }
 
 fn projection(index: &IndexMeta) -> Projection {
@@ -66,7 +68,7 @@ impl Engine {
             .iter()
             .map(|g| GlobalSecondaryIndexDescription {
                 index_name: g.name.clone(),
-                key_schema: key_schema(&g.hash_key, g.range_key.as_ref()),
+                key_schema: index_key_schema(&g.hash_keys(), &g.range_keys()),
                 projection: projection(g),
                 index_status: if g.ready {
                     "ACTIVE".to_string()

@@ -3,7 +3,7 @@
 //! byte range over the order-preserving key encoding.
 
 use crate::catalog::KeyAttribute;
-use crate::indexes::partition_prefix;
+use crate::indexes::partition_prefix_of;
 use cairn_expr::condition::Comparator;
 use cairn_expr::{Condition, Operand, PathElement};
 use cairn_model::keycodec::encode_key_value;
@@ -18,9 +18,12 @@ pub(crate) enum SortCondition {
     BeginsWith(AttributeValue),
 }
 
+/// A key condition: equality on every partition-key attribute, equality on the
+/// first sort-key attributes, and at most one condition on the next one.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct KeyCondition {
-    pub partition: AttributeValue,
+    pub partition: Vec<AttributeValue>,
+    pub sort_prefix: Vec<AttributeValue>,
     pub sort: Option<SortCondition>,
 }
 
@@ -119,6 +122,24 @@ fn type_mismatch() -> ApiError {
     ApiError::invalid_parameter("Condition parameter type does not match schema type")
 }
 
+fn check_sort_types(range: &KeyAttribute, cond: &SortCondition) -> Result<(), ApiError> {
+    match cond {
+        SortCondition::Compare(_, v) => check_type(range, v),
+        SortCondition::Between(a, b) => {
+            check_type(range, a)?;
+            check_type(range, b)
+        }
+        SortCondition::BeginsWith(v) => {
+            if range.kind == cairn_model::value::ScalarType::N {
+                return Err(ApiError::validation(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+                ));
+            }
+            check_type(range, v)
+        }
+    }
+}
+
 fn check_type(attr: &KeyAttribute, v: &AttributeValue) -> Result<(), ApiError> {
     if v.scalar_type() == Some(attr.kind) {
         Ok(())
@@ -130,74 +151,82 @@ fn check_type(attr: &KeyAttribute, v: &AttributeValue) -> Result<(), ApiError> {
 impl KeyCondition {
     pub(crate) fn from_condition(
         condition: &Condition,
-        hash: &KeyAttribute,
-        range: Option<&KeyAttribute>,
+        hashes: &[&KeyAttribute],
+        ranges: &[&KeyAttribute],
     ) -> Result<KeyCondition, ApiError> {
         let mut parts = Vec::new();
         conjuncts(condition, &mut parts)?;
-        if parts.len() > 2 {
+        if parts.len() > (hashes.len() + ranges.len()).max(2) {
             return Err(ApiError::validation("Conditions can be of length 1 or 2 only"));
         }
-        let mut partition = None;
-        let mut sort = None;
+        let one_per_key = || ApiError::validation("KeyConditionExpressions must only contain one condition per key");
+        let mut partition: Vec<Option<AttributeValue>> = vec![None; hashes.len()];
+        let mut sort: Vec<Option<SortCondition>> = vec![None; ranges.len()];
         for part in &parts {
             let (name, cond) = split(part)?;
-            if name == hash.name {
-                if partition.is_some() {
-                    return Err(ApiError::validation(
-                        "KeyConditionExpressions must only contain one condition per key",
-                    ));
+            if let Some(i) = hashes.iter().position(|h| h.name == name) {
+                if partition[i].is_some() {
+                    return Err(one_per_key());
                 }
                 match cond {
                     SortCondition::Compare(Comparator::Eq, v) => {
-                        check_type(hash, &v)?;
-                        partition = Some(v);
+                        check_type(hashes[i], &v)?;
+                        partition[i] = Some(v);
                     }
                     _ => return Err(unsupported()),
                 }
-            } else if range.is_some_and(|r| r.name == name) {
-                if sort.is_some() {
-                    return Err(ApiError::validation(
-                        "KeyConditionExpressions must only contain one condition per key",
-                    ));
+            } else if let Some(j) = ranges.iter().position(|r| r.name == name) {
+                if sort[j].is_some() {
+                    return Err(one_per_key());
                 }
-                sort = Some(cond);
+                check_sort_types(ranges[j], &cond)?;
+                sort[j] = Some(cond);
             } else {
+                let named = if parts.len() == 1 {
+                    Some(hashes[0])
+                } else {
+                    ranges.first().copied()
+                };
                 return Err(ApiError::validation(format!(
                     "Query condition missed key schema element: {}",
-                    if parts.len() == 1 {
-                        &hash.name
-                    } else {
-                        range.map_or(&hash.name, |r| &r.name)
-                    }
+                    named.unwrap_or(hashes[0]).name
                 )));
             }
         }
-        let partition = partition
-            .ok_or_else(|| ApiError::validation(format!("Query condition missed key schema element: {}", hash.name)))?;
-        if let (Some(cond), Some(range)) = (&sort, range) {
-            match cond {
-                SortCondition::Compare(_, v) => check_type(range, v)?,
-                SortCondition::Between(a, b) => {
-                    check_type(range, a)?;
-                    check_type(range, b)?;
-                }
-                SortCondition::BeginsWith(v) => {
-                    if range.kind == cairn_model::value::ScalarType::N {
-                        return Err(ApiError::validation(
-                            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
-                        ));
-                    }
-                    check_type(range, v)?;
-                }
+        let mut values = Vec::with_capacity(hashes.len());
+        for (value, attr) in partition.into_iter().zip(hashes) {
+            values.push(value.ok_or_else(|| {
+                ApiError::validation(format!("Query condition missed key schema element: {}", attr.name))
+            })?);
+        }
+        // Sort conditions must cover a leading run of the sort attributes; all but the
+        // last of that run must be equalities.
+        let given = sort.iter().take_while(|c| c.is_some()).count();
+        if sort[given..].iter().any(Option::is_some) {
+            return Err(unsupported());
+        }
+        let mut conditions: Vec<SortCondition> = sort.into_iter().flatten().collect();
+        let last = conditions.pop();
+        let mut sort_prefix = Vec::with_capacity(conditions.len());
+        for c in conditions {
+            match c {
+                SortCondition::Compare(Comparator::Eq, v) => sort_prefix.push(v),
+                _ => return Err(unsupported()),
             }
         }
-        Ok(KeyCondition { partition, sort })
+        Ok(KeyCondition {
+            partition: values,
+            sort_prefix,
+            sort: last,
+        })
     }
 
     /// The storage range holding matching entries under `base` (a table or index prefix).
     pub(crate) fn range(&self, base: &[u8], reverse: bool) -> ScanRange {
-        let partition = partition_prefix(base, &self.partition);
+        let mut partition = partition_prefix_of(base, &self.partition.iter().collect::<Vec<_>>());
+        for v in &self.sort_prefix {
+            encode_key_value(v, &mut partition);
+        }
         let encoded = |v: &AttributeValue| {
             let mut key = partition.clone();
             encode_key_value(v, &mut key);

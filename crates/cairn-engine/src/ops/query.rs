@@ -81,7 +81,7 @@ impl Engine {
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
             ));
         };
-        let key = KeyCondition::from_condition(&key_condition, source.hash_key(), source.range_key())?;
+        let key = KeyCondition::from_condition(&key_condition, &source.hash_keys(), &source.range_keys())?;
         reject_key_attributes_in_filter(&source, shape.filter.as_ref(), input.filter_expression.as_deref())?;
         let consistent = input.consistent_read.unwrap_or(false);
         if consistent && source.is_global_index() {

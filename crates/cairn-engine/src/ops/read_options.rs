@@ -112,7 +112,7 @@ pub(crate) fn reject_key_attributes_in_filter(
     };
     let mut names = Vec::new();
     collect_top_level_names(filter, &mut names);
-    for attr in [Some(source.hash_key()), source.range_key()].into_iter().flatten() {
+    for attr in source.hash_keys().into_iter().chain(source.range_keys()) {
         if names.iter().any(|n| n == &attr.name) {
             return Err(ApiError::validation(format!(
                 "Filter Expression can only contain non-primary key attributes: Primary key attribute: {}",

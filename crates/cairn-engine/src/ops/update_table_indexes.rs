@@ -49,8 +49,7 @@ fn prune_definitions(meta: &mut TableMeta) {
         .iter()
         .chain(&meta.local_secondary_indexes)
     {
-        used.push(index.hash_key.clone());
-        used.extend(index.range_key.clone());
+        used.extend(index.key_attributes().into_iter().cloned());
     }
     meta.attribute_definitions = meta
         .attribute_definitions
@@ -106,7 +105,7 @@ pub(crate) fn apply_index_updates(meta: &mut TableMeta, input: &UpdateTableInput
             meta.indexes_created += 1;
             let mut index = global_index(create, &defs, meta.billing_mode, meta.id << 8 | meta.indexes_created)?;
             index.ready = false;
-            for key in std::iter::once(&index.hash_key).chain(index.range_key.as_ref()) {
+            for key in index.key_attributes() {
                 if !meta.attribute_definitions.contains(key) {
                     meta.attribute_definitions.push(key.clone());
                 }
