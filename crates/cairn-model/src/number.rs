@@ -143,7 +143,7 @@ impl Number {
         let digits = mantissa[leading..mantissa.len() - trailing].to_vec();
         let exponent = int_len - leading as i64 + exp_part;
         // value = 0.digits × 10^exponent, so magnitude >= 10^(exponent-1).
-        if exponent - 1 >= i64::from(MAX_NUMBER_MAGNITUDE_EXPONENT) {
+        if exponent > i64::from(MAX_NUMBER_MAGNITUDE_EXPONENT) {
             return Err(NumberError::Overflow);
         }
         if exponent - 1 < i64::from(MIN_NUMBER_MAGNITUDE_EXPONENT) {

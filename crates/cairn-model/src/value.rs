@@ -243,7 +243,7 @@ impl Serialize for AttributeValue {
             AttributeValue::M(m) => map.serialize_entry("M", m)?,
             AttributeValue::L(l) => map.serialize_entry("L", l)?,
             AttributeValue::Ss(ss) => map.serialize_entry("SS", ss)?,
-            AttributeValue::Ns(ns) => map.serialize_entry("NS", &Seq(ns, |n| NumberText(n)))?,
+            AttributeValue::Ns(ns) => map.serialize_entry("NS", &Seq(ns, NumberText))?,
             AttributeValue::Bs(bs) => map.serialize_entry("BS", &Seq(bs, |b| Base64(b)))?,
         }
         map.end()

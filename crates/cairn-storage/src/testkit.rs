@@ -1,3 +1,6 @@
+// Test support: a failed contract check should panic with its location.
+#![allow(clippy::unwrap_used)]
+
 //! The storage contract: behaviour every backend must show. Backends' tests call
 //! [`run_contract`] with a constructor for a fresh, empty store.
 

@@ -4,10 +4,12 @@ use crate::catalog::TableMeta;
 use crate::Engine;
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{
-    ExpressionAttributeNames, ExpressionAttributeValues, ReturnConsumedCapacity, RETURN_CONSUMED_CAPACITY_VALUES,
+    ExpectedAttributeValue, ExpressionAttributeNames, ExpressionAttributeValues, ReturnConsumedCapacity,
+    RETURN_CONSUMED_CAPACITY_VALUES,
 };
 use cairn_model::wire::RawItem;
 use cairn_model::{ApiError, Item};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Data-plane operations accept a table name of 1..=255 characters (an ARN-shaped
@@ -158,4 +160,64 @@ pub(crate) fn item_collection_metrics(
         item_collection_key: [(table.hash_key.name.clone(), partition)].into(),
         size_estimate_range_gb: [0.0, 1.0],
     })
+}
+
+/// The options every single-item write shares, checked as DynamoDB's front end
+/// checks them.
+pub(crate) struct WriteOptions<'a> {
+    pub return_values: Option<&'a str>,
+    pub return_consumed_capacity: Option<&'a str>,
+    pub return_item_collection_metrics: Option<&'a str>,
+    pub return_values_on_condition_check_failure: Option<&'a str>,
+    pub conditional_operator: Option<&'a str>,
+}
+
+impl WriteOptions<'_> {
+    pub(crate) fn constraints(&self, c: &mut Constraints) {
+        c.one_of(self.return_values, "returnValues", RETURN_VALUES);
+        return_consumed_capacity_constraint(c, self.return_consumed_capacity);
+        c.one_of(
+            self.return_item_collection_metrics,
+            "returnItemCollectionMetrics",
+            RETURN_ITEM_COLLECTION_METRICS,
+        );
+        c.one_of(
+            self.return_values_on_condition_check_failure,
+            "returnValuesOnConditionCheckFailure",
+            RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+        );
+        c.one_of(self.conditional_operator, "conditionalOperator", CONDITIONAL_OPERATORS);
+    }
+}
+
+/// The condition of a PutItem or DeleteItem (ConditionExpression or legacy
+/// Expected), with its placeholders checked, and whether a failure should return
+/// the item.
+pub(crate) fn plain_write_condition(
+    condition_expression: Option<&str>,
+    expected: Option<&BTreeMap<String, ExpectedAttributeValue>>,
+    names: Option<&ExpressionAttributeNames>,
+    raw_values: Option<ExpressionAttributeValues>,
+    options: &WriteOptions,
+) -> Result<(Option<cairn_expr::Condition>, bool), ApiError> {
+    ExpressionParameters {
+        expressions: &[("ConditionExpression", condition_expression.is_some())],
+        legacy: &[("Expected", expected.is_some())],
+        names,
+        values: raw_values.as_ref(),
+    }
+    .check()?;
+    let values = super::conditions::expression_values(raw_values)?;
+    let mut placeholders = cairn_expr::Placeholders::new(names, values.as_ref());
+    let condition = super::conditions::write_condition(
+        condition_expression,
+        expected,
+        options.conditional_operator,
+        &mut placeholders,
+    )?;
+    placeholders.reject_unused()?;
+    Ok((
+        condition,
+        super::conditions::wants_item_on_failure(options.return_values_on_condition_check_failure),
+    ))
 }

@@ -29,9 +29,7 @@ impl Engine {
             ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
         if meta.deletion_protection_enabled {
-            return Err(ApiError::validation(format!(
-                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
-            )));
+            return Err(ApiError::validation("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.".to_string()));
         }
         let (count, size) = self.table_statistics(&meta)?;
         let mut tx = self.storage.begin().map_err(storage_error)?;

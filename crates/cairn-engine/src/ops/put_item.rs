@@ -1,16 +1,14 @@
 //! PutItem: replace an item whole.
 
 use super::common::{
-    data_plane_table_name, item_collection_metrics, item_from_raw, return_consumed_capacity,
-    return_consumed_capacity_constraint, return_values_old_or_none, ExpressionParameters, CONDITIONAL_OPERATORS,
-    RETURN_ITEM_COLLECTION_METRICS, RETURN_VALUES, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+    data_plane_table_name, item_collection_metrics, item_from_raw, plain_write_condition, return_consumed_capacity,
+    return_values_old_or_none, WriteOptions,
 };
-use super::conditions::{check_condition, expression_values, wants_item_on_failure, write_condition};
+use super::conditions::check_condition;
 use crate::capacity::{consumed_with_indexes, write_units, Kind};
 use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key};
 use crate::Engine;
-use cairn_expr::Placeholders;
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::MAX_ITEM_SIZE;
 use cairn_model::types::{PutItemInput, WriteItemOutput};
@@ -19,45 +17,26 @@ use cairn_model::ApiError;
 
 impl Engine {
     pub fn put_item(&self, input: PutItemInput) -> Result<WriteItemOutput, ApiError> {
+        let options = WriteOptions {
+            return_values: input.return_values.as_deref(),
+            return_consumed_capacity: input.return_consumed_capacity.as_deref(),
+            return_item_collection_metrics: input.return_item_collection_metrics.as_deref(),
+            return_values_on_condition_check_failure: input.return_values_on_condition_check_failure.as_deref(),
+            conditional_operator: input.conditional_operator.as_deref(),
+        };
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, input.table_name.as_deref());
         c.not_null(&input.item, "item");
-        c.one_of(input.return_values.as_deref(), "returnValues", RETURN_VALUES);
-        return_consumed_capacity_constraint(&mut c, input.return_consumed_capacity.as_deref());
-        c.one_of(
-            input.return_item_collection_metrics.as_deref(),
-            "returnItemCollectionMetrics",
-            RETURN_ITEM_COLLECTION_METRICS,
-        );
-        c.one_of(
-            input.return_values_on_condition_check_failure.as_deref(),
-            "returnValuesOnConditionCheckFailure",
-            RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
-        );
-        c.one_of(
-            input.conditional_operator.as_deref(),
-            "conditionalOperator",
-            CONDITIONAL_OPERATORS,
-        );
+        options.constraints(&mut c);
         c.finish()?;
-        ExpressionParameters {
-            expressions: &[("ConditionExpression", input.condition_expression.is_some())],
-            legacy: &[("Expected", input.expected.is_some())],
-            names: input.expression_attribute_names.as_ref(),
-            values: input.expression_attribute_values.as_ref(),
-        }
-        .check()?;
-        let return_old = return_values_old_or_none(input.return_values.as_deref())?;
-        let values = expression_values(input.expression_attribute_values)?;
-        let mut placeholders = Placeholders::new(input.expression_attribute_names.as_ref(), values.as_ref());
-        let condition = write_condition(
+        let (condition, item_on_failure) = plain_write_condition(
             input.condition_expression.as_deref(),
             input.expected.as_ref(),
-            input.conditional_operator.as_deref(),
-            &mut placeholders,
+            input.expression_attribute_names.as_ref(),
+            input.expression_attribute_values.clone(),
+            &options,
         )?;
-        placeholders.reject_unused()?;
-        let item_on_failure = wants_item_on_failure(input.return_values_on_condition_check_failure.as_deref());
+        let return_old = return_values_old_or_none(input.return_values.as_deref())?;
         let item = item_from_raw(input.item.unwrap_or_default())?;
         let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
         validate_item_key(&table, &item)?;

@@ -2,9 +2,8 @@
 //! an optional condition and all five ReturnValues.
 
 use super::common::{
-    data_plane_table_name, item_collection_metrics, item_from_raw, return_consumed_capacity,
-    return_consumed_capacity_constraint, ExpressionParameters, CONDITIONAL_OPERATORS, RETURN_ITEM_COLLECTION_METRICS,
-    RETURN_VALUES, RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+    data_plane_table_name, item_collection_metrics, item_from_raw, return_consumed_capacity, ExpressionParameters,
+    WriteOptions,
 };
 use super::conditions::{check_condition, expression_values, wants_item_on_failure, write_condition};
 use super::legacy::attribute_updates;
@@ -24,23 +23,14 @@ fn check_constraints(input: &UpdateItemInput) -> Result<(), ApiError> {
     let mut c = Constraints::new();
     data_plane_table_name(&mut c, input.table_name.as_deref());
     c.not_null(&input.key, "key");
-    c.one_of(input.return_values.as_deref(), "returnValues", RETURN_VALUES);
-    return_consumed_capacity_constraint(&mut c, input.return_consumed_capacity.as_deref());
-    c.one_of(
-        input.return_item_collection_metrics.as_deref(),
-        "returnItemCollectionMetrics",
-        RETURN_ITEM_COLLECTION_METRICS,
-    );
-    c.one_of(
-        input.return_values_on_condition_check_failure.as_deref(),
-        "returnValuesOnConditionCheckFailure",
-        RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
-    );
-    c.one_of(
-        input.conditional_operator.as_deref(),
-        "conditionalOperator",
-        CONDITIONAL_OPERATORS,
-    );
+    WriteOptions {
+        return_values: input.return_values.as_deref(),
+        return_consumed_capacity: input.return_consumed_capacity.as_deref(),
+        return_item_collection_metrics: input.return_item_collection_metrics.as_deref(),
+        return_values_on_condition_check_failure: input.return_values_on_condition_check_failure.as_deref(),
+        conditional_operator: input.conditional_operator.as_deref(),
+    }
+    .constraints(&mut c);
     c.finish()
 }
 
