@@ -10,6 +10,7 @@ mod backfill;
 mod capacity;
 mod catalog;
 mod clock;
+mod collections;
 mod idempotency;
 mod indexes;
 mod keys;
@@ -43,6 +44,9 @@ pub struct EngineConfig {
     pub stream_shard_interval: Duration,
     /// Stream records are kept this long (DynamoDB: 24 hours; Cairn can keep longer).
     pub stream_retention: Duration,
+    /// Largest item collection (items sharing a partition key, with their LSI
+    /// entries) in a table with local secondary indexes: 10 GB.
+    pub item_collection_limit_bytes: u64,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +56,7 @@ impl Default for EngineConfig {
             account_id: "000000000000".to_string(),
             stream_shard_interval: Duration::from_secs(4 * 3600),
             stream_retention: Duration::from_secs(24 * 3600),
+            item_collection_limit_bytes: 10 * 1024 * 1024 * 1024,
         }
     }
 }

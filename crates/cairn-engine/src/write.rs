@@ -134,6 +134,7 @@ impl Engine {
                             None => {}
                         }
                         crate::indexes::maintain(tx.as_mut(), table, old.as_ref(), new.as_ref());
+                        self.account_collection(tx.as_mut(), table, old.as_ref(), new.as_ref())?;
                         if let (Some(stream), Some(ticket)) = (table.active_stream(), &ticket) {
                             let sequence = ticket.base + position as u64;
                             let record = record_for(

@@ -145,9 +145,10 @@ pub(crate) fn return_values_old_or_none(value: Option<&str>) -> Result<bool, Api
 }
 
 /// ItemCollectionMetrics for a write, when asked for and the table has local
-/// secondary indexes (only those tables have item collections). The estimate is
-/// DynamoDB's coarse range: the collection is under 1 GB until it is measured larger.
+/// secondary indexes (only those tables have item collections): DynamoDB's estimate
+/// is a range of whole gigabytes around the collection's size.
 pub(crate) fn item_collection_metrics(
+    engine: &Engine,
     table: &TableMeta,
     key: &Item,
     requested: Option<&str>,
@@ -156,9 +157,10 @@ pub(crate) fn item_collection_metrics(
         return None;
     }
     let partition = key.get(&table.hash_key.name)?.clone();
+    let gigabytes = engine.collection_size(table, key).ok()? as f64 / (1024.0 * 1024.0 * 1024.0);
     Some(cairn_model::types::ItemCollectionMetrics {
         item_collection_key: [(table.hash_key.name.clone(), partition)].into(),
-        size_estimate_range_gb: [0.0, 1.0],
+        size_estimate_range_gb: [gigabytes.floor(), gigabytes.floor() + 1.0],
     })
 }
 

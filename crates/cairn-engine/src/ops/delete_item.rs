@@ -55,6 +55,7 @@ impl Engine {
                 return_consumed_capacity(input.return_consumed_capacity.as_deref()),
             ),
             item_collection_metrics: item_collection_metrics(
+                self,
                 &table,
                 &key,
                 input.return_item_collection_metrics.as_deref(),

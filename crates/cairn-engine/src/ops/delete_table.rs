@@ -88,6 +88,9 @@ fn purge_table(storage: &dyn Storage, table_id: u64) -> Result<(), cairn_storage
     let mut indexes = vec![crate::indexes::INDEX_PREFIX];
     indexes.extend_from_slice(&(table_id << 8).to_be_bytes()[..7]);
     purge_range(storage, &ScanRange::prefix(&indexes), None)?;
+    let mut collections = vec![crate::collections::COLLECTION_PREFIX];
+    collections.extend_from_slice(&table_id.to_be_bytes());
+    purge_range(storage, &ScanRange::prefix(&collections), None)?;
     purge_range(storage, &ScanRange::prefix(&table_prefix(table_id)), Some(table_id))
 }
 
