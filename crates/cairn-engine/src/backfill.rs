@@ -2,8 +2,8 @@
 //! CREATING with Backfilling true and new writes already maintain it; the backfill
 //! walks the table in chunks, each chunk one storage transaction that re-reads its
 //! items, so a concurrent write to the same item either happens first (and is read
-//! here) or conflicts and one side retries. It restarts after a crash: not-ready
-//! indexes are backfilled again at startup (the work is idempotent).
+//! here) or conflicts and one side retries. Progress (the last key indexed) is saved
+//! after each chunk, so after a restart the backfill resumes where it stopped.
 
 use crate::catalog::{persist_meta, Catalog, TableMeta};
 use crate::indexes::{entry_key, project_entry};
@@ -46,6 +46,38 @@ impl Engine {
     }
 }
 
+/// Saves how far the backfill got, so a restart resumes there.
+fn record_progress(
+    storage: &dyn Storage,
+    catalog: &Catalog,
+    table_name: &str,
+    index_id: u64,
+    last_key: &[u8],
+    items: u64,
+) -> Result<(), StorageError> {
+    let _guard = catalog.lock();
+    let Some(table) = catalog.get(table_name) else {
+        return Ok(());
+    };
+    let mut meta = (*table).clone();
+    let Some(index) = meta.global_secondary_indexes.iter_mut().find(|i| i.id == index_id) else {
+        return Ok(());
+    };
+    index.backfilled_to = Some(last_key.to_vec());
+    index.backfilled_items += items;
+    tracing::info!(
+        table = table_name,
+        index = index.name,
+        items = index.backfilled_items,
+        "index backfill progress"
+    );
+    let mut tx = storage.begin()?;
+    persist_meta(tx.as_mut(), &meta)?;
+    tx.commit()?;
+    catalog.cache_put(meta);
+    Ok(())
+}
+
 /// The table as it is now, if it still has the index being built.
 fn current(catalog: &Catalog, table: &str, index: &str, id: u64) -> Option<Arc<TableMeta>> {
     catalog
@@ -66,6 +98,15 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_name: &str, index_na
         return Ok(());
     };
     let mut range = ScanRange::prefix(&table_prefix(table.id));
+    let resume = table
+        .global_secondary_indexes
+        .iter()
+        .find(|i| i.id == index_id)
+        .and_then(|i| i.backfilled_to.clone());
+    if let Some(last) = resume {
+        tracing::info!(table = table_name, index = index_name, "resuming index backfill");
+        range.start = Bound::Excluded(last);
+    }
     loop {
         let Some(table) = current(catalog, table_name, index_name, index_id) else {
             return Ok(());
@@ -90,7 +131,10 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_name: &str, index_na
             }
         }
         match chunk.last() {
-            Some((key, _)) if chunk.len() == CHUNK => range.start = Bound::Excluded(key.clone()),
+            Some((key, _)) if chunk.len() == CHUNK => {
+                range.start = Bound::Excluded(key.clone());
+                record_progress(storage, catalog, table_name, index_id, key, chunk.len() as u64)?;
+            }
             _ => break,
         }
     }
@@ -101,6 +145,7 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_name: &str, index_na
     let mut meta = (*table).clone();
     for index in meta.global_secondary_indexes.iter_mut().filter(|i| i.id == index_id) {
         index.ready = true;
+        index.backfilled_to = None;
     }
     let mut tx = storage.begin()?;
     persist_meta(tx.as_mut(), &meta)?;

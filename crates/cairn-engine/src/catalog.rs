@@ -37,6 +37,13 @@ pub struct IndexMeta {
     /// False while a GSI added by UpdateTable is being backfilled.
     #[serde(default = "ready_by_default")]
     pub ready: bool,
+    /// While backfilling: the last table storage key already indexed, so a restart
+    /// resumes after it.
+    #[serde(default)]
+    pub backfilled_to: Option<Vec<u8>>,
+    /// Items the backfill has indexed so far (reported in logs as progress).
+    #[serde(default)]
+    pub backfilled_items: u64,
     /// Further partition-key attributes of a multi-attribute GSI key (up to four in all).
     #[serde(default)]
     pub extra_hash_keys: Vec<KeyAttribute>,

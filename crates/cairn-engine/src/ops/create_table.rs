@@ -338,6 +338,8 @@ pub(crate) fn global_index(
         write_capacity: write,
         on_demand_throughput: g.on_demand_throughput.clone(),
         ready: true,
+        backfilled_to: None,
+        backfilled_items: 0,
         extra_hash_keys: hashes,
         extra_range_keys: ranges,
     })
@@ -416,6 +418,8 @@ fn build_indexes(
             write_capacity: 0,
             on_demand_throughput: None,
             ready: true,
+            backfilled_to: None,
+            backfilled_items: 0,
             extra_hash_keys: Vec::new(),
             extra_range_keys: Vec::new(),
         });
