@@ -8,6 +8,7 @@ pub mod compare;
 pub mod condition;
 pub mod lexer;
 mod parser;
+pub mod partiql;
 pub mod path;
 pub mod projection;
 pub mod reserved;

@@ -9,6 +9,9 @@ type Handler = fn(&Engine, &RequestContext, &[u8]) -> Result<Vec<u8>, ApiError>;
 /// Every operation Cairn answers, sorted alphabetically.
 pub const OPERATIONS: &[(&str, Handler)] = &[
     ("BatchGetItem", |e, _, b| encode(&e.batch_get_item(decode(b)?)?)),
+    ("BatchExecuteStatement", |e, _, b| {
+        encode(&e.batch_execute_statement(decode(b)?)?)
+    }),
     ("BatchWriteItem", |e, _, b| encode(&e.batch_write_item(decode(b)?)?)),
     ("CreateTable", |e, c, b| encode(&e.create_table(c, decode(b)?)?)),
     ("DeleteItem", |e, _, b| encode(&e.delete_item(decode(b)?)?)),
@@ -16,6 +19,10 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("DescribeTable", |e, c, b| encode(&e.describe_table(c, decode(b)?)?)),
     ("DescribeTimeToLive", |e, _, b| {
         encode(&e.describe_time_to_live(decode(b)?)?)
+    }),
+    ("ExecuteStatement", |e, _, b| encode(&e.execute_statement(decode(b)?)?)),
+    ("ExecuteTransaction", |e, _, b| {
+        encode(&e.execute_transaction(decode(b)?)?)
     }),
     ("GetItem", |e, _, b| encode(&e.get_item(decode(b)?)?)),
     ("ListTables", |e, _, b| encode(&e.list_tables(decode(b)?)?)),

@@ -14,6 +14,7 @@ pub mod delete_table;
 pub mod describe_table;
 pub mod get_item;
 pub mod list_tables;
+pub mod partiql;
 pub mod put_item;
 pub mod query;
 pub mod scan;

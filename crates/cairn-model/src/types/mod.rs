@@ -4,6 +4,7 @@
 
 pub mod capacity;
 pub mod item;
+pub mod partiql;
 pub mod read;
 pub mod streams;
 pub mod table;
@@ -11,6 +12,7 @@ pub mod transact;
 
 pub use capacity::*;
 pub use item::*;
+pub use partiql::*;
 pub use read::{QueryInput, ReadPageOutput, ScanInput};
 pub use streams::*;
 pub use table::*;

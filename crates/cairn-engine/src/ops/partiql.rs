@@ -1,0 +1,382 @@
+//! ExecuteStatement, BatchExecuteStatement and ExecuteTransaction: PartiQL statements
+//! translated (by `cairn_expr::partiql`) into the conditions, projections and
+//! updates the other operations use, and run through the same read and write paths.
+
+use super::transact_write_items::cancelled;
+use crate::catalog::TableMeta;
+use crate::indexes::partition_prefix;
+use crate::keys::{key_of, validate_item_key, validate_key};
+use crate::read::{PagePlan, Source};
+use crate::write::Decision;
+use crate::Engine;
+use cairn_expr::condition::Comparator;
+use cairn_expr::partiql::{translate, Statement, Translated};
+use cairn_expr::{
+    parse_condition, parse_projection, parse_update, Condition, ExpressionKind, Operand, PathElement, Placeholders,
+    Update,
+};
+use cairn_model::constraints::Constraints;
+use cairn_model::types::{
+    BatchExecuteStatementInput, BatchExecuteStatementOutput, BatchStatementError, BatchStatementResponse,
+    CancellationReason, ExecuteStatementInput, ExecuteStatementOutput, ExecuteTransactionInput,
+    ExecuteTransactionOutput, ItemResponse, ParameterizedStatement,
+};
+use cairn_model::{ApiError, AttributeValue, ErrorKind, Item};
+use cairn_storage::ScanRange;
+use std::ops::Bound;
+use std::sync::Arc;
+
+fn parameters(raw: Option<Vec<cairn_model::wire::RawValue>>) -> Result<Vec<AttributeValue>, ApiError> {
+    raw.unwrap_or_default()
+        .into_iter()
+        .map(AttributeValue::from_raw)
+        .collect()
+}
+
+fn parse(statement: &ParameterizedStatement) -> Result<Statement, ApiError> {
+    let text = statement.statement.as_deref().unwrap_or_default();
+    translate(text, &parameters(statement.parameters.clone())?)
+}
+
+fn condition_of(statement: &Statement, text: &str) -> Result<Condition, ApiError> {
+    let mut placeholders = Placeholders::new(Some(&statement.names), Some(&statement.values));
+    parse_condition(text, ExpressionKind::Condition)?.resolve(ExpressionKind::Condition, &mut placeholders)
+}
+
+/// `attribute = value` conjuncts at the top of a condition.
+fn equalities(c: &Condition, out: &mut Vec<(String, AttributeValue)>) {
+    match c {
+        Condition::And(a, b) => {
+            equalities(a, out);
+            equalities(b, out);
+        }
+        Condition::Compare(Operand::Path(p), Comparator::Eq, Operand::Value(v))
+        | Condition::Compare(Operand::Value(v), Comparator::Eq, Operand::Path(p)) => {
+            if let [PathElement::Attribute(name)] = p.0.as_slice() {
+                out.push((name.clone(), v.clone()));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The full primary key a write statement's WHERE clause pins down.
+fn key_from(table: &TableMeta, condition: &Condition) -> Result<Item, ApiError> {
+    let mut found = Vec::new();
+    equalities(condition, &mut found);
+    let mut key = Item::new();
+    for attr in table.key_attributes() {
+        let value = found
+            .iter()
+            .find(|(n, _)| *n == attr.name)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| {
+                ApiError::validation("Where clause does not contain a mandatory equality on all key attributes")
+            })?;
+        key.insert(attr.name.clone(), value);
+    }
+    validate_key(table, &key)?;
+    Ok(key)
+}
+
+/// Each selected path's value, named by its last attribute (PartiQL's shape).
+fn project(item: &Item, paths: &[cairn_expr::Path]) -> Item {
+    let mut out = Item::new();
+    for path in paths {
+        let Some(value) = path.get(item) else { continue };
+        let name = path.0.iter().rev().find_map(|e| match e {
+            PathElement::Attribute(n) => Some(n.clone()),
+            PathElement::Index(_) => None,
+        });
+        if let Some(name) = name {
+            out.insert(name, value.clone());
+        }
+    }
+    out
+}
+
+fn duplicate() -> ApiError {
+    ApiError::new(ErrorKind::DuplicateItem, "Duplicate primary key exists in table")
+}
+
+/// What a write statement does to its item.
+enum Planned {
+    Insert(Item),
+    Update(Update, Condition),
+    Delete(Condition),
+}
+
+impl Engine {
+    fn select(&self, statement: &Statement) -> Result<Vec<Item>, ApiError> {
+        let Translated::Select {
+            table,
+            index,
+            projection,
+            condition,
+        } = &statement.translated
+        else {
+            return Err(ApiError::internal("not a SELECT statement"));
+        };
+        let table = self.table(table)?;
+        let source = Source::new(&table, index.as_deref())?;
+        let condition = condition.as_deref().map(|c| condition_of(statement, c)).transpose()?;
+        let paths = match projection {
+            Some(paths) => {
+                let mut used = Default::default();
+                Some(
+                    parse_projection(&paths.join(", "))?
+                        .resolve(Some(&statement.names), &mut used)?
+                        .paths,
+                )
+            }
+            None => None,
+        };
+        let base = source.base();
+        let hashes = source.hash_keys();
+        let mut pinned = Vec::new();
+        if let Some(c) = &condition {
+            equalities(c, &mut pinned);
+        }
+        let partition = match hashes.as_slice() {
+            [hash] => pinned
+                .iter()
+                .find(|(n, v)| *n == hash.name && v.scalar_type() == Some(hash.kind))
+                .map(|(_, v)| v),
+            _ => None,
+        };
+        let mut range = match partition {
+            // A pinned partition key reads one partition, as a Query would.
+            Some(value) => ScanRange::prefix(&partition_prefix(&base, value)),
+            None => ScanRange::prefix(&base),
+        };
+        let mut items = Vec::new();
+        loop {
+            let page = self.read_page(
+                &source,
+                PagePlan {
+                    range: range.clone(),
+                    limit: None,
+                    filter: condition.as_ref(),
+                    projection: None,
+                    count_only: false,
+                    fetch_from_table: false,
+                },
+            )?;
+            items.extend(page.items.into_iter().map(|i| match &paths {
+                Some(p) => project(&i, p),
+                None => i,
+            }));
+            match page.last_evaluated_key {
+                Some(last) => range.start = Bound::Excluded(source.start_key(&last)?),
+                None => break,
+            }
+        }
+        Ok(items)
+    }
+
+    /// The table, key and action of a write statement.
+    fn plan_write(&self, statement: &Statement) -> Result<(Arc<TableMeta>, Item, Planned), ApiError> {
+        match &statement.translated {
+            Translated::Insert { table, item } => {
+                let table = self.table(table)?;
+                validate_item_key(&table, item)?;
+                let key = key_of(&table, item);
+                Ok((table, key, Planned::Insert(item.clone())))
+            }
+            Translated::Update {
+                table,
+                update,
+                condition,
+            } => {
+                let table = self.table(table)?;
+                let condition = condition_of(statement, condition)?;
+                let key = key_from(&table, &condition)?;
+                let mut placeholders = Placeholders::new(Some(&statement.names), Some(&statement.values));
+                let update = parse_update(update)?.resolve(&mut placeholders)?;
+                Ok((table, key, Planned::Update(update, condition)))
+            }
+            Translated::Delete { table, condition } => {
+                let table = self.table(table)?;
+                let condition = condition_of(statement, condition)?;
+                let key = key_from(&table, &condition)?;
+                Ok((table, key, Planned::Delete(condition)))
+            }
+            Translated::Select { .. } => Err(ApiError::validation("A SELECT cannot be planned as a write")),
+        }
+    }
+
+    /// The new image of one planned write, or the reason it cannot happen.
+    fn decide(planned: &Planned, old: Option<&Item>) -> Result<Decision, ApiError> {
+        match planned {
+            Planned::Insert(item) => match old {
+                Some(_) => Err(duplicate()),
+                None => Ok(Decision::Write(Some(item.clone()))),
+            },
+            Planned::Update(update, condition) => match old {
+                Some(old) if condition.evaluate(old) => Ok(Decision::Write(Some(update.apply(old)?))),
+                _ => Err(ApiError::conditional_check_failed()),
+            },
+            Planned::Delete(condition) => match old {
+                None => Ok(Decision::Keep),
+                Some(old) if condition.evaluate(old) => Ok(Decision::Write(None)),
+                Some(_) => Err(ApiError::conditional_check_failed()),
+            },
+        }
+    }
+
+    fn run_statement(&self, statement: &Statement) -> Result<Vec<Item>, ApiError> {
+        if matches!(statement.translated, Translated::Select { .. }) {
+            return self.select(statement);
+        }
+        let (table, key, planned) = self.plan_write(statement)?;
+        self.write_items(&[(table, key)], |olds| {
+            Ok(vec![Self::decide(&planned, olds[0].as_ref())?])
+        })?;
+        Ok(Vec::new())
+    }
+
+    pub fn execute_statement(&self, input: ExecuteStatementInput) -> Result<ExecuteStatementOutput, ApiError> {
+        let mut c = Constraints::new();
+        match input.statement.as_deref() {
+            None => c.violation(None, "statement", "Member must not be null"),
+            Some(s) => c.min_length(Some(s), s.len(), "statement", 1),
+        }
+        c.finish()?;
+        let statement = parse(&ParameterizedStatement {
+            statement: input.statement,
+            parameters: input.parameters,
+            consistent_read: input.consistent_read,
+        })?;
+        Ok(ExecuteStatementOutput {
+            items: self.run_statement(&statement)?,
+            consumed_capacity: None,
+        })
+    }
+
+    pub fn batch_execute_statement(
+        &self,
+        input: BatchExecuteStatementInput,
+    ) -> Result<BatchExecuteStatementOutput, ApiError> {
+        let statements = input.statements.unwrap_or_default();
+        let mut c = Constraints::new();
+        c.min_length(Some("[]"), statements.len(), "statements", 1);
+        c.max_length(None, statements.len(), "statements", 25);
+        c.finish()?;
+        let responses = statements
+            .iter()
+            .map(|s| {
+                let table = parse(s).ok().and_then(|p| match p.translated {
+                    Translated::Select { table, .. }
+                    | Translated::Insert { table, .. }
+                    | Translated::Update { table, .. }
+                    | Translated::Delete { table, .. } => Some(table),
+                });
+                match parse(s).and_then(|p| self.run_statement(&p)) {
+                    Ok(items) => BatchStatementResponse {
+                        table_name: table,
+                        item: items.into_iter().next(),
+                        error: None,
+                    },
+                    Err(e) => BatchStatementResponse {
+                        table_name: table,
+                        item: None,
+                        error: Some(batch_error(&e)),
+                    },
+                }
+            })
+            .collect();
+        Ok(BatchExecuteStatementOutput { responses })
+    }
+
+    pub fn execute_transaction(&self, input: ExecuteTransactionInput) -> Result<ExecuteTransactionOutput, ApiError> {
+        let statements = input.transact_statements.unwrap_or_default();
+        let mut c = Constraints::new();
+        if statements.is_empty() {
+            c.violation(
+                Some("[]"),
+                "transactStatements",
+                "Member must have length greater than or equal to 1",
+            );
+        }
+        c.max_length(None, statements.len(), "transactStatements", 100);
+        c.finish()?;
+        let parsed: Vec<Statement> = statements.iter().map(parse).collect::<Result<_, _>>()?;
+        let selects = parsed
+            .iter()
+            .filter(|s| matches!(s.translated, Translated::Select { .. }))
+            .count();
+        if selects == parsed.len() {
+            let mut responses = Vec::new();
+            for statement in &parsed {
+                responses.push(ItemResponse {
+                    item: self.select(statement)?.into_iter().next(),
+                });
+            }
+            return Ok(ExecuteTransactionOutput { responses });
+        }
+        if selects > 0 {
+            return Err(ApiError::validation(
+                "Transactions can contain either all reads or all writes",
+            ));
+        }
+        let mut targets = Vec::new();
+        let mut plans = Vec::new();
+        for statement in &parsed {
+            let (table, key, planned) = self.plan_write(statement)?;
+            if targets
+                .iter()
+                .any(|(t, k): &(Arc<TableMeta>, Item)| t.id == table.id && *k == key)
+            {
+                return Err(ApiError::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+            targets.push((table, key));
+            plans.push(planned);
+        }
+        self.write_items(&targets, |olds| {
+            let mut reasons = Vec::with_capacity(plans.len());
+            let mut decisions = Vec::with_capacity(plans.len());
+            for (planned, old) in plans.iter().zip(olds) {
+                match Self::decide(planned, old.as_ref()) {
+                    Ok(d) => {
+                        reasons.push(CancellationReason {
+                            code: "None".into(),
+                            ..Default::default()
+                        });
+                        decisions.push(d);
+                    }
+                    Err(e) => {
+                        reasons.push(CancellationReason {
+                            code: reason_code(&e),
+                            message: Some(e.message),
+                            item: None,
+                        });
+                        decisions.push(Decision::Keep);
+                    }
+                }
+            }
+            if reasons.iter().any(|r| r.code != "None") {
+                return Err(cancelled(&reasons));
+            }
+            Ok(decisions)
+        })?;
+        Ok(ExecuteTransactionOutput { responses: Vec::new() })
+    }
+}
+
+/// DynamoDB's error codes inside batch responses and cancellation reasons drop the
+/// "Exception" suffix.
+fn reason_code(e: &ApiError) -> String {
+    match e.kind {
+        ErrorKind::Validation => "ValidationError".to_string(),
+        kind => kind.name().trim_end_matches("Exception").to_string(),
+    }
+}
+
+fn batch_error(e: &ApiError) -> BatchStatementError {
+    BatchStatementError {
+        code: reason_code(e),
+        message: e.message.clone(),
+    }
+}

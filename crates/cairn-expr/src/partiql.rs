@@ -1,0 +1,464 @@
+//! The PartiQL subset DynamoDB accepts (SELECT, INSERT, UPDATE, DELETE on one
+//! table), translated into the expression languages Cairn already evaluates: every
+//! identifier becomes a `#name` placeholder and every literal or `?` parameter a
+//! `:value`, so conditions, projections and updates reuse one parser and evaluator.
+
+use cairn_model::{ApiError, AttributeValue, Item, Number};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Quoted(String),
+    Str(String),
+    Num(String),
+    Param,
+    Sym(String),
+}
+
+fn syntax(detail: impl std::fmt::Display) -> ApiError {
+    ApiError::validation(format!("Statement wasn't well formed, can't be processed: {detail}"))
+}
+
+fn lex(text: &str) -> Result<Vec<Tok>, ApiError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '\'' || c == '"' {
+            let mut s = String::new();
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => return Err(syntax("unterminated quoted text")),
+                    Some(&q) if q == c && chars.get(i + 1) == Some(&c) => {
+                        s.push(c);
+                        i += 2;
+                    }
+                    Some(&q) if q == c => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&other) => {
+                        s.push(other);
+                        i += 1;
+                    }
+                }
+            }
+            out.push(if c == '\'' { Tok::Str(s) } else { Tok::Quoted(s) });
+        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
+            let start = i;
+            i += 1;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '.' | '+' | '-')) {
+                if matches!(chars[i], '+' | '-') && !matches!(chars[i - 1], 'e' | 'E') {
+                    break;
+                }
+                i += 1;
+            }
+            out.push(Tok::Num(chars[start..i].iter().collect()));
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            out.push(Tok::Word(chars[start..i].iter().collect()));
+        } else if c == '?' {
+            out.push(Tok::Param);
+            i += 1;
+        } else {
+            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+            if ["<=", ">=", "<>", "!=", "<<", ">>"].contains(&two.as_str()) {
+                out.push(Tok::Sym(two));
+                i += 2;
+            } else if "=<>(),.[]{}:*".contains(c) {
+                out.push(Tok::Sym(c.to_string()));
+                i += 1;
+            } else {
+                return Err(syntax(format!("unexpected character '{c}'")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A statement translated into expression text and placeholder maps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Translated {
+    Select {
+        table: String,
+        index: Option<String>,
+        projection: Option<Vec<String>>,
+        condition: Option<String>,
+    },
+    Insert {
+        table: String,
+        item: Item,
+    },
+    Update {
+        table: String,
+        update: String,
+        condition: String,
+    },
+    Delete {
+        table: String,
+        condition: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub translated: Translated,
+    pub names: BTreeMap<String, String>,
+    pub values: BTreeMap<String, AttributeValue>,
+}
+
+struct Translator<'a> {
+    toks: Vec<Tok>,
+    pos: usize,
+    params: &'a [AttributeValue],
+    next_param: usize,
+    names: BTreeMap<String, String>,
+    values: BTreeMap<String, AttributeValue>,
+}
+
+const CONDITION_FUNCTIONS: &[&str] = &[
+    "begins_with",
+    "contains",
+    "attribute_exists",
+    "attribute_not_exists",
+    "attribute_type",
+    "size",
+];
+
+impl Translator<'_> {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos)
+    }
+    fn keyword(&self, kw: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
+    }
+    fn expect_keyword(&mut self, kw: &str) -> Result<(), ApiError> {
+        if self.keyword(kw) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(syntax(format!("expected {kw}")))
+        }
+    }
+    fn sym(&self, s: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Sym(x)) if x == s)
+    }
+    fn expect_sym(&mut self, s: &str) -> Result<(), ApiError> {
+        if self.sym(s) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(syntax(format!("expected '{s}'")))
+        }
+    }
+    fn name(&mut self, n: &str) -> String {
+        let key = format!("#n{}", self.names.len());
+        self.names.insert(key.clone(), n.to_string());
+        key
+    }
+    fn value(&mut self, v: AttributeValue) -> String {
+        let key = format!(":v{}", self.values.len());
+        self.values.insert(key.clone(), v);
+        key
+    }
+    fn table(&mut self) -> Result<(String, Option<String>), ApiError> {
+        let table = match self.peek().cloned() {
+            Some(Tok::Quoted(t)) | Some(Tok::Word(t)) => t,
+            _ => return Err(syntax("expected a table name")),
+        };
+        self.pos += 1;
+        if self.sym(".") {
+            self.pos += 1;
+            if let Some(Tok::Quoted(i)) | Some(Tok::Word(i)) = self.peek().cloned() {
+                self.pos += 1;
+                return Ok((table, Some(i)));
+            }
+            return Err(syntax("expected an index name"));
+        }
+        Ok((table, None))
+    }
+
+    /// A literal value (string, number, boolean, null, map, list, set) or `?`.
+    fn literal(&mut self) -> Result<AttributeValue, ApiError> {
+        let tok = self.peek().cloned().ok_or_else(|| syntax("expected a value"))?;
+        self.pos += 1;
+        Ok(match tok {
+            Tok::Str(s) => AttributeValue::S(s),
+            Tok::Num(n) => AttributeValue::N(Number::parse(&n)?),
+            Tok::Param => {
+                let v = self.params.get(self.next_param).cloned().ok_or_else(|| {
+                    ApiError::validation("Number of parameters in request and statement don't match.")
+                })?;
+                self.next_param += 1;
+                v
+            }
+            Tok::Word(w) if w.eq_ignore_ascii_case("true") => AttributeValue::Bool(true),
+            Tok::Word(w) if w.eq_ignore_ascii_case("false") => AttributeValue::Bool(false),
+            Tok::Word(w) if w.eq_ignore_ascii_case("null") => AttributeValue::Null,
+            Tok::Sym(s) if s == "{" => {
+                let mut map = Item::new();
+                while !self.sym("}") {
+                    let key = match self.peek().cloned() {
+                        Some(Tok::Str(k)) | Some(Tok::Quoted(k)) => k,
+                        _ => return Err(syntax("expected a map key")),
+                    };
+                    self.pos += 1;
+                    self.expect_sym(":")?;
+                    map.insert(key, self.literal()?);
+                    if self.sym(",") {
+                        self.pos += 1;
+                    }
+                }
+                self.pos += 1;
+                AttributeValue::M(map)
+            }
+            Tok::Sym(s) if s == "[" || s == "<<" => {
+                let close = if s == "[" { "]" } else { ">>" };
+                let mut list = Vec::new();
+                while !self.sym(close) {
+                    list.push(self.literal()?);
+                    if self.sym(",") {
+                        self.pos += 1;
+                    }
+                }
+                self.pos += 1;
+                if close == "]" {
+                    AttributeValue::L(list)
+                } else {
+                    set_of(list)?
+                }
+            }
+            _ => return Err(syntax("expected a value")),
+        })
+    }
+
+    /// A document path: name ( '.' name | '[' n ']' )*
+    fn path(&mut self) -> Result<String, ApiError> {
+        let mut out = String::new();
+        let first = match self.peek().cloned() {
+            Some(Tok::Word(w)) | Some(Tok::Quoted(w)) => w,
+            _ => return Err(syntax("expected an attribute")),
+        };
+        self.pos += 1;
+        out.push_str(&self.name(&first));
+        loop {
+            if self.sym(".") {
+                self.pos += 1;
+                let part = match self.peek().cloned() {
+                    Some(Tok::Word(w)) | Some(Tok::Quoted(w)) => w,
+                    _ => return Err(syntax("expected an attribute")),
+                };
+                self.pos += 1;
+                out.push('.');
+                out.push_str(&self.name(&part));
+            } else if self.sym("[") {
+                self.pos += 1;
+                let Some(Tok::Num(n)) = self.peek().cloned() else {
+                    return Err(syntax("expected a list index"));
+                };
+                self.pos += 1;
+                self.expect_sym("]")?;
+                out.push_str(&format!("[{n}]"));
+            } else {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// The WHERE clause, token by token, as a condition expression.
+    fn condition(&mut self) -> Result<String, ApiError> {
+        let mut out = Vec::new();
+        while let Some(tok) = self.peek().cloned() {
+            match tok {
+                Tok::Word(w)
+                    if CONDITION_FUNCTIONS.contains(&w.to_ascii_lowercase().as_str())
+                        && self.toks.get(self.pos + 1) == Some(&Tok::Sym("(".into())) =>
+                {
+                    out.push(w.to_ascii_lowercase());
+                    self.pos += 1;
+                }
+                Tok::Word(w) if ["and", "or", "not", "between", "in"].contains(&w.to_ascii_lowercase().as_str()) => {
+                    out.push(w.to_ascii_uppercase());
+                    self.pos += 1;
+                }
+                Tok::Word(w) if ["true", "false", "null"].contains(&w.to_ascii_lowercase().as_str()) => {
+                    let v = self.literal()?;
+                    out.push(self.value(v));
+                }
+                Tok::Word(_) | Tok::Quoted(_) => out.push(self.path()?),
+                Tok::Str(_) | Tok::Num(_) | Tok::Param => {
+                    let v = self.literal()?;
+                    out.push(self.value(v));
+                }
+                Tok::Sym(s) if s == "{" || s == "<<" => {
+                    let v = self.literal()?;
+                    out.push(self.value(v));
+                }
+                Tok::Sym(s) if s == "[" => {
+                    // `IN [a, b]`: the condition language writes `IN (a, b)`.
+                    self.pos += 1;
+                    out.push("(".into());
+                    while !self.sym("]") {
+                        let v = self.literal()?;
+                        out.push(self.value(v));
+                        if self.sym(",") {
+                            self.pos += 1;
+                            out.push(",".into());
+                        }
+                    }
+                    self.pos += 1;
+                    out.push(")".into());
+                }
+                Tok::Sym(s) if s == "!=" => {
+                    out.push("<>".into());
+                    self.pos += 1;
+                }
+                Tok::Sym(s) => {
+                    out.push(s);
+                    self.pos += 1;
+                }
+            }
+        }
+        Ok(out.join(" "))
+    }
+}
+
+fn set_of(values: Vec<AttributeValue>) -> Result<AttributeValue, ApiError> {
+    let mut strings = Vec::new();
+    let mut numbers = Vec::new();
+    for v in values {
+        match v {
+            AttributeValue::S(s) => strings.push(s),
+            AttributeValue::N(n) => numbers.push(n),
+            _ => return Err(syntax("sets hold strings or numbers")),
+        }
+    }
+    match (strings.is_empty(), numbers.is_empty()) {
+        (false, true) => Ok(AttributeValue::Ss(strings)),
+        (true, false) => Ok(AttributeValue::Ns(numbers)),
+        _ => Err(syntax("a set holds one type and at least one value")),
+    }
+}
+
+/// Parses one PartiQL statement with its `?` parameters.
+pub fn translate(text: &str, params: &[AttributeValue]) -> Result<Statement, ApiError> {
+    let mut t = Translator {
+        toks: lex(text)?,
+        pos: 0,
+        params,
+        next_param: 0,
+        names: BTreeMap::new(),
+        values: BTreeMap::new(),
+    };
+    let translated = if t.keyword("SELECT") {
+        t.pos += 1;
+        let projection = if t.sym("*") {
+            t.pos += 1;
+            None
+        } else {
+            let mut paths = vec![t.path()?];
+            while t.sym(",") {
+                t.pos += 1;
+                paths.push(t.path()?);
+            }
+            Some(paths)
+        };
+        t.expect_keyword("FROM")?;
+        let (table, index) = t.table()?;
+        let condition = if t.keyword("WHERE") {
+            t.pos += 1;
+            Some(t.condition()?)
+        } else {
+            None
+        };
+        Translated::Select {
+            table,
+            index,
+            projection,
+            condition,
+        }
+    } else if t.keyword("INSERT") {
+        t.pos += 1;
+        t.expect_keyword("INTO")?;
+        let (table, _) = t.table()?;
+        t.expect_keyword("VALUE")?;
+        let AttributeValue::M(item) = t.literal()? else {
+            return Err(syntax("INSERT needs a map VALUE"));
+        };
+        Translated::Insert { table, item }
+    } else if t.keyword("UPDATE") {
+        t.pos += 1;
+        let (table, _) = t.table()?;
+        let mut sets = Vec::new();
+        let mut removes = Vec::new();
+        loop {
+            if t.keyword("SET") {
+                t.pos += 1;
+                let path = t.path()?;
+                t.expect_sym("=")?;
+                let v = t.literal()?;
+                sets.push(format!("{path} = {}", t.value(v)));
+            } else if t.keyword("REMOVE") {
+                t.pos += 1;
+                removes.push(t.path()?);
+            } else if t.sym(",") {
+                t.pos += 1;
+                if !t.keyword("SET") && !t.keyword("REMOVE") {
+                    // `SET a = 1, b = 2`
+                    let path = t.path()?;
+                    t.expect_sym("=")?;
+                    let v = t.literal()?;
+                    sets.push(format!("{path} = {}", t.value(v)));
+                }
+            } else {
+                break;
+            }
+        }
+        t.expect_keyword("WHERE")?;
+        let condition = t.condition()?;
+        let mut update = String::new();
+        if !sets.is_empty() {
+            update.push_str(&format!("SET {}", sets.join(", ")));
+        }
+        if !removes.is_empty() {
+            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        Translated::Update {
+            table,
+            update,
+            condition,
+        }
+    } else if t.keyword("DELETE") {
+        t.pos += 1;
+        t.expect_keyword("FROM")?;
+        let (table, _) = t.table()?;
+        t.expect_keyword("WHERE")?;
+        Translated::Delete {
+            table,
+            condition: t.condition()?,
+        }
+    } else {
+        return Err(syntax("unsupported statement"));
+    };
+    if t.pos < t.toks.len() {
+        return Err(syntax("unexpected text at the end of the statement"));
+    }
+    if t.next_param != params.len() {
+        return Err(ApiError::validation(
+            "Number of parameters in request and statement don't match.",
+        ));
+    }
+    Ok(Statement {
+        translated,
+        names: t.names,
+        values: t.values,
+    })
+}
