@@ -1,5 +1,5 @@
-//! Any text as any expression kind: parsing, resolving and evaluating must never
-//! panic or hang, whatever the input.
+//! Any text as any expression kind (and as a PartiQL statement): parsing, resolving
+//! and evaluating must never panic or hang, whatever the input.
 #![no_main]
 
 use cairn_expr::{parse_condition, parse_projection, parse_update, ExpressionKind, Placeholders};
@@ -67,6 +67,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = update.apply(&f.item);
             let _ = update.apply(&Item::new());
         }
+    }
+    if let Ok(statement) = cairn_expr::partiql::translate(text, &[]) {
+        let _ = statement.names.len();
     }
     if let Ok(ast) = parse_projection(text) {
         let mut used = Default::default();
