@@ -8,10 +8,10 @@ type Handler = fn(&Engine, &RequestContext, &[u8]) -> Result<Vec<u8>, ApiError>;
 
 /// Every operation Cairn answers, sorted alphabetically.
 pub const OPERATIONS: &[(&str, Handler)] = &[
-    ("BatchGetItem", |e, _, b| encode(&e.batch_get_item(decode(b)?)?)),
     ("BatchExecuteStatement", |e, _, b| {
         encode(&e.batch_execute_statement(decode(b)?)?)
     }),
+    ("BatchGetItem", |e, _, b| encode(&e.batch_get_item(decode(b)?)?)),
     ("BatchWriteItem", |e, _, b| encode(&e.batch_write_item(decode(b)?)?)),
     ("CreateTable", |e, c, b| encode(&e.create_table(c, decode(b)?)?)),
     ("DeleteItem", |e, _, b| encode(&e.delete_item(decode(b)?)?)),
