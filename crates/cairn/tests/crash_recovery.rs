@@ -52,6 +52,40 @@ async fn wait_ready(client: &Client) {
     }
 }
 
+/// The table every crash test writes to: string key `pk`, on demand, optionally
+/// with a KEYS_ONLY stream.
+async fn create_crash_table(client: &Client, with_stream: bool) {
+    use aws_sdk_dynamodb::types::{StreamSpecification, StreamViewType};
+    let mut request = client
+        .create_table()
+        .table_name("crash")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        );
+    if with_stream {
+        request = request.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::KeysOnly)
+                .build()
+                .unwrap(),
+        );
+    }
+    request.send().await.unwrap();
+}
+
 fn value_for(id: &str) -> String {
     format!("payload-of-{id}-{}", "x".repeat(100))
 }
@@ -86,27 +120,7 @@ async fn crash_rounds(extra: &[&str]) {
         let client = client(port);
         wait_ready(&client).await;
         if round == 0 {
-            client
-                .create_table()
-                .table_name("crash")
-                .billing_mode(BillingMode::PayPerRequest)
-                .attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name("pk")
-                        .attribute_type(ScalarAttributeType::S)
-                        .build()
-                        .unwrap(),
-                )
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name("pk")
-                        .key_type(KeyType::Hash)
-                        .build()
-                        .unwrap(),
-                )
-                .send()
-                .await
-                .unwrap();
+            create_crash_table(&client, false).await;
         }
         // Everything acknowledged in earlier rounds survived the earlier kills.
         for id in &all_acknowledged {
@@ -221,27 +235,7 @@ async fn transactions_are_all_or_nothing_across_kill_9() {
     let mut server = start(dir.path(), port, &[]);
     let client = client(port);
     wait_ready(&client).await;
-    client
-        .create_table()
-        .table_name("crash")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_crash_table(&client, false).await;
     let attempted = Arc::new(Mutex::new(Vec::new()));
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let writers: Vec<_> = (0..WRITERS)
@@ -315,40 +309,12 @@ fn streams_call(port: u16, operation: &str, body: serde_json::Value) -> serde_js
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stream_records_are_neither_lost_nor_duplicated_across_kill_9() {
-    use aws_sdk_dynamodb::types::{StreamSpecification, StreamViewType};
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut server = start(dir.path(), port, &[]);
     let client = client(port);
     wait_ready(&client).await;
-    client
-        .create_table()
-        .table_name("crash")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::KeysOnly)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_crash_table(&client, true).await;
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| tokio::spawn(write_until_killed(client.clone(), w, 0)))
         .collect();
