@@ -265,13 +265,14 @@ impl Engine {
         let responses = statements
             .iter()
             .map(|s| {
-                let table = parse(s).ok().and_then(|p| match p.translated {
+                let parsed = parse(s);
+                let table = parsed.as_ref().ok().map(|p| match &p.translated {
                     Translated::Select { table, .. }
                     | Translated::Insert { table, .. }
                     | Translated::Update { table, .. }
-                    | Translated::Delete { table, .. } => Some(table),
+                    | Translated::Delete { table, .. } => table.clone(),
                 });
-                match parse(s).and_then(|p| self.run_statement(&p)) {
+                match parsed.and_then(|p| self.run_statement(&p)) {
                     Ok(items) => BatchStatementResponse {
                         table_name: table,
                         item: items.into_iter().next(),
