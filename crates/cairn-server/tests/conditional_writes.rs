@@ -9,16 +9,9 @@ use aws_sdk_dynamodb::types::{
     ReturnValuesOnConditionCheckFailure,
 };
 use cairn_storage::{Durability, EmbeddedStorage};
-use common::{create_table, error_of, TestServer};
+use common::{create_table, error_of, n, s, TestServer};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
-fn n(v: &str) -> Av {
-    Av::N(v.to_string())
-}
 
 #[tokio::test]
 async fn idempotent_create_and_optimistic_locking() {

@@ -5,15 +5,8 @@ mod common;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue as Av, ReturnConsumedCapacity, ReturnValue, ScalarAttributeType};
-use common::{create_table, error_of, TestServer};
+use common::{create_table, error_of, n, s, TestServer};
 use std::collections::HashMap;
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
-fn n(v: &str) -> Av {
-    Av::N(v.to_string())
-}
 
 #[tokio::test]
 async fn every_attribute_type_round_trips() {

@@ -6,15 +6,8 @@ mod common;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue as Av, ScalarAttributeType, Select};
 use aws_sdk_dynamodb::Client;
-use common::{create_table, error_of, TestServer};
+use common::{create_table, error_of, n, s, TestServer};
 use std::collections::{HashMap, HashSet};
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
-fn n(v: &str) -> Av {
-    Av::N(v.to_string())
-}
 
 async fn query_sks(client: &Client, table: &str, condition: &str, values: &[(&str, Av)], forward: bool) -> Vec<Av> {
     let mut request = client

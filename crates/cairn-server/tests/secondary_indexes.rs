@@ -4,33 +4,11 @@
 mod common;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
-    GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
-    ProjectionType, ScalarAttributeType, Select,
+    AttributeValue as Av, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, IndexStatus, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
+    ScalarAttributeType, Select,
 };
-use common::{create_table, error_of, TestServer};
-
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
-fn n(v: &str) -> Av {
-    Av::N(v.to_string())
-}
-
-fn attr(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(kind)
-        .build()
-        .unwrap()
-}
-fn key(name: &str, kind: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kind)
-        .build()
-        .unwrap()
-}
+use common::{attr, create_table, error_of, key_element, n, s, TestServer};
 
 #[tokio::test]
 async fn sparse_gsi_and_lsi_are_maintained_with_every_write() {
@@ -44,13 +22,13 @@ async fn sparse_gsi_and_lsi_are_maintained_with_every_write() {
         .attribute_definitions(attr("sk", ScalarAttributeType::S))
         .attribute_definitions(attr("status", ScalarAttributeType::S))
         .attribute_definitions(attr("total", ScalarAttributeType::N))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
+        .key_schema(key_element("pk", KeyType::Hash))
+        .key_schema(key_element("sk", KeyType::Range))
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name("by_status")
-                .key_schema(key("status", KeyType::Hash))
-                .key_schema(key("total", KeyType::Range))
+                .key_schema(key_element("status", KeyType::Hash))
+                .key_schema(key_element("total", KeyType::Range))
                 .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
                 .build()
                 .unwrap(),
@@ -58,8 +36,8 @@ async fn sparse_gsi_and_lsi_are_maintained_with_every_write() {
         .local_secondary_indexes(
             LocalSecondaryIndex::builder()
                 .index_name("by_total")
-                .key_schema(key("pk", KeyType::Hash))
-                .key_schema(key("total", KeyType::Range))
+                .key_schema(key_element("pk", KeyType::Hash))
+                .key_schema(key_element("total", KeyType::Range))
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::Include)
@@ -240,7 +218,7 @@ async fn a_gsi_added_later_is_backfilled_online() {
                 .create(
                     CreateGlobalSecondaryIndexAction::builder()
                         .index_name("by_color")
-                        .key_schema(key("color", KeyType::Hash))
+                        .key_schema(key_element("color", KeyType::Hash))
                         .projection(Projection::builder().projection_type(ProjectionType::All).build())
                         .build()
                         .unwrap(),
@@ -307,11 +285,11 @@ async fn index_writes_and_reads_are_charged_to_the_index() {
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attr("pk", ScalarAttributeType::S))
         .attribute_definitions(attr("g", ScalarAttributeType::S))
-        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key_element("pk", KeyType::Hash))
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name("by_g")
-                .key_schema(key("g", KeyType::Hash))
+                .key_schema(key_element("g", KeyType::Hash))
                 .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()
                 .unwrap(),
@@ -392,14 +370,14 @@ async fn multi_attribute_gsi_keys_partition_and_sort_by_several_attributes() {
         .attribute_definitions(attr("region", ScalarAttributeType::S))
         .attribute_definitions(attr("round", ScalarAttributeType::N))
         .attribute_definitions(attr("bracket", ScalarAttributeType::S))
-        .key_schema(key("id", KeyType::Hash))
+        .key_schema(key_element("id", KeyType::Hash))
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name("by_event")
-                .key_schema(key("tournament", KeyType::Hash))
-                .key_schema(key("region", KeyType::Hash))
-                .key_schema(key("round", KeyType::Range))
-                .key_schema(key("bracket", KeyType::Range))
+                .key_schema(key_element("tournament", KeyType::Hash))
+                .key_schema(key_element("region", KeyType::Hash))
+                .key_schema(key_element("round", KeyType::Range))
+                .key_schema(key_element("bracket", KeyType::Range))
                 .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()
                 .unwrap(),

@@ -9,14 +9,11 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use cairn_storage::{Durability, EmbeddedStorage};
-use common::{create_table, error_of, TestServer};
+use common::{create_table, error_of, s, TestServer};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-fn s(v: &str) -> Av {
-    Av::S(v.to_string())
-}
 fn n(v: i64) -> Av {
     Av::N(v.to_string())
 }

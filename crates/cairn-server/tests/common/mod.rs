@@ -55,6 +55,34 @@ impl TestServer {
     }
 }
 
+/// A string attribute value.
+pub fn s(v: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(v.to_string())
+}
+
+/// A number attribute value.
+pub fn n(v: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::N(v.to_string())
+}
+
+/// An attribute definition.
+pub fn attr(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(kind)
+        .build()
+        .unwrap()
+}
+
+/// A key schema element.
+pub fn key_element(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .unwrap()
+}
+
 /// Creates an on-demand table with a string hash key `pk` and, optionally, a range
 /// key `sk` of the given type.
 pub async fn create_table(client: &Client, name: &str, range: Option<ScalarAttributeType>) {
@@ -62,36 +90,12 @@ pub async fn create_table(client: &Client, name: &str, range: Option<ScalarAttri
         .create_table()
         .table_name(name)
         .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        );
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key_element("pk", KeyType::Hash));
     if let Some(kind) = range {
         request = request
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("sk")
-                    .attribute_type(kind)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("sk")
-                    .key_type(KeyType::Range)
-                    .build()
-                    .unwrap(),
-            );
+            .attribute_definitions(attr("sk", kind))
+            .key_schema(key_element("sk", KeyType::Range));
     }
     request.send().await.unwrap();
 }
