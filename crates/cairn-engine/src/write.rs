@@ -9,6 +9,7 @@ use crate::streams::record_key;
 use crate::streams::records::record_for;
 use crate::{storage_error, Engine};
 use cairn_model::codec::{decode_item, encode_item};
+use cairn_model::item_limits::check_item_to_store;
 use cairn_model::types::UserIdentity;
 use cairn_model::{ApiError, Item};
 use cairn_storage::{StorageError, Transaction};
@@ -129,7 +130,12 @@ impl Engine {
                     Decision::Keep => old.clone(),
                     Decision::Write(new) => {
                         match &new {
-                            Some(item) => tx.put(storage_key, &encode_item(item)),
+                            Some(item) => {
+                                // INVARIANT: nothing reaches storage that breaks an item
+                                // limit, whichever operation built it.
+                                check_item_to_store(item)?;
+                                tx.put(storage_key, &encode_item(item))
+                            }
                             None if old.is_some() => tx.delete(storage_key),
                             None => {}
                         }

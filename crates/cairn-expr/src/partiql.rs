@@ -122,7 +122,15 @@ struct Translator<'a> {
     next_param: usize,
     names: BTreeMap<String, String>,
     values: BTreeMap<String, AttributeValue>,
+    /// How many map, list and set literals enclose the current token.
+    literal_depth: usize,
 }
+
+/// Deepest nesting of literals the translator follows: an item map holding values
+/// nested as deep as an item may be. Deeper text is refused here, before recursion
+/// can exhaust the stack; the item about to be stored is checked again by the write
+/// path (see tests/partiql_limits.rs).
+const MAX_LITERAL_DEPTH: usize = cairn_model::limits::MAX_NESTING_DEPTH + 1;
 
 const CONDITION_FUNCTIONS: &[&str] = &[
     "begins_with",
@@ -188,6 +196,16 @@ impl Translator<'_> {
 
     /// A literal value (string, number, boolean, null, map, list, set) or `?`.
     fn literal(&mut self) -> Result<AttributeValue, ApiError> {
+        if self.literal_depth > MAX_LITERAL_DEPTH {
+            return Err(cairn_model::item_limits::nesting_error());
+        }
+        self.literal_depth += 1;
+        let value = self.literal_at_depth();
+        self.literal_depth -= 1;
+        value
+    }
+
+    fn literal_at_depth(&mut self) -> Result<AttributeValue, ApiError> {
         let tok = self.peek().cloned().ok_or_else(|| syntax("expected a value"))?;
         self.pos += 1;
         Ok(match tok {
@@ -357,6 +375,7 @@ pub fn translate(text: &str, params: &[AttributeValue]) -> Result<Statement, Api
         next_param: 0,
         names: BTreeMap::new(),
         values: BTreeMap::new(),
+        literal_depth: 0,
     };
     let translated = if t.keyword("SELECT") {
         t.pos += 1;

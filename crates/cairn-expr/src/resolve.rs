@@ -55,6 +55,7 @@ impl<'a> Placeholders<'a> {
 
     /// DynamoDB rejects placeholders that no expression of the request used.
     pub fn reject_unused(&self) -> Result<(), ApiError> {
+        check_expression_attribute_names(self.names)?;
         let unused = |all: Option<Vec<&String>>, used: &BTreeSet<String>| -> Vec<String> {
             all.unwrap_or_default()
                 .into_iter()
@@ -236,4 +237,27 @@ fn size_of(v: &AttributeValue) -> Option<Number> {
         _ => return None,
     };
     Number::parse(&n.to_string()).ok()
+}
+
+/// The rules of every ExpressionAttributeNames entry, whether used or not: a key is
+/// `#` followed by letters, digits or underscores, and a value is a valid attribute
+/// name. Checked before unused entries are reported, as DynamoDB does.
+pub fn check_expression_attribute_names(names: Option<&BTreeMap<String, String>>) -> Result<(), ApiError> {
+    for (key, name) in names.into_iter().flatten() {
+        let well_formed = key
+            .strip_prefix('#')
+            .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        if !well_formed {
+            return Err(ApiError::validation(format!(
+                "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{key}\""
+            )));
+        }
+        if name.is_empty() {
+            return Err(ApiError::validation(format!(
+                "ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}"
+            )));
+        }
+        cairn_model::item_limits::check_attribute_name(name)?;
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Compact binary encoding of items for storage (not JSON: smaller, and no base64 or
 //! number re-parsing on read). Decoding corrupt bytes returns None, never panics.
 
-use crate::limits::MAX_NESTING_DEPTH;
+use crate::item_limits::stored_value_depth_readable;
 use crate::number::Number;
 use crate::value::{AttributeValue, Item};
 
@@ -171,7 +171,10 @@ impl<'a> Reader<'a> {
     }
 
     fn value(&mut self, depth: usize) -> Option<AttributeValue> {
-        if depth > MAX_NESTING_DEPTH + 1 {
+        // The reader's side of the write path's depth rule (item_limits), so every
+        // item Cairn stores decodes; anything deeper is corruption, refused before it
+        // can recurse further.
+        if !stored_value_depth_readable(depth) {
             return None;
         }
         Some(match self.byte()? {

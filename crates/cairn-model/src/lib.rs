@@ -8,6 +8,7 @@
 pub mod codec;
 pub mod constraints;
 pub mod error;
+pub mod item_limits;
 pub mod keycodec;
 pub mod limits;
 pub mod number;

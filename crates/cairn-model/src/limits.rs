@@ -38,3 +38,7 @@ pub const MAX_PROJECTED_NON_KEY_ATTRIBUTES: usize = 100;
 /// Capacity unit sizes.
 pub const READ_UNIT_BYTES: usize = 4096;
 pub const WRITE_UNIT_BYTES: usize = 1024;
+/// PartiQL statements: 1..=8192 characters.
+pub const MAX_PARTIQL_STATEMENT_LENGTH: usize = 8192;
+/// Attribute names (in items and in ExpressionAttributeNames): 1..=65535 bytes.
+pub const MAX_ATTRIBUTE_NAME_LENGTH: usize = 65535;

@@ -2,7 +2,7 @@
 //! computes it, and their wire JSON output.
 
 use crate::error::ApiError;
-use crate::limits::MAX_NESTING_DEPTH;
+use crate::item_limits::{nesting_error, value_depth_allowed};
 use crate::number::Number;
 use crate::wire::{RawItem, RawValue};
 use base64::Engine as _;
@@ -72,8 +72,8 @@ impl AttributeValue {
                 ))
             }
         }
-        if depth > MAX_NESTING_DEPTH {
-            return Err(ApiError::validation("Nesting Levels have exceeded supported limits"));
+        if !value_depth_allowed(depth) {
+            return Err(nesting_error());
         }
         if let Some(s) = raw.s {
             return Ok(AttributeValue::S(s));

@@ -6,7 +6,7 @@ use crate::auth::context_from_authorization;
 use crate::router::route;
 use crate::wire::error_body;
 use bytes::Bytes;
-use cairn_engine::Engine;
+use cairn_engine::{Engine, RequestContext};
 use cairn_model::ApiError;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -160,12 +160,8 @@ async fn process(req: Request<Incoming>, shared: &Shared) -> Result<Reply, ApiEr
         .to_bytes();
     let body = if gzip { gunzip(&body)? } else { body };
     let context = context_from_authorization(authorization.as_deref())?;
-    let handler = route(target.as_deref())?;
     let engine = shared.engine.clone();
-    let call = move || {
-        std::panic::catch_unwind(AssertUnwindSafe(|| handler(&engine, &context, &body)))
-            .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))
-    };
+    let call = move || call_operation(&engine, &context, target.as_deref(), &body);
     let output = if shared.config.engine_blocks {
         tokio::task::spawn_blocking(call)
             .await
@@ -174,6 +170,21 @@ async fn process(req: Request<Incoming>, shared: &Shared) -> Result<Reply, ApiEr
         call()?
     };
     Ok(Reply::Json(output))
+}
+
+/// Runs one operation on a request body already read and decompressed: routing,
+/// decoding, the engine call and encoding. A panic becomes a 500, never a dead server.
+/// Public so that tests and the request-path fuzz target drive exactly what the
+/// listener runs, without a socket.
+pub fn call_operation(
+    engine: &Engine,
+    context: &RequestContext,
+    target: Option<&str>,
+    body: &[u8],
+) -> Result<Vec<u8>, ApiError> {
+    let handler = route(target)?;
+    std::panic::catch_unwind(AssertUnwindSafe(|| handler(engine, context, body)))
+        .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))
 }
 
 fn gunzip(body: &[u8]) -> Result<Bytes, ApiError> {

@@ -10,5 +10,6 @@ mod http;
 mod router;
 mod wire;
 
-pub use http::{serve, ServerConfig};
+pub use http::{call_operation, serve, ServerConfig};
+
 pub use router::{OPERATIONS, STREAM_OPERATIONS};

@@ -10,7 +10,7 @@ use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key, validate_key};
 use crate::Engine;
 use cairn_model::constraints::Constraints;
-use cairn_model::limits::{MAX_BATCH_WRITE_REQUESTS, MAX_ITEM_SIZE};
+use cairn_model::limits::MAX_BATCH_WRITE_REQUESTS;
 use cairn_model::types::{BatchWriteItemInput, BatchWriteItemOutput, WriteRequestInput};
 use cairn_model::value::item_size;
 use cairn_model::wire::{RawItem, RawValue};
@@ -109,9 +109,7 @@ impl Engine {
                 let key = match write {
                     Write::Put(item) => {
                         validate_item_key(&table, item)?;
-                        if item_size(item) > MAX_ITEM_SIZE {
-                            return Err(ApiError::validation("Item size has exceeded the maximum allowed size"));
-                        }
+                        cairn_model::item_limits::check_item_to_store(item)?;
                         key_of(&table, item)
                     }
                     Write::Delete(key) => {

@@ -120,6 +120,7 @@ pub(crate) fn reject_unused_names(
     names: Option<&ExpressionAttributeNames>,
     used: &std::collections::BTreeSet<String>,
 ) -> Result<(), ApiError> {
+    cairn_expr::resolve::check_expression_attribute_names(names)?;
     let Some(names) = names else { return Ok(()) };
     let unused: Vec<&str> = names
         .keys()

@@ -16,6 +16,7 @@ use cairn_expr::{
     Update,
 };
 use cairn_model::constraints::Constraints;
+use cairn_model::limits::MAX_PARTIQL_STATEMENT_LENGTH;
 use cairn_model::types::{
     BatchExecuteStatementInput, BatchExecuteStatementOutput, BatchStatementError, BatchStatementResponse,
     CancellationReason, ExecuteStatementInput, ExecuteStatementOutput, ExecuteTransactionInput,
@@ -31,6 +32,19 @@ fn parameters(raw: Option<Vec<cairn_model::wire::RawValue>>) -> Result<Vec<Attri
         .into_iter()
         .map(AttributeValue::from_raw)
         .collect()
+}
+
+/// The model-level length rule of one statement (DynamoDB: 1..=8192 characters),
+/// checked before any text is lexed.
+fn statement_length(c: &mut Constraints, statement: Option<&str>, path: &str) {
+    match statement {
+        None => c.violation(None, path, "Member must not be null"),
+        Some(s) => {
+            let length = s.chars().count();
+            c.min_length(Some(s), length, path, 1);
+            c.max_length(Some(s), length, path, MAX_PARTIQL_STATEMENT_LENGTH);
+        }
+    }
 }
 
 fn parse(statement: &ParameterizedStatement) -> Result<Statement, ApiError> {
@@ -237,10 +251,7 @@ impl Engine {
 
     pub fn execute_statement(&self, input: ExecuteStatementInput) -> Result<ExecuteStatementOutput, ApiError> {
         let mut c = Constraints::new();
-        match input.statement.as_deref() {
-            None => c.violation(None, "statement", "Member must not be null"),
-            Some(s) => c.min_length(Some(s), s.len(), "statement", 1),
-        }
+        statement_length(&mut c, input.statement.as_deref(), "statement");
         c.finish()?;
         let statement = parse(&ParameterizedStatement {
             statement: input.statement,
@@ -261,6 +272,13 @@ impl Engine {
         let mut c = Constraints::new();
         c.min_length(Some("[]"), statements.len(), "statements", 1);
         c.max_length(None, statements.len(), "statements", 25);
+        for (i, s) in statements.iter().enumerate() {
+            statement_length(
+                &mut c,
+                s.statement.as_deref(),
+                &format!("statements.{}.member.statement", i + 1),
+            );
+        }
         c.finish()?;
         let responses = statements
             .iter()
@@ -300,6 +318,13 @@ impl Engine {
             );
         }
         c.max_length(None, statements.len(), "transactStatements", 100);
+        for (i, s) in statements.iter().enumerate() {
+            statement_length(
+                &mut c,
+                s.statement.as_deref(),
+                &format!("transactStatements.{}.member.statement", i + 1),
+            );
+        }
         c.finish()?;
         let parsed: Vec<Statement> = statements.iter().map(parse).collect::<Result<_, _>>()?;
         let selects = parsed

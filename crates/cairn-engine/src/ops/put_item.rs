@@ -10,7 +10,6 @@ use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key};
 use crate::Engine;
 use cairn_model::constraints::Constraints;
-use cairn_model::limits::MAX_ITEM_SIZE;
 use cairn_model::types::{PutItemInput, WriteItemOutput};
 use cairn_model::value::item_size;
 use cairn_model::ApiError;
@@ -40,10 +39,8 @@ impl Engine {
         let item = item_from_raw(input.item.unwrap_or_default())?;
         let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
         validate_item_key(&table, &item)?;
+        cairn_model::item_limits::check_item_to_store(&item)?;
         let new_size = item_size(&item);
-        if new_size > MAX_ITEM_SIZE {
-            return Err(ApiError::validation("Item size has exceeded the maximum allowed size"));
-        }
         let key = key_of(&table, &item);
         let change = self.write_item(&table, &key, |old| {
             check_condition(condition.as_ref(), old, item_on_failure)?;

@@ -93,9 +93,7 @@ impl Engine {
         let (key, kind) = if kind == "Put" {
             let item = item_from_raw(action.item.unwrap_or_default())?;
             validate_item_key(&table, &item)?;
-            if item_size(&item) > MAX_ITEM_SIZE {
-                return Err(ApiError::validation("Item size has exceeded the maximum allowed size"));
-            }
+            cairn_model::item_limits::check_item_to_store(&item)?;
             (key_of(&table, &item), Action::Put(item))
         } else {
             let key = item_from_raw(action.key.unwrap_or_default())?;

@@ -116,3 +116,34 @@ where
         service.message().unwrap_or_default().to_string(),
     )
 }
+
+/// An engine over memory storage, for tests that call operations without a socket.
+pub fn memory_engine() -> Engine {
+    Engine::new(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap()
+}
+
+/// Calls one operation with a JSON body through the same function the listener
+/// runs; Ok(output JSON) or Err((error type, message)).
+pub fn call(engine: &Engine, operation: &str, body: serde_json::Value) -> Result<serde_json::Value, (String, String)> {
+    let target = format!("DynamoDB_20120810.{operation}");
+    let body = serde_json::to_vec(&body).unwrap();
+    match cairn_server::call_operation(engine, &cairn_engine::RequestContext::default(), Some(&target), &body) {
+        Ok(output) => Ok(serde_json::from_slice(&output).unwrap()),
+        Err(e) => Err((e.kind.name().to_string(), e.message)),
+    }
+}
+
+/// Creates an on-demand table `name` with a string hash key `pk` via `call`.
+pub fn create_simple_table(engine: &Engine, name: &str) {
+    call(
+        engine,
+        "CreateTable",
+        serde_json::json!({
+            "TableName": name,
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST"
+        }),
+    )
+    .unwrap();
+}
