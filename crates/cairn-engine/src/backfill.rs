@@ -8,7 +8,7 @@
 use crate::catalog::{persist_meta, Catalog, TableMeta};
 use crate::indexes::{entry_key, project_entry};
 use crate::keys::table_prefix;
-use crate::write::decode_stored;
+use crate::write::decode_or_skip;
 use crate::Engine;
 use cairn_model::codec::encode_item;
 use cairn_storage::{ScanRange, Storage, StorageError};
@@ -119,7 +119,9 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_name: &str, index_na
             let mut tx = storage.begin()?;
             for (key, _) in &chunk {
                 let Some(bytes) = tx.get(key)? else { continue };
-                let item = decode_stored(&bytes).map_err(|e| StorageError::Corruption(e.message))?;
+                let Some(item) = decode_or_skip(&table, key, &bytes) else {
+                    continue;
+                };
                 if let Some(entry) = entry_key(&table, index, &item) {
                     tx.put(&entry, &encode_item(&project_entry(&table, index, &item)));
                 }

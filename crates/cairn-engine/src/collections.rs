@@ -13,7 +13,7 @@ use cairn_storage::Transaction;
 
 pub(crate) const COLLECTION_PREFIX: u8 = b'z';
 
-fn counter_key(table: &TableMeta, item: &Item) -> Option<Vec<u8>> {
+pub(crate) fn counter_key(table: &TableMeta, item: &Item) -> Option<Vec<u8>> {
     let pk = item.get(&table.hash_key.name)?;
     let mut base = vec![COLLECTION_PREFIX];
     base.extend_from_slice(&table.id.to_be_bytes());
@@ -21,7 +21,7 @@ fn counter_key(table: &TableMeta, item: &Item) -> Option<Vec<u8>> {
 }
 
 /// Bytes an item occupies in its collection: the item and its LSI entries.
-fn footprint(table: &TableMeta, item: Option<&Item>) -> u64 {
+pub(crate) fn footprint(table: &TableMeta, item: Option<&Item>) -> u64 {
     let Some(item) = item else { return 0 };
     let mut size = item_size(item);
     for index in &table.local_secondary_indexes {

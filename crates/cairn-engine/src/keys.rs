@@ -30,7 +30,6 @@ pub(crate) fn item_storage_key(table: &TableMeta, key: &Item) -> Vec<u8> {
 }
 
 /// Decodes the key attributes back from a storage key.
-#[allow(dead_code)]
 pub(crate) fn key_from_storage_key(table: &TableMeta, storage_key: &[u8]) -> Option<Item> {
     let rest = storage_key.get(13..)?;
     let mut key = Item::new();

@@ -9,6 +9,7 @@
 mod backfill;
 mod capacity;
 mod catalog;
+pub mod check;
 mod clock;
 mod collections;
 mod idempotency;

@@ -5,7 +5,7 @@
 use crate::catalog::{IndexMeta, KeyAttribute, TableMeta};
 use crate::indexes::{entry_key, index_prefix};
 use crate::keys::{item_storage_key, key_of, table_prefix};
-use crate::write::decode_stored;
+use crate::write::decode_or_skip;
 use crate::{storage_error, Engine};
 use cairn_expr::{Condition, Projection};
 use cairn_model::value::item_size;
@@ -145,8 +145,10 @@ impl Engine {
             let want = plan.limit.map_or(BATCH, |l| (l - page.scanned).min(BATCH));
             let batch = self.storage.scan(&plan.range, want).map_err(storage_error)?;
             let exhausted = batch.len() < want;
-            for (_, value) in &batch {
-                let mut item = decode_stored(value)?;
+            for (key, value) in &batch {
+                let Some(mut item) = decode_or_skip(source.table, key, value) else {
+                    continue;
+                };
                 if plan.fetch_from_table {
                     if let Some(full) = self.read_item(source.table, &key_of(source.table, &item))? {
                         item = full;

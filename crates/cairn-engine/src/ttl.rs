@@ -4,7 +4,7 @@
 //! expired item it stays readable, as on DynamoDB. Time is the engine's clock.
 
 use crate::keys::{key_of, table_prefix};
-use crate::write::{decode_stored, Decision};
+use crate::write::{decode_or_skip, Decision};
 use crate::{storage_error, Engine};
 use cairn_model::types::UserIdentity;
 use cairn_model::{ApiError, AttributeValue, Item};
@@ -47,8 +47,10 @@ impl Engine {
             loop {
                 let chunk = self.storage.scan(&range, SWEEP_CHUNK).map_err(storage_error)?;
                 let now = self.clock.now_seconds();
-                for (_, value) in &chunk {
-                    let item = decode_stored(value)?;
+                for (key, value) in &chunk {
+                    let Some(item) = decode_or_skip(&table, key, value) else {
+                        continue;
+                    };
                     if !expired(&item, &attribute, now) {
                         continue;
                     }

@@ -34,13 +34,46 @@ pub(crate) enum Decision {
     Write(Option<Item>),
 }
 
-pub(crate) fn decode_stored(bytes: &[u8]) -> Result<Item, ApiError> {
-    decode_item(bytes).ok_or_else(|| ApiError::internal("stored item is corrupt"))
+/// Decodes a stored item (or index entry) of `table`. A value that cannot be decoded
+/// is reported with its key, so that one bad item fails only the requests that need
+/// it; `cairn check --repair` quarantines it.
+pub(crate) fn decode_stored(table: &TableMeta, storage_key: &[u8], bytes: &[u8]) -> Result<Item, ApiError> {
+    decode_item(bytes).ok_or_else(|| {
+        ApiError::internal(format!(
+            "The stored item {} of table {} cannot be decoded; run `cairn check` on the data directory",
+            describe_storage_key(table, storage_key),
+            table.name
+        ))
+    })
 }
 
-fn read_in(tx: &mut dyn Transaction, storage_key: &[u8]) -> Result<Option<Item>, ApiError> {
+/// A storage key as a reader can recognise it: the item's key attributes when it is an
+/// item key, else its bytes in hex.
+pub(crate) fn describe_storage_key(table: &TableMeta, storage_key: &[u8]) -> String {
+    let as_item = storage_key
+        .starts_with(&crate::keys::table_prefix(table.id))
+        .then(|| crate::keys::key_from_storage_key(table, storage_key))
+        .flatten()
+        .and_then(|key| serde_json::to_string(&key).ok());
+    as_item.unwrap_or_else(|| storage_key.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Decodes a stored value for a walk over many (Query, Scan, statistics, background
+/// workers): a value that cannot be decoded is logged and skipped, so one bad item
+/// never takes the rest of its table down.
+pub(crate) fn decode_or_skip(table: &TableMeta, storage_key: &[u8], bytes: &[u8]) -> Option<Item> {
+    match decode_stored(table, storage_key, bytes) {
+        Ok(item) => Some(item),
+        Err(e) => {
+            tracing::error!(table = %table.name, "skipping an undecodable stored value: {}", e.message);
+            None
+        }
+    }
+}
+
+fn read_in(tx: &mut dyn Transaction, table: &TableMeta, storage_key: &[u8]) -> Result<Option<Item>, ApiError> {
     match tx.get(storage_key).map_err(storage_error)? {
-        Some(bytes) => Ok(Some(decode_stored(&bytes)?)),
+        Some(bytes) => Ok(Some(decode_stored(table, storage_key, &bytes)?)),
         None => Ok(None),
     }
 }
@@ -50,7 +83,7 @@ impl Engine {
     pub(crate) fn read_item(&self, table: &TableMeta, key: &Item) -> Result<Option<Item>, ApiError> {
         let storage_key = item_storage_key(table, key);
         match self.storage.get(&storage_key).map_err(storage_error)? {
-            Some(bytes) => Ok(Some(decode_stored(&bytes)?)),
+            Some(bytes) => Ok(Some(decode_stored(table, &storage_key, &bytes)?)),
             None => Ok(None),
         }
     }
@@ -63,7 +96,7 @@ impl Engine {
     ) -> Result<Vec<Option<Item>>, ApiError> {
         let mut tx = self.storage.begin().map_err(storage_error)?;
         keys.iter()
-            .map(|(table, key)| read_in(tx.as_mut(), &item_storage_key(table, key)))
+            .map(|(table, key)| read_in(tx.as_mut(), table, &item_storage_key(table, key)))
             .collect()
     }
 
@@ -116,7 +149,8 @@ impl Engine {
             let mut tx = self.storage.begin().map_err(storage_error)?;
             let olds = storage_keys
                 .iter()
-                .map(|k| read_in(tx.as_mut(), k))
+                .zip(targets)
+                .map(|(k, (table, _))| read_in(tx.as_mut(), table, k))
                 .collect::<Result<Vec<_>, _>>()?;
             let decisions = decide(&olds)?;
             let mut changes = Vec::with_capacity(targets.len());

@@ -1,5 +1,6 @@
 //! The `cairn` binary: command line, configuration, and the choice of storage backend.
 
+mod commands;
 mod tail;
 
 /// Item decoding and JSON building allocate many small objects per request; measured
@@ -29,6 +30,9 @@ enum Command {
     Serve(ServeArgs),
     /// Print a table's stream records as JSON lines, following new ones.
     Tail(tail::TailArgs),
+    /// Verify a data directory offline (items, index entries, counters, stream
+    /// records); `--repair` mends what it safely can.
+    Check(commands::check::CheckArgs),
 }
 
 #[derive(clap::Args)]
@@ -72,6 +76,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Tail(args) => tail::run(args),
+        Command::Check(args) => commands::check::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -168,10 +168,11 @@ impl Engine {
         let (mut count, mut bytes) = (0i64, 0i64);
         loop {
             let batch = self.storage.scan(&range, COUNT_BATCH).map_err(storage_error)?;
-            for (_, value) in &batch {
+            for (key, value) in &batch {
                 count += 1;
-                let item = crate::write::decode_stored(value)?;
-                bytes += cairn_model::value::item_size(&item) as i64;
+                // An undecodable item still counts, at its stored length.
+                bytes += crate::write::decode_or_skip(meta, key, value)
+                    .map_or(value.len(), |item| cairn_model::value::item_size(&item)) as i64;
             }
             match batch.last() {
                 Some((key, _)) if batch.len() == COUNT_BATCH => range.start = Bound::Excluded(key.clone()),

@@ -1,0 +1,3 @@
+//! Administrative subcommands, one file each (DESIGN.md section 10).
+
+pub mod check;
