@@ -26,6 +26,10 @@ pub enum ErrorKind {
     TransactionConflict,
     InternalServerError,
     ServiceUnavailable,
+    /// The front end gave up waiting for the request (a client that stalls).
+    RequestTimeout,
+    /// The request body is larger than the front end accepts.
+    RequestEntityTooLarge,
 }
 
 impl ErrorKind {
@@ -53,15 +57,19 @@ impl ErrorKind {
             ErrorKind::TransactionConflict => "TransactionConflictException",
             ErrorKind::InternalServerError => "InternalServerError",
             ErrorKind::ServiceUnavailable => "ServiceUnavailableException",
+            ErrorKind::RequestTimeout => "RequestTimeoutException",
+            ErrorKind::RequestEntityTooLarge => "RequestEntityTooLargeException",
         }
     }
 
     /// The `__type` namespace: a few kinds come from the AWS front end, not DynamoDB.
     pub fn namespace(self) -> &'static str {
         match self {
-            ErrorKind::Serialization | ErrorKind::UnknownOperation | ErrorKind::MissingAuthenticationToken => {
-                "com.amazon.coral.service"
-            }
+            ErrorKind::Serialization
+            | ErrorKind::UnknownOperation
+            | ErrorKind::MissingAuthenticationToken
+            | ErrorKind::RequestTimeout
+            | ErrorKind::RequestEntityTooLarge => "com.amazon.coral.service",
             ErrorKind::Validation => "com.amazon.coral.validate",
             _ => "com.amazonaws.dynamodb.v20120810",
         }
@@ -71,7 +79,8 @@ impl ErrorKind {
         match self {
             ErrorKind::InternalServerError => 500,
             ErrorKind::ServiceUnavailable => 503,
-            ErrorKind::MissingAuthenticationToken => 400,
+            ErrorKind::RequestTimeout => 408,
+            ErrorKind::RequestEntityTooLarge => 413,
             _ => 400,
         }
     }

@@ -3,14 +3,15 @@
 //! server), and the response headers SDKs check.
 
 use crate::auth::context_from_authorization;
+use crate::listener::{AcceptBackoff, RateLimitedLog};
 use crate::router::route;
 use crate::wire::error_body;
 use bytes::Bytes;
 use cairn_engine::{Engine, RequestContext};
-use cairn_model::ApiError;
-use http_body_util::{BodyExt, Full, Limited};
+use cairn_model::{ApiError, ErrorKind};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
@@ -19,18 +20,38 @@ use std::io::Read;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
-/// Largest request body accepted, compressed or not. DynamoDB's own request limit is
-/// 16 MB; a little headroom covers JSON framing.
-const MAX_BODY_BYTES: usize = 17 * 1024 * 1024;
+/// Largest request body accepted, compressed or not: DynamoDB's 16 MB request limit.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 const CONTENT_TYPE_JSON: &str = "application/x-amz-json-1.0";
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Run engine calls off the async workers, for a backend whose commits wait on
     /// disk (fsync per commit).
     pub engine_blocks: bool,
+    /// How long a client may take to send a request's headers, and then its body.
+    /// A stalled request is answered 408 and its connection closed.
+    pub request_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// On shutdown, how long in-flight requests may take to finish before the
+    /// remaining connections are closed.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            engine_blocks: false,
+            request_timeout: Duration::from_secs(30),
+            max_connections: 4096,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
 }
 
 struct Shared {
@@ -61,50 +82,73 @@ impl RequestIds {
 }
 
 /// Serves connections from `listener` until `shutdown` completes, then lets
-/// in-flight requests finish.
+/// in-flight requests finish for at most `shutdown_grace`.
 pub async fn serve(
     listener: TcpListener,
     engine: Arc<Engine>,
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let grace = config.shutdown_grace;
     let shared = Arc::new(Shared {
         engine,
         config,
         request_ids: RequestIds::new(),
     });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut backoff = AcceptBackoff::new();
+    let mut accept_errors = RateLimitedLog::new(Duration::from_secs(5));
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let shared = shared.clone();
-                let service = hyper::service::service_fn(move |req| {
-                    let shared = shared.clone();
-                    async move { Ok::<_, Infallible>(handle(req, &shared).await) }
-                });
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
             _ = &mut shutdown => break,
-        }
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut shutdown => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                backoff.succeeded();
+                stream
+            }
+            Err(e) => {
+                if let Some(suppressed) = accept_errors.allow(Instant::now()) {
+                    tracing::warn!(error = %e, suppressed, "accept failed; pausing before the next accept");
+                }
+                tokio::time::sleep(backoff.failed()).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service_shared = shared.clone();
+        let service = hyper::service::service_fn(move |req| {
+            let shared = service_shared.clone();
+            async move { Ok::<_, Infallible>(handle(req, &shared).await) }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(shared.config.request_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
     }
-    graceful.shutdown().await;
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(
+            grace_ms = grace.as_millis() as u64,
+            "connections still open after the shutdown grace period are being closed"
+        );
+    }
     Ok(())
 }
 
@@ -122,7 +166,15 @@ async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
         }
         Err(error) => {
             let status = StatusCode::from_u16(error.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, error_body(&error))
+            let mut response = json_response(status, error_body(&error), &request_id);
+            if matches!(error.kind, ErrorKind::RequestTimeout | ErrorKind::RequestEntityTooLarge) {
+                // The rest of the body was never read: the connection cannot carry
+                // another request.
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+            return response;
         }
     };
     json_response(status, body, &request_id)
@@ -153,11 +205,30 @@ async fn process(req: Request<Incoming>, shared: &Shared) -> Result<Reply, ApiEr
         .get(CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
-    let body = Limited::new(req.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-        .map_err(|_| ApiError::serialization("Request body is too large or could not be read"))?
-        .to_bytes();
+    let declared_length = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let body = match tokio::time::timeout(
+        shared.config.request_timeout,
+        Limited::new(req.into_body(), MAX_BODY_BYTES).collect(),
+    )
+    .await
+    {
+        Err(_) => {
+            return Err(ApiError::new(
+                ErrorKind::RequestTimeout,
+                "Request timed out before its body was received",
+            ))
+        }
+        Ok(Err(e)) if e.is::<LengthLimitError>() => return Err(too_large()),
+        Ok(Err(_)) => return Err(ApiError::serialization("Request body could not be read")),
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
     let body = if gzip { gunzip(&body)? } else { body };
     let context = context_from_authorization(authorization.as_deref())?;
     let engine = shared.engine.clone();
@@ -185,6 +256,13 @@ pub fn call_operation(
     let handler = route(target)?;
     std::panic::catch_unwind(AssertUnwindSafe(|| handler(engine, context, body)))
         .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        ErrorKind::RequestEntityTooLarge,
+        "Request body is larger than the 16 MB DynamoDB accepts",
+    )
 }
 
 fn gunzip(body: &[u8]) -> Result<Bytes, ApiError> {

@@ -7,6 +7,7 @@
 
 mod auth;
 mod http;
+mod listener;
 mod router;
 mod wire;
 

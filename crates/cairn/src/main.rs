@@ -65,6 +65,16 @@ struct ServeArgs {
     /// How often stream shards roll over, in seconds (DynamoDB: about 4 hours).
     #[arg(long, env = "CAIRN_STREAM_SHARD_INTERVAL_SECS", default_value_t = 4 * 3600)]
     stream_shard_interval_secs: u64,
+    /// Seconds a client may take to send a request's headers, and then its body.
+    #[arg(long, env = "CAIRN_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// Connections served at once; further ones wait until one closes.
+    #[arg(long, env = "CAIRN_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// On SIGTERM or SIGINT, seconds in-flight requests may take to finish before the
+    /// remaining connections are closed.
+    #[arg(long, env = "CAIRN_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    shutdown_grace_secs: u64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -128,6 +138,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         );
         let server_config = ServerConfig {
             engine_blocks: args.sync,
+            request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+            max_connections: args.max_connections.max(1),
+            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         };
         cairn_server::serve(listener, engine, server_config, shutdown_signal())
             .await
