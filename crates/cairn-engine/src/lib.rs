@@ -48,6 +48,8 @@ pub struct EngineConfig {
     /// Largest item collection (items sharing a partition key, with their LSI
     /// entries) in a table with local secondary indexes: 10 GB.
     pub item_collection_limit_bytes: u64,
+    /// Tables one account may have in one region (DynamoDB's default quota: 2,500).
+    pub max_tables: usize,
 }
 
 impl Default for EngineConfig {
@@ -58,6 +60,7 @@ impl Default for EngineConfig {
             stream_shard_interval: Duration::from_secs(4 * 3600),
             stream_retention: Duration::from_secs(24 * 3600),
             item_collection_limit_bytes: 10 * 1024 * 1024 * 1024,
+            max_tables: 2500,
         }
     }
 }
@@ -70,6 +73,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     tokens: idempotency::Tokens,
     sequencer: streams::Sequencer,
+    iterator_key: streams::iterator_key::IteratorKey,
 }
 
 impl Engine {
@@ -85,7 +89,10 @@ impl Engine {
         let catalog = Arc::new(Catalog::load(storage.as_ref()).map_err(storage_error)?);
         let sequencer = streams::Sequencer::default();
         sequencer.start_after(streams::highest_sequence(storage.as_ref(), &catalog).map_err(storage_error)?);
+        let iterator_key =
+            streams::iterator_key::IteratorKey::load_or_create(storage.as_ref()).map_err(storage_error)?;
         Ok(Engine {
+            iterator_key,
             storage,
             catalog,
             config,

@@ -65,6 +65,9 @@ struct ServeArgs {
     /// How often stream shards roll over, in seconds (DynamoDB: about 4 hours).
     #[arg(long, env = "CAIRN_STREAM_SHARD_INTERVAL_SECS", default_value_t = 4 * 3600)]
     stream_shard_interval_secs: u64,
+    /// Tables allowed in one region (DynamoDB's default quota: 2,500).
+    #[arg(long, env = "CAIRN_MAX_TABLES", default_value_t = 2500)]
+    max_tables: usize,
     /// Seconds a client may take to send a request's headers, and then its body.
     #[arg(long, env = "CAIRN_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     request_timeout_secs: u64,
@@ -115,6 +118,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         table_creation_delay: Duration::from_millis(args.table_creation_delay_ms),
         stream_retention: Duration::from_secs(args.stream_retention_hours * 3600),
         stream_shard_interval: Duration::from_secs(args.stream_shard_interval_secs.max(1)),
+        max_tables: args.max_tables,
         ..EngineConfig::default()
     };
     let engine = Arc::new(Engine::new(storage, config).map_err(|e| e.to_string())?);

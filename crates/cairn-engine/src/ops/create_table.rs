@@ -514,6 +514,12 @@ impl Engine {
         if self.catalog.get(&name).is_some() {
             return Err(ApiError::resource_in_use(format!("Table already exists: {name}")));
         }
+        if self.catalog.names().len() >= self.config.max_tables {
+            return Err(ApiError::limit_exceeded(format!(
+                "Subscriber limit exceeded: There is a limit of {} tables per subscriber",
+                self.config.max_tables
+            )));
+        }
         let now = self.clock.now_seconds();
         let mut tx = self.storage.begin().map_err(storage_error)?;
         let id = allocate_table_id(tx.as_mut()).map_err(storage_error)?;

@@ -2,6 +2,7 @@
 //! GetRecords.
 
 use crate::catalog::TableMeta;
+use crate::streams::iterator_key::IteratorKey;
 use crate::streams::{record_key, sequence_of, sequence_text, shard_prefix, StreamMeta};
 use crate::{storage_error, Engine};
 use cairn_model::constraints::Constraints;
@@ -40,17 +41,17 @@ struct Position {
 }
 
 impl Position {
-    fn encode(&self) -> String {
-        let text = format!("{}|{}|{}|{}", self.arn, self.shard, self.after, self.issued_at);
-        text.bytes().map(|b| format!("{b:02x}")).collect()
+    fn encode(&self, key: &IteratorKey) -> String {
+        key.sign(&format!(
+            "{}|{}|{}|{}",
+            self.arn, self.shard, self.after, self.issued_at
+        ))
     }
 
-    fn decode(iterator: &str) -> Option<Position> {
-        let bytes: Option<Vec<u8>> = (0..iterator.len())
-            .step_by(2)
-            .map(|i| iterator.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-            .collect();
-        let text = String::from_utf8(bytes?).ok()?;
+    /// The position a genuine iterator names; None for anything this server did not
+    /// sign (a forged expiry, ARN or region).
+    fn decode(iterator: &str, key: &IteratorKey) -> Option<Position> {
+        let text = key.verify(iterator)?;
         let mut parts = text.rsplitn(4, '|');
         let issued_at = parts.next()?.parse().ok()?;
         let after = parts.next()?.parse().ok()?;
@@ -264,20 +265,25 @@ impl Engine {
             issued_at: self.clock.now_seconds(),
         };
         Ok(GetShardIteratorOutput {
-            shard_iterator: position.encode(),
+            shard_iterator: position.encode(&self.iterator_key),
         })
     }
 
     pub fn get_records(&self, input: GetRecordsInput) -> Result<GetRecordsOutput, ApiError> {
         let mut c = Constraints::new();
         c.not_null(&input.shard_iterator, "shardIterator");
+        if let Some(iterator) = input.shard_iterator.as_deref() {
+            c.min_length(Some(iterator), iterator.chars().count(), "shardIterator", 1);
+            c.max_length(Some(iterator), iterator.chars().count(), "shardIterator", 2048);
+        }
         if let Some(limit) = input.limit {
             c.at_least(limit, "limit", 1);
             c.at_most(limit, "limit", MAX_GET_RECORDS);
         }
         c.finish()?;
         let iterator = input.shard_iterator.unwrap_or_default();
-        let position = Position::decode(&iterator).ok_or_else(|| ApiError::validation("Invalid ShardIterator"))?;
+        let position = Position::decode(&iterator, &self.iterator_key)
+            .ok_or_else(|| ApiError::validation("Invalid ShardIterator"))?;
         let now = self.clock.now_seconds();
         if now - position.issued_at > ITERATOR_LIFETIME_SECONDS {
             return Err(ApiError::new(
@@ -328,7 +334,7 @@ impl Engine {
                     after,
                     issued_at: now,
                 }
-                .encode(),
+                .encode(&self.iterator_key),
             )
         };
         Ok(GetRecordsOutput {

@@ -9,6 +9,7 @@
 //! sequence still in flight (the watermark), which keeps every shard gap-free in
 //! the order readers observe it.
 
+pub(crate) mod iterator_key;
 pub(crate) mod records;
 mod retention;
 

@@ -125,9 +125,21 @@ pub fn memory_engine() -> Engine {
 /// Calls one operation with a JSON body through the same function the listener
 /// runs; Ok(output JSON) or Err((error type, message)).
 pub fn call(engine: &Engine, operation: &str, body: serde_json::Value) -> Result<serde_json::Value, (String, String)> {
-    let target = format!("DynamoDB_20120810.{operation}");
+    call_target(engine, &format!("DynamoDB_20120810.{operation}"), body)
+}
+
+/// `call` for the DynamoDB Streams API.
+pub fn call_streams(
+    engine: &Engine,
+    operation: &str,
+    body: serde_json::Value,
+) -> Result<serde_json::Value, (String, String)> {
+    call_target(engine, &format!("DynamoDBStreams_20120810.{operation}"), body)
+}
+
+fn call_target(engine: &Engine, target: &str, body: serde_json::Value) -> Result<serde_json::Value, (String, String)> {
     let body = serde_json::to_vec(&body).unwrap();
-    match cairn_server::call_operation(engine, &cairn_engine::RequestContext::default(), Some(&target), &body) {
+    match cairn_server::call_operation(engine, &cairn_engine::RequestContext::default(), Some(target), &body) {
         Ok(output) => Ok(serde_json::from_slice(&output).unwrap()),
         Err(e) => Err((e.kind.name().to_string(), e.message)),
     }
