@@ -140,14 +140,7 @@ fn check_constraints(input: &CreateTableInput) -> Result<(), ApiError> {
     }
     for (i, g) in input.global_secondary_indexes.iter().flatten().enumerate() {
         let at = format!("globalSecondaryIndexes.{}.member", i + 1);
-        c.index_name(g.index_name.as_deref(), &format!("{at}.indexName"), true);
-        key_schema_constraints_up_to(
-            &mut c,
-            g.key_schema.as_ref(),
-            &format!("{at}.keySchema"),
-            2 * MAX_GSI_KEY_ATTRIBUTES,
-        );
-        projection_constraints(&mut c, g.projection.as_ref(), &format!("{at}.projection"));
+        global_index_constraints(&mut c, g, &at);
         throughput_constraints(
             &mut c,
             g.provisioned_throughput.as_ref(),
@@ -161,6 +154,14 @@ fn check_constraints(input: &CreateTableInput) -> Result<(), ApiError> {
         projection_constraints(&mut c, l.projection.as_ref(), &format!("{at}.projection"));
     }
     c.finish()
+}
+
+/// The model constraints of one GSI definition (CreateTable, and UpdateTable's
+/// Create action), reported under `at`.
+pub(crate) fn global_index_constraints(c: &mut Constraints, g: &cairn_model::types::GlobalSecondaryIndex, at: &str) {
+    c.index_name(g.index_name.as_deref(), &format!("{at}.indexName"), true);
+    key_schema_constraints_up_to(c, g.key_schema.as_ref(), &format!("{at}.keySchema"), 2 * MAX_GSI_KEY_ATTRIBUTES);
+    projection_constraints(c, g.projection.as_ref(), &format!("{at}.projection"));
 }
 
 fn scalar(t: &str) -> ScalarType {
@@ -190,7 +191,10 @@ fn resolve_key_schema(
             "Invalid KeySchema: Some index key attribute have no definition",
         ));
     }
-    if schema[0].key_type.as_deref() != Some("HASH") {
+    let Some(first) = schema.first() else {
+        return Err(ApiError::validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
+    };
+    if first.key_type.as_deref() != Some("HASH") {
         return Err(ApiError::validation(
             "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
         ));
@@ -210,7 +214,7 @@ fn resolve_key_schema(
         )));
     }
     // INVARIANT: every name was found by `lookup` just above.
-    let hash = lookup(&name(&schema[0])).ok_or_else(|| ApiError::internal("key attribute vanished"))?;
+    let hash = lookup(&name(first)).ok_or_else(|| ApiError::internal("key attribute vanished"))?;
     let range = schema.get(1).and_then(|e| lookup(&name(e)));
     Ok((hash, range))
 }

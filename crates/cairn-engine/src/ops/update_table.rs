@@ -2,7 +2,7 @@
 //! class and stream settings. (Index creation and deletion come with the Query issue.)
 
 use super::common::data_plane_table_name;
-use super::create_table::{throughput_constraints, BILLING_MODES, STREAM_VIEW_TYPES, TABLE_CLASSES};
+use super::create_table::{global_index_constraints, throughput_constraints, BILLING_MODES, STREAM_VIEW_TYPES, TABLE_CLASSES};
 use super::update_table_indexes::apply_index_updates;
 use crate::catalog::{persist_meta, BillingMode, TableMeta};
 use crate::{storage_error, Engine, RequestContext};
@@ -23,6 +23,12 @@ fn check_constraints(input: &UpdateTableInput) -> Result<(), ApiError> {
             "streamSpecification.streamViewType",
             STREAM_VIEW_TYPES,
         );
+    }
+    for (i, update) in input.global_secondary_index_updates.iter().flatten().enumerate() {
+        if let Some(create) = &update.create {
+            let at = format!("globalSecondaryIndexUpdates.{}.member.create", i + 1);
+            global_index_constraints(&mut c, create, &at);
+        }
     }
     c.finish()
 }
