@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
         statement: Some(text.to_string()),
         ..Default::default()
     };
-    if let Err(error) = engine().execute_statement(input) {
+    if let Err(error) = engine().execute_statement(&RequestContext::default(), input) {
         assert_ne!(error.kind, ErrorKind::InternalServerError, "{text}: {}", error.message);
     }
 });

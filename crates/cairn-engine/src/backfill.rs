@@ -25,21 +25,19 @@ impl Engine {
     /// Starts backfilling every GSI that is not ready yet (after CreateIndex, or
     /// after a restart interrupted one).
     pub fn resume_backfills(&self) {
-        for name in self.catalog.names() {
-            if let Some(table) = self.catalog.get(&name) {
-                for index in table.global_secondary_indexes.iter().filter(|i| !i.ready) {
-                    self.start_backfill(&table.name, &index.name);
-                }
+        for table in self.catalog.all() {
+            for index in table.global_secondary_indexes.iter().filter(|i| !i.ready) {
+                self.start_backfill(&table, &index.name);
             }
         }
     }
 
-    pub(crate) fn start_backfill(&self, table: &str, index: &str) {
+    pub(crate) fn start_backfill(&self, table: &TableMeta, index: &str) {
         let (storage, catalog) = (self.storage.clone(), self.catalog.clone());
-        let (table, index) = (table.to_string(), index.to_string());
+        let (table_id, table, index) = (table.id, table.name.clone(), index.to_string());
         std::thread::spawn(move || {
             std::thread::sleep(GRACE);
-            if let Err(e) = backfill(storage.as_ref(), &catalog, &table, &index) {
+            if let Err(e) = backfill(storage.as_ref(), &catalog, table_id, &index) {
                 tracing::warn!(table, index, error = %e, "index backfill failed; it resumes at the next start");
             }
         });
@@ -50,13 +48,13 @@ impl Engine {
 fn record_progress(
     storage: &dyn Storage,
     catalog: &Catalog,
-    table_name: &str,
+    table_id: u64,
     index_id: u64,
     last_key: &[u8],
     items: u64,
 ) -> Result<(), StorageError> {
     let _guard = catalog.lock();
-    let Some(table) = catalog.get(table_name) else {
+    let Some(table) = catalog.by_id(table_id) else {
         return Ok(());
     };
     let mut meta = (*table).clone();
@@ -66,7 +64,7 @@ fn record_progress(
     index.backfilled_to = Some(last_key.to_vec());
     index.backfilled_items += items;
     tracing::info!(
-        table = table_name,
+        table = meta.name,
         index = index.name,
         items = index.backfilled_items,
         "index backfill progress"
@@ -79,16 +77,18 @@ fn record_progress(
 }
 
 /// The table as it is now, if it still has the index being built.
-fn current(catalog: &Catalog, table: &str, index: &str, id: u64) -> Option<Arc<TableMeta>> {
+fn current(catalog: &Catalog, table_id: u64, index: &str, id: u64) -> Option<Arc<TableMeta>> {
     catalog
-        .get(table)
+        .by_id(table_id)
         .filter(|t| t.global_secondary_indexes.iter().any(|i| i.name == index && i.id == id))
 }
 
-fn backfill(storage: &dyn Storage, catalog: &Catalog, table_name: &str, index_name: &str) -> Result<(), StorageError> {
-    let Some(table) = catalog.get(table_name) else {
+fn backfill(storage: &dyn Storage, catalog: &Catalog, table_id: u64, index_name: &str) -> Result<(), StorageError> {
+    let Some(table) = catalog.by_id(table_id) else {
         return Ok(());
     };
+    let table_name = table.name.clone();
+    let table_name = table_name.as_str();
     let Some(index_id) = table
         .global_secondary_indexes
         .iter()
@@ -108,7 +108,7 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_name: &str, index_na
         range.start = Bound::Excluded(last);
     }
     loop {
-        let Some(table) = current(catalog, table_name, index_name, index_id) else {
+        let Some(table) = current(catalog, table_id, index_name, index_id) else {
             return Ok(());
         };
         let Some(index) = table.global_secondary_indexes.iter().find(|i| i.id == index_id) else {
@@ -135,13 +135,13 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_name: &str, index_na
         match chunk.last() {
             Some((key, _)) if chunk.len() == CHUNK => {
                 range.start = Bound::Excluded(key.clone());
-                record_progress(storage, catalog, table_name, index_id, key, chunk.len() as u64)?;
+                record_progress(storage, catalog, table_id, index_id, key, chunk.len() as u64)?;
             }
             _ => break,
         }
     }
     let _guard = catalog.lock();
-    let Some(table) = current(catalog, table_name, index_name, index_id) else {
+    let Some(table) = current(catalog, table_id, index_name, index_id) else {
         return Ok(());
     };
     let mut meta = (*table).clone();

@@ -130,6 +130,12 @@ pub struct TableMeta {
     pub last_increase_at: Option<f64>,
     pub last_decrease_at: Option<f64>,
     pub decreases_today: i64,
+    /// The region the table was created in: regions are namespaces, as in DynamoDB,
+    /// so `orders` in us-east-1 and `orders` in eu-west-1 are two tables. None for
+    /// tables created before regions were namespaces; those stay visible from every
+    /// region.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 impl TableMeta {
@@ -148,11 +154,22 @@ impl TableMeta {
     }
 }
 
-pub(crate) fn catalog_key(name: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(1 + name.len());
+/// Where a table's metadata is stored: `c · region · 0 · name` (table names and
+/// regions never hold a zero byte), or `c · name` for a table without a region.
+pub(crate) fn catalog_key(meta: &TableMeta) -> Vec<u8> {
+    let mut key = Vec::with_capacity(2 + meta.name.len() + 16);
     key.push(CATALOG_PREFIX);
-    key.extend_from_slice(name.as_bytes());
+    if let Some(region) = &meta.region {
+        key.extend_from_slice(region.as_bytes());
+        key.push(0);
+    }
+    key.extend_from_slice(meta.name.as_bytes());
     key
+}
+
+/// The catalog map's key of a table: (region, or "" for a table without one; name).
+fn map_key(meta: &TableMeta) -> (String, String) {
+    (meta.region.clone().unwrap_or_default(), meta.name.clone())
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
@@ -162,7 +179,8 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
 /// Cached view of the persisted catalog. Writers persist first, then update the cache,
 /// under the storage transaction that changed the catalog.
 pub(crate) struct Catalog {
-    tables: RwLock<BTreeMap<String, Arc<TableMeta>>>,
+    /// Tables by (region, name); region "" holds tables from before regions.
+    tables: RwLock<BTreeMap<(String, String), Arc<TableMeta>>>,
     /// Serializes catalog changes (create, delete, update of tables, index backfill
     /// completion).
     write: Mutex<()>,
@@ -173,7 +191,7 @@ impl Catalog {
         let mut tables = BTreeMap::new();
         for (_, value) in storage.scan(&ScanRange::prefix(&[CATALOG_PREFIX]), usize::MAX)? {
             let meta: TableMeta = serde_json::from_slice(&value).map_err(|e| corrupt("table metadata", e))?;
-            tables.insert(meta.name.clone(), Arc::new(meta));
+            tables.insert(map_key(&meta), Arc::new(meta));
         }
         Ok(Catalog {
             tables: RwLock::new(tables),
@@ -185,36 +203,76 @@ impl Catalog {
         self.write.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn get(&self, name: &str) -> Option<Arc<TableMeta>> {
-        self.tables.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+    /// The table `name` as seen from `region`.
+    pub(crate) fn get(&self, region: &str, name: &str) -> Option<Arc<TableMeta>> {
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        tables
+            .get(&(region.to_string(), name.to_string()))
+            .or_else(|| tables.get(&(String::new(), name.to_string())))
+            .cloned()
     }
 
-    /// Table names in order, starting after `after` if given.
-    pub(crate) fn names(&self) -> Vec<String> {
+    /// The names of the tables visible from `region`, in order.
+    pub(crate) fn names(&self, region: &str) -> Vec<String> {
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        let mut names: Vec<String> = tables
+            .keys()
+            .filter(|(r, _)| r.is_empty() || r == region)
+            .map(|(_, name)| name.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Every table of every region (for background workers).
+    pub(crate) fn all(&self) -> Vec<Arc<TableMeta>> {
         self.tables
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .keys()
+            .values()
             .cloned()
             .collect()
+    }
+
+    /// The table with id `id`, in whichever region (ids are never reused).
+    pub(crate) fn by_id(&self, id: u64) -> Option<Arc<TableMeta>> {
+        self.tables
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .find(|t| t.id == id)
+            .cloned()
+    }
+
+    /// The current metadata of the table `meta` describes (by its region and name).
+    pub(crate) fn current(&self, meta: &TableMeta) -> Option<Arc<TableMeta>> {
+        self.tables
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&map_key(meta))
+            .cloned()
     }
 
     pub(crate) fn cache_put(&self, meta: TableMeta) {
         self.tables
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(meta.name.clone(), Arc::new(meta));
+            .insert(map_key(&meta), Arc::new(meta));
     }
 
-    pub(crate) fn cache_remove(&self, name: &str) {
-        self.tables.write().unwrap_or_else(|p| p.into_inner()).remove(name);
+    pub(crate) fn cache_remove(&self, meta: &TableMeta) {
+        self.tables
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&map_key(meta));
     }
 }
 
 /// Writes table metadata in a storage transaction.
 pub(crate) fn persist_meta(tx: &mut dyn Transaction, meta: &TableMeta) -> StorageResult<()> {
     let bytes = serde_json::to_vec(meta).map_err(|e| StorageError::Other(e.to_string()))?;
-    tx.put(&catalog_key(&meta.name), &bytes);
+    tx.put(&catalog_key(meta), &bytes);
     Ok(())
 }
 
@@ -250,4 +308,9 @@ pub(crate) fn purge_key(table_id: u64) -> Vec<u8> {
     let mut key = vec![PURGE_PREFIX];
     key.extend_from_slice(&table_id.to_be_bytes());
     key
+}
+
+/// The region field of an ARN (`arn:aws:dynamodb:REGION:account:...`).
+pub(crate) fn region_of_arn(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
 }

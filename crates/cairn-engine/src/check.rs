@@ -245,8 +245,7 @@ impl Engine {
             repair,
             report: CheckReport::default(),
         };
-        for name in self.catalog.names() {
-            let Some(table) = self.catalog.get(&name) else { continue };
+        for table in self.catalog.all() {
             checker.report.tables += 1;
             let collections = checker.check_items(&table)?;
             for index in Checker::indexes(&table) {

@@ -38,8 +38,7 @@ impl Engine {
     /// One pass over every TTL-enabled table; returns how many items it deleted.
     pub fn sweep_expired_items(&self) -> Result<usize, ApiError> {
         let mut deleted = 0;
-        for name in self.catalog.names() {
-            let Some(table) = self.catalog.get(&name) else { continue };
+        for table in self.catalog.all() {
             let Some(attribute) = table.ttl_attribute.clone() else {
                 continue;
             };

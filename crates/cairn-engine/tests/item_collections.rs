@@ -39,11 +39,14 @@ fn a_collection_cannot_grow_past_the_limit_but_may_shrink() {
         )
         .unwrap();
     let put = |pk: &str, sk: &str| {
-        engine.put_item(input(json!({
-            "TableName": "events",
-            "Item": {"pk": {"S": pk}, "sk": {"S": sk}, "at": {"N": "1"}, "blob": {"S": "x".repeat(500)}},
-            "ReturnItemCollectionMetrics": "SIZE"
-        })))
+        engine.put_item(
+            &RequestContext::default(),
+            input(json!({
+                "TableName": "events",
+                "Item": {"pk": {"S": pk}, "sk": {"S": sk}, "at": {"N": "1"}, "blob": {"S": "x".repeat(500)}},
+                "ReturnItemCollectionMetrics": "SIZE"
+            })),
+        )
     };
     // Each item costs about 1 KB: itself plus its LSI entry.
     let first = put("p", "a").unwrap();
@@ -54,15 +57,17 @@ fn a_collection_cannot_grow_past_the_limit_but_may_shrink() {
     assert_eq!(error.kind, ErrorKind::ItemCollectionSizeLimitExceeded);
     put("q", "a").unwrap(); // another partition is another collection
     engine
-        .delete_item(input(
-            json!({"TableName": "events", "Key": {"pk": {"S": "p"}, "sk": {"S": "a"}}}),
-        ))
+        .delete_item(
+            &RequestContext::default(),
+            input(json!({"TableName": "events", "Key": {"pk": {"S": "p"}, "sk": {"S": "a"}}})),
+        )
         .unwrap();
     put("p", "c").expect("deleting made room");
     let got = engine
-        .get_item(input(
-            json!({"TableName": "events", "Key": {"pk": {"S": "p"}, "sk": {"S": "c"}}}),
-        ))
+        .get_item(
+            &RequestContext::default(),
+            input(json!({"TableName": "events", "Key": {"pk": {"S": "p"}, "sk": {"S": "c"}}})),
+        )
         .unwrap();
     assert!(got.item.is_some());
 }

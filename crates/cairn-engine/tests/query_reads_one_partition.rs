@@ -65,18 +65,24 @@ fn query_reads_only_its_partition() {
                 .map(|s| json!({"PutRequest": {"Item": {"pk": {"S": format!("p{p}")}, "sk": {"N": s.to_string()}, "v": {"S": "x"}}}}))
                 .collect();
             engine
-                .batch_write_item(input(json!({"RequestItems": {"events": requests}})))
+                .batch_write_item(
+                    &RequestContext::default(),
+                    input(json!({"RequestItems": {"events": requests}})),
+                )
                 .unwrap();
         }
     }
 
     storage.pairs_read.store(0, Ordering::SeqCst);
     let out = engine
-        .query(input(json!({
-            "TableName": "events",
-            "KeyConditionExpression": "pk = :p",
-            "ExpressionAttributeValues": {":p": {"S": "p417"}}
-        })))
+        .query(
+            &RequestContext::default(),
+            input(json!({
+                "TableName": "events",
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": "p417"}}
+            })),
+        )
         .unwrap();
     assert_eq!(out.count, PER_PARTITION);
     let read = storage.pairs_read.load(Ordering::SeqCst);
@@ -84,11 +90,14 @@ fn query_reads_only_its_partition() {
 
     storage.pairs_read.store(0, Ordering::SeqCst);
     let out = engine
-        .query(input(json!({
-            "TableName": "events",
-            "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
-            "ExpressionAttributeValues": {":p": {"S": "p9"}, ":a": {"N": "10"}, ":b": {"N": "19"}}
-        })))
+        .query(
+            &RequestContext::default(),
+            input(json!({
+                "TableName": "events",
+                "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+                "ExpressionAttributeValues": {":p": {"S": "p9"}, ":a": {"N": "10"}, ":b": {"N": "19"}}
+            })),
+        )
         .unwrap();
     assert_eq!(out.count, 10);
     assert_eq!(

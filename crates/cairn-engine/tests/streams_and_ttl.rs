@@ -23,11 +23,16 @@ fn setup(shard_interval: Duration) -> (Engine, Arc<ManualClock>) {
     (engine, clock)
 }
 
-fn create(engine: &Engine, name: &str, view: &str) -> String {
-    let ctx = RequestContext {
+/// Every request of these tests comes from one region, where their tables live.
+fn ctx() -> RequestContext {
+    RequestContext {
         region: "eu-north-1".into(),
         access_key_id: None,
-    };
+    }
+}
+
+fn create(engine: &Engine, name: &str, view: &str) -> String {
+    let ctx = ctx();
     engine
         .create_table(
             &ctx,
@@ -83,7 +88,7 @@ fn read_all(engine: &Engine, arn: &str) -> Vec<Value> {
 
 fn put(engine: &Engine, table: &str, item: Value) {
     engine
-        .put_item(input(json!({"TableName": table, "Item": item})))
+        .put_item(&ctx(), input(json!({"TableName": table, "Item": item})))
         .unwrap();
 }
 
@@ -93,39 +98,52 @@ fn a_mixed_workload_yields_one_ordered_record_per_change() {
     let arn = create(&engine, "orders", "NEW_AND_OLD_IMAGES");
     put(&engine, "orders", json!({"pk": {"S": "a"}, "v": {"N": "1"}}));
     engine
-        .update_item(input(json!({"TableName": "orders", "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET v = v + :one", "ExpressionAttributeValues": {":one": {"N": "1"}}})))
+        .update_item(&ctx(), input(json!({"TableName": "orders", "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET v = v + :one", "ExpressionAttributeValues": {":one": {"N": "1"}}})))
         .unwrap();
     put(&engine, "orders", json!({"pk": {"S": "a"}, "v": {"N": "2"}})); // no change: no record
     engine
-        .delete_item(input(json!({"TableName": "orders", "Key": {"pk": {"S": "nobody"}}})))
+        .delete_item(
+            &ctx(),
+            input(json!({"TableName": "orders", "Key": {"pk": {"S": "nobody"}}})),
+        )
         .unwrap(); // nothing deleted
     engine
-        .transact_write_items(input(json!({"TransactItems": [
-            {"Put": {"TableName": "orders", "Item": {"pk": {"S": "t1"}}}},
-            {"Delete": {"TableName": "orders", "Key": {"pk": {"S": "a"}}}}
-        ]})))
+        .transact_write_items(
+            &ctx(),
+            input(json!({"TransactItems": [
+                {"Put": {"TableName": "orders", "Item": {"pk": {"S": "t1"}}}},
+                {"Delete": {"TableName": "orders", "Key": {"pk": {"S": "a"}}}}
+            ]})),
+        )
         .unwrap();
     engine
-        .batch_write_item(input(json!({"RequestItems": {"orders": [{"PutRequest": {"Item": {"pk": {"S": "b1"}, "color": {"S": "red"}, "ttl": {"N": (START - 10.0).to_string()}}}}]}})))
+        .batch_write_item(&ctx(), input(json!({"RequestItems": {"orders": [{"PutRequest": {"Item": {"pk": {"S": "b1"}, "color": {"S": "red"}, "ttl": {"N": (START - 10.0).to_string()}}}}]}})))
         .unwrap();
     engine
-        .update_time_to_live(input(
-            json!({"TableName": "orders", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "ttl"}}),
-        ))
+        .update_time_to_live(
+            &ctx(),
+            input(json!({"TableName": "orders", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "ttl"}})),
+        )
         .unwrap();
     // Expired but not yet swept: still readable, still indexed.
     let got = engine
-        .get_item(input(json!({"TableName": "orders", "Key": {"pk": {"S": "b1"}}})))
+        .get_item(
+            &ctx(),
+            input(json!({"TableName": "orders", "Key": {"pk": {"S": "b1"}}})),
+        )
         .unwrap();
     assert!(got.item.is_some());
     clock.advance(1.0);
     assert_eq!(engine.sweep_expired_items().unwrap(), 1);
     let got = engine
-        .get_item(input(json!({"TableName": "orders", "Key": {"pk": {"S": "b1"}}})))
+        .get_item(
+            &ctx(),
+            input(json!({"TableName": "orders", "Key": {"pk": {"S": "b1"}}})),
+        )
         .unwrap();
     assert!(got.item.is_none());
     let red = engine
-        .query(input(json!({"TableName": "orders", "IndexName": "by_color", "KeyConditionExpression": "color = :r", "ExpressionAttributeValues": {":r": {"S": "red"}}})))
+        .query(&ctx(), input(json!({"TableName": "orders", "IndexName": "by_color", "KeyConditionExpression": "color = :r", "ExpressionAttributeValues": {":r": {"S": "red"}}})))
         .unwrap();
     assert_eq!(red.count, 0, "TTL deletion maintains indexes");
 
@@ -253,7 +271,7 @@ fn shards_roll_over_iterators_expire_and_streams_can_be_replaced() {
         .update_table(&ctx, input(json!({"TableName": "rolling", "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"}})))
         .unwrap();
     let streams = engine
-        .list_streams(input(json!({"TableName": "rolling"})))
+        .list_streams(&ctx(), input(json!({"TableName": "rolling"})))
         .unwrap()
         .streams;
     assert_eq!(streams.len(), 2, "the old stream stays listed");

@@ -8,40 +8,44 @@ type Handler = fn(&Engine, &RequestContext, &[u8]) -> Result<Vec<u8>, ApiError>;
 
 /// Every operation Cairn answers, sorted alphabetically.
 pub const OPERATIONS: &[(&str, Handler)] = &[
-    ("BatchExecuteStatement", |e, _, b| {
-        encode(&e.batch_execute_statement(decode(b)?)?)
+    ("BatchExecuteStatement", |e, c, b| {
+        encode(&e.batch_execute_statement(c, decode(b)?)?)
     }),
-    ("BatchGetItem", |e, _, b| encode(&e.batch_get_item(decode(b)?)?)),
-    ("BatchWriteItem", |e, _, b| encode(&e.batch_write_item(decode(b)?)?)),
+    ("BatchGetItem", |e, c, b| encode(&e.batch_get_item(c, decode(b)?)?)),
+    ("BatchWriteItem", |e, c, b| encode(&e.batch_write_item(c, decode(b)?)?)),
     ("CreateTable", |e, c, b| encode(&e.create_table(c, decode(b)?)?)),
-    ("DeleteItem", |e, _, b| encode(&e.delete_item(decode(b)?)?)),
+    ("DeleteItem", |e, c, b| encode(&e.delete_item(c, decode(b)?)?)),
     ("DeleteTable", |e, c, b| encode(&e.delete_table(c, decode(b)?)?)),
     ("DescribeTable", |e, c, b| encode(&e.describe_table(c, decode(b)?)?)),
-    ("DescribeTimeToLive", |e, _, b| {
-        encode(&e.describe_time_to_live(decode(b)?)?)
+    ("DescribeTimeToLive", |e, c, b| {
+        encode(&e.describe_time_to_live(c, decode(b)?)?)
     }),
-    ("ExecuteStatement", |e, _, b| encode(&e.execute_statement(decode(b)?)?)),
-    ("ExecuteTransaction", |e, _, b| {
-        encode(&e.execute_transaction(decode(b)?)?)
+    ("ExecuteStatement", |e, c, b| {
+        encode(&e.execute_statement(c, decode(b)?)?)
     }),
-    ("GetItem", |e, _, b| encode(&e.get_item(decode(b)?)?)),
-    ("ListTables", |e, _, b| encode(&e.list_tables(decode(b)?)?)),
+    ("ExecuteTransaction", |e, c, b| {
+        encode(&e.execute_transaction(c, decode(b)?)?)
+    }),
+    ("GetItem", |e, c, b| encode(&e.get_item(c, decode(b)?)?)),
+    ("ListTables", |e, c, b| encode(&e.list_tables(c, decode(b)?)?)),
     ("ListTagsOfResource", |e, c, b| {
         encode(&e.list_tags_of_resource(c, decode(b)?)?)
     }),
-    ("PutItem", |e, _, b| encode(&e.put_item(decode(b)?)?)),
-    ("Query", |e, _, b| encode(&e.query(decode(b)?)?)),
-    ("Scan", |e, _, b| encode(&e.scan(decode(b)?)?)),
+    ("PutItem", |e, c, b| encode(&e.put_item(c, decode(b)?)?)),
+    ("Query", |e, c, b| encode(&e.query(c, decode(b)?)?)),
+    ("Scan", |e, c, b| encode(&e.scan(c, decode(b)?)?)),
     ("TagResource", |e, c, b| encode(&e.tag_resource(c, decode(b)?)?)),
-    ("TransactGetItems", |e, _, b| encode(&e.transact_get_items(decode(b)?)?)),
-    ("TransactWriteItems", |e, _, b| {
-        encode(&e.transact_write_items(decode(b)?)?)
+    ("TransactGetItems", |e, c, b| {
+        encode(&e.transact_get_items(c, decode(b)?)?)
+    }),
+    ("TransactWriteItems", |e, c, b| {
+        encode(&e.transact_write_items(c, decode(b)?)?)
     }),
     ("UntagResource", |e, c, b| encode(&e.untag_resource(c, decode(b)?)?)),
-    ("UpdateItem", |e, _, b| encode(&e.update_item(decode(b)?)?)),
+    ("UpdateItem", |e, c, b| encode(&e.update_item(c, decode(b)?)?)),
     ("UpdateTable", |e, c, b| encode(&e.update_table(c, decode(b)?)?)),
-    ("UpdateTimeToLive", |e, _, b| {
-        encode(&e.update_time_to_live(decode(b)?)?)
+    ("UpdateTimeToLive", |e, c, b| {
+        encode(&e.update_time_to_live(c, decode(b)?)?)
     }),
 ];
 
@@ -50,7 +54,7 @@ pub const STREAM_OPERATIONS: &[(&str, Handler)] = &[
     ("DescribeStream", |e, _, b| encode(&e.describe_stream(decode(b)?)?)),
     ("GetRecords", |e, _, b| encode(&e.get_records(decode(b)?)?)),
     ("GetShardIterator", |e, _, b| encode(&e.get_shard_iterator(decode(b)?)?)),
-    ("ListStreams", |e, _, b| encode(&e.list_streams(decode(b)?)?)),
+    ("ListStreams", |e, c, b| encode(&e.list_streams(c, decode(b)?)?)),
 ];
 
 const TARGET_PREFIX: &str = "DynamoDB_20120810.";

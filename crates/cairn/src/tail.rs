@@ -19,6 +19,10 @@ pub struct TailArgs {
     /// Server to read from.
     #[arg(long, env = "CAIRN_ENDPOINT", default_value = "http://127.0.0.1:8000")]
     endpoint: String,
+    /// Region of the table (regions are namespaces: the same name in two regions is
+    /// two tables).
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    region: String,
     /// Where to start: `trim-horizon` (oldest retained record) or `latest` (only new ones).
     #[arg(long, default_value = "trim-horizon")]
     from: String,
@@ -33,10 +37,11 @@ pub struct TailArgs {
 struct Client {
     host: String,
     port: u16,
+    region: String,
 }
 
 impl Client {
-    fn new(endpoint: &str) -> Result<Client, String> {
+    fn new(endpoint: &str, region: &str) -> Result<Client, String> {
         let rest = endpoint
             .strip_prefix("http://")
             .ok_or("the endpoint must start with http://")?;
@@ -45,7 +50,11 @@ impl Client {
             Some((h, p)) => (h.to_string(), p.parse().map_err(|_| format!("bad port in {endpoint}"))?),
             None => (authority.to_string(), 80),
         };
-        Ok(Client { host, port })
+        Ok(Client {
+            host,
+            port,
+            region: region.to_string(),
+        })
     }
 
     async fn call(&self, operation: &str, body: Value) -> Result<Value, String> {
@@ -62,7 +71,10 @@ impl Client {
             .header("x-amz-target", format!("DynamoDBStreams_20120810.{operation}"))
             .header(
                 "authorization",
-                "AWS4-HMAC-SHA256 Credential=cairn-tail/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=cairn-tail/20250101/{}/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+                    self.region
+                ),
             )
             .body(Full::new(Bytes::from(body.to_string())))
             .map_err(|e| e.to_string())?;
@@ -92,7 +104,7 @@ pub fn run(args: TailArgs) -> Result<(), String> {
 }
 
 async fn tail(args: TailArgs) -> Result<(), String> {
-    let client = Client::new(&args.endpoint)?;
+    let client = Client::new(&args.endpoint, &args.region)?;
     let listed = client.call("ListStreams", json!({"TableName": args.table})).await?;
     let arn = listed["Streams"]
         .as_array()

@@ -30,7 +30,10 @@ fn build_store(dir: &Path) {
         .unwrap();
     for pk in ["good", "bad"] {
         engine
-            .put_item(input(json!({"TableName": "checked", "Item": {"pk": {"S": pk}}})))
+            .put_item(
+                &RequestContext::default(),
+                input(json!({"TableName": "checked", "Item": {"pk": {"S": pk}}})),
+            )
             .unwrap();
     }
     let items = storage.scan(&ScanRange::prefix(b"i"), usize::MAX).unwrap();

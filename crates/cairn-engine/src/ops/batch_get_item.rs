@@ -6,6 +6,7 @@ use super::get_item::read_projection;
 use crate::capacity::{consumed, read_units, Kind};
 use crate::keys::validate_key;
 use crate::Engine;
+use crate::RequestContext;
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::{MAX_BATCH_GET_KEYS, MAX_BATCH_GET_RESPONSE_BYTES};
 use cairn_model::types::{BatchGetItemInput, BatchGetItemOutput, KeysAndAttributesOutput};
@@ -13,7 +14,11 @@ use cairn_model::value::item_size;
 use cairn_model::{ApiError, Item};
 
 impl Engine {
-    pub fn batch_get_item(&self, input: BatchGetItemInput) -> Result<BatchGetItemOutput, ApiError> {
+    pub fn batch_get_item(
+        &self,
+        ctx: &RequestContext,
+        input: BatchGetItemInput,
+    ) -> Result<BatchGetItemOutput, ApiError> {
         let request_items = match input.request_items {
             Some(r) if !r.is_empty() => r,
             _ => {
@@ -74,7 +79,7 @@ impl Engine {
                 .into_iter()
                 .map(item_from_raw)
                 .collect::<Result<_, _>>()?;
-            let table = self.table(&name)?;
+            let table = self.table(ctx, &name)?;
             for (i, key) in keys.iter().enumerate() {
                 validate_key(&table, key)?;
                 if keys[..i].contains(key) {

@@ -9,6 +9,7 @@ use crate::catalog::TableMeta;
 use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key, validate_key};
 use crate::Engine;
+use crate::RequestContext;
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::MAX_BATCH_WRITE_REQUESTS;
 use cairn_model::types::{BatchWriteItemInput, BatchWriteItemOutput, WriteRequestInput};
@@ -54,7 +55,11 @@ fn show_requests(requests: &[WriteRequestInput]) -> String {
 }
 
 impl Engine {
-    pub fn batch_write_item(&self, input: BatchWriteItemInput) -> Result<BatchWriteItemOutput, ApiError> {
+    pub fn batch_write_item(
+        &self,
+        ctx: &RequestContext,
+        input: BatchWriteItemInput,
+    ) -> Result<BatchWriteItemOutput, ApiError> {
         let request_items = match input.request_items {
             Some(r) if !r.is_empty() => r,
             _ => {
@@ -103,7 +108,7 @@ impl Engine {
                     }
                 });
             }
-            let table = self.table(&name)?;
+            let table = self.table(ctx, &name)?;
             let mut keys: Vec<Item> = Vec::with_capacity(writes.len());
             for write in &writes {
                 let key = match write {

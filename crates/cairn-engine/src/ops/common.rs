@@ -1,7 +1,7 @@
 //! Checks shared by several operations.
 
 use crate::catalog::TableMeta;
-use crate::Engine;
+use crate::{Engine, RequestContext};
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{
     ExpectedAttributeValue, ExpressionAttributeNames, ExpressionAttributeValues, ReturnConsumedCapacity,
@@ -52,8 +52,10 @@ pub(crate) const CONDITIONAL_OPERATORS: &[&str] = &["AND", "OR"];
 
 impl Engine {
     /// The table, or DynamoDB's not-found error for data-plane calls.
-    pub(crate) fn table(&self, name: &str) -> Result<Arc<TableMeta>, ApiError> {
-        self.catalog.get(name).ok_or_else(ApiError::table_not_found)
+    pub(crate) fn table(&self, ctx: &RequestContext, name: &str) -> Result<Arc<TableMeta>, ApiError> {
+        self.catalog
+            .get(&ctx.region, name)
+            .ok_or_else(ApiError::table_not_found)
     }
 }
 

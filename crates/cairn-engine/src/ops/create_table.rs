@@ -160,7 +160,12 @@ fn check_constraints(input: &CreateTableInput) -> Result<(), ApiError> {
 /// Create action), reported under `at`.
 pub(crate) fn global_index_constraints(c: &mut Constraints, g: &cairn_model::types::GlobalSecondaryIndex, at: &str) {
     c.index_name(g.index_name.as_deref(), &format!("{at}.indexName"), true);
-    key_schema_constraints_up_to(c, g.key_schema.as_ref(), &format!("{at}.keySchema"), 2 * MAX_GSI_KEY_ATTRIBUTES);
+    key_schema_constraints_up_to(
+        c,
+        g.key_schema.as_ref(),
+        &format!("{at}.keySchema"),
+        2 * MAX_GSI_KEY_ATTRIBUTES,
+    );
     projection_constraints(c, g.projection.as_ref(), &format!("{at}.projection"));
 }
 
@@ -192,7 +197,9 @@ fn resolve_key_schema(
         ));
     }
     let Some(first) = schema.first() else {
-        return Err(ApiError::validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
+        return Err(ApiError::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
     };
     if first.key_type.as_deref() != Some("HASH") {
         return Err(ApiError::validation(
@@ -515,10 +522,10 @@ impl Engine {
         }
 
         let _guard = self.catalog_lock();
-        if self.catalog.get(&name).is_some() {
+        if self.catalog.get(&ctx.region, &name).is_some() {
             return Err(ApiError::resource_in_use(format!("Table already exists: {name}")));
         }
-        if self.catalog.names().len() >= self.config.max_tables {
+        if self.catalog.names(&ctx.region).len() >= self.config.max_tables {
             return Err(ApiError::limit_exceeded(format!(
                 "Subscriber limit exceeded: There is a limit of {} tables per subscriber",
                 self.config.max_tables
@@ -569,6 +576,7 @@ impl Engine {
             last_increase_at: None,
             last_decrease_at: None,
             decreases_today: 0,
+            region: Some(ctx.region.clone()),
         };
         if let Some(spec) = input
             .stream_specification

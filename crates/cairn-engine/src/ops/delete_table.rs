@@ -25,7 +25,7 @@ impl Engine {
         c.finish()?;
         let name = input.table_name.unwrap_or_default();
         let _guard = self.catalog_lock();
-        let meta = self.catalog.get(&name).ok_or_else(|| {
+        let meta = self.catalog.get(&ctx.region, &name).ok_or_else(|| {
             ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
         if meta.deletion_protection_enabled {
@@ -33,10 +33,10 @@ impl Engine {
         }
         let (count, size) = self.table_statistics(&meta)?;
         let mut tx = self.storage.begin().map_err(storage_error)?;
-        tx.delete(&catalog_key(&name));
+        tx.delete(&catalog_key(&meta));
         tx.put(&purge_key(meta.id), &[]);
         tx.commit().map_err(storage_error)?;
-        self.catalog.cache_remove(&name);
+        self.catalog.cache_remove(&meta);
         let mut description = self.describe(ctx, &meta, count, size);
         description.table_status = "DELETING".to_string();
         let storage = self.storage.clone();

@@ -186,7 +186,7 @@ impl Engine {
         data_plane_table_name(&mut c, input.table_name.as_deref());
         c.finish()?;
         let name = input.table_name.unwrap_or_default();
-        let meta = self.catalog.get(&name).ok_or_else(|| {
+        let meta = self.catalog.get(&ctx.region, &name).ok_or_else(|| {
             ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
         let (count, size) = self.table_statistics(&meta)?;

@@ -7,6 +7,7 @@ use super::common::{
 use crate::capacity::{consumed, read_units, Kind};
 use crate::keys::validate_key;
 use crate::Engine;
+use crate::RequestContext;
 use cairn_expr::{parse_projection, Projection};
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{ExpressionAttributeNames, GetItemInput, GetItemOutput};
@@ -48,7 +49,7 @@ pub(crate) fn read_projection(
 }
 
 impl Engine {
-    pub fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput, ApiError> {
+    pub fn get_item(&self, ctx: &RequestContext, input: GetItemInput) -> Result<GetItemOutput, ApiError> {
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, input.table_name.as_deref());
         c.not_null(&input.key, "key");
@@ -63,7 +64,7 @@ impl Engine {
             input.expression_attribute_names.as_ref(),
         )?;
         let key = item_from_raw(input.key.unwrap_or_default())?;
-        let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
+        let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         validate_key(&table, &key)?;
         let item = self.read_item(&table, &key)?;
         let consistent = input.consistent_read.unwrap_or(false);

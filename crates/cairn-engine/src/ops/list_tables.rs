@@ -1,13 +1,14 @@
 //! ListTables: names in order, paged by ExclusiveStartTableName and Limit.
 
 use crate::Engine;
+use crate::RequestContext;
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::MAX_LIST_TABLES_LIMIT;
 use cairn_model::types::{ListTablesInput, ListTablesOutput};
 use cairn_model::ApiError;
 
 impl Engine {
-    pub fn list_tables(&self, input: ListTablesInput) -> Result<ListTablesOutput, ApiError> {
+    pub fn list_tables(&self, ctx: &RequestContext, input: ListTablesInput) -> Result<ListTablesOutput, ApiError> {
         let mut c = Constraints::new();
         if let Some(start) = input.exclusive_start_table_name.as_deref() {
             c.table_name(Some(start), "exclusiveStartTableName");
@@ -20,7 +21,7 @@ impl Engine {
         let limit = input.limit.unwrap_or(MAX_LIST_TABLES_LIMIT) as usize;
         let names: Vec<String> = self
             .catalog
-            .names()
+            .names(&ctx.region)
             .into_iter()
             .filter(|n| input.exclusive_start_table_name.as_ref().is_none_or(|start| n > start))
             .collect();

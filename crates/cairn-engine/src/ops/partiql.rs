@@ -9,6 +9,7 @@ use crate::keys::{key_of, validate_item_key, validate_key};
 use crate::read::{PagePlan, Source};
 use crate::write::Decision;
 use crate::Engine;
+use crate::RequestContext;
 use cairn_expr::condition::Comparator;
 use cairn_expr::partiql::{translate, Statement, Translated};
 use cairn_expr::{
@@ -121,7 +122,7 @@ enum Planned {
 }
 
 impl Engine {
-    fn select(&self, statement: &Statement) -> Result<Vec<Item>, ApiError> {
+    fn select(&self, ctx: &RequestContext, statement: &Statement) -> Result<Vec<Item>, ApiError> {
         let Translated::Select {
             table,
             index,
@@ -131,7 +132,7 @@ impl Engine {
         else {
             return Err(ApiError::internal("not a SELECT statement"));
         };
-        let table = self.table(table)?;
+        let table = self.table(ctx, table)?;
         let source = Source::new(&table, index.as_deref())?;
         let condition = condition.as_deref().map(|c| condition_of(statement, c)).transpose()?;
         let paths = match projection {
@@ -189,10 +190,14 @@ impl Engine {
     }
 
     /// The table, key and action of a write statement.
-    fn plan_write(&self, statement: &Statement) -> Result<(Arc<TableMeta>, Item, Planned), ApiError> {
+    fn plan_write(
+        &self,
+        ctx: &RequestContext,
+        statement: &Statement,
+    ) -> Result<(Arc<TableMeta>, Item, Planned), ApiError> {
         match &statement.translated {
             Translated::Insert { table, item } => {
-                let table = self.table(table)?;
+                let table = self.table(ctx, table)?;
                 validate_item_key(&table, item)?;
                 let key = key_of(&table, item);
                 Ok((table, key, Planned::Insert(item.clone())))
@@ -202,7 +207,7 @@ impl Engine {
                 update,
                 condition,
             } => {
-                let table = self.table(table)?;
+                let table = self.table(ctx, table)?;
                 let condition = condition_of(statement, condition)?;
                 let key = key_from(&table, &condition)?;
                 let mut placeholders = Placeholders::new(Some(&statement.names), Some(&statement.values));
@@ -210,7 +215,7 @@ impl Engine {
                 Ok((table, key, Planned::Update(update, condition)))
             }
             Translated::Delete { table, condition } => {
-                let table = self.table(table)?;
+                let table = self.table(ctx, table)?;
                 let condition = condition_of(statement, condition)?;
                 let key = key_from(&table, &condition)?;
                 Ok((table, key, Planned::Delete(condition)))
@@ -238,18 +243,22 @@ impl Engine {
         }
     }
 
-    fn run_statement(&self, statement: &Statement) -> Result<Vec<Item>, ApiError> {
+    fn run_statement(&self, ctx: &RequestContext, statement: &Statement) -> Result<Vec<Item>, ApiError> {
         if matches!(statement.translated, Translated::Select { .. }) {
-            return self.select(statement);
+            return self.select(ctx, statement);
         }
-        let (table, key, planned) = self.plan_write(statement)?;
+        let (table, key, planned) = self.plan_write(ctx, statement)?;
         self.write_items(&[(table, key)], |olds| {
             Ok(vec![Self::decide(&planned, olds[0].as_ref())?])
         })?;
         Ok(Vec::new())
     }
 
-    pub fn execute_statement(&self, input: ExecuteStatementInput) -> Result<ExecuteStatementOutput, ApiError> {
+    pub fn execute_statement(
+        &self,
+        ctx: &RequestContext,
+        input: ExecuteStatementInput,
+    ) -> Result<ExecuteStatementOutput, ApiError> {
         let mut c = Constraints::new();
         statement_length(&mut c, input.statement.as_deref(), "statement");
         c.finish()?;
@@ -259,13 +268,14 @@ impl Engine {
             consistent_read: input.consistent_read,
         })?;
         Ok(ExecuteStatementOutput {
-            items: self.run_statement(&statement)?,
+            items: self.run_statement(ctx, &statement)?,
             consumed_capacity: None,
         })
     }
 
     pub fn batch_execute_statement(
         &self,
+        ctx: &RequestContext,
         input: BatchExecuteStatementInput,
     ) -> Result<BatchExecuteStatementOutput, ApiError> {
         let statements = input.statements.unwrap_or_default();
@@ -290,7 +300,7 @@ impl Engine {
                     | Translated::Update { table, .. }
                     | Translated::Delete { table, .. } => table.clone(),
                 });
-                match parsed.and_then(|p| self.run_statement(&p)) {
+                match parsed.and_then(|p| self.run_statement(ctx, &p)) {
                     Ok(items) => BatchStatementResponse {
                         table_name: table,
                         item: items.into_iter().next(),
@@ -307,7 +317,11 @@ impl Engine {
         Ok(BatchExecuteStatementOutput { responses })
     }
 
-    pub fn execute_transaction(&self, input: ExecuteTransactionInput) -> Result<ExecuteTransactionOutput, ApiError> {
+    pub fn execute_transaction(
+        &self,
+        ctx: &RequestContext,
+        input: ExecuteTransactionInput,
+    ) -> Result<ExecuteTransactionOutput, ApiError> {
         let statements = input.transact_statements.unwrap_or_default();
         let mut c = Constraints::new();
         if statements.is_empty() {
@@ -335,7 +349,7 @@ impl Engine {
             let mut responses = Vec::new();
             for statement in &parsed {
                 responses.push(ItemResponse {
-                    item: self.select(statement)?.into_iter().next(),
+                    item: self.select(ctx, statement)?.into_iter().next(),
                 });
             }
             return Ok(ExecuteTransactionOutput { responses });
@@ -348,7 +362,7 @@ impl Engine {
         let mut targets = Vec::new();
         let mut plans = Vec::new();
         for statement in &parsed {
-            let (table, key, planned) = self.plan_write(statement)?;
+            let (table, key, planned) = self.plan_write(ctx, statement)?;
             if targets
                 .iter()
                 .any(|(t, k): &(Arc<TableMeta>, Item)| t.id == table.id && *k == key)

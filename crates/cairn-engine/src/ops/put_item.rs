@@ -9,13 +9,14 @@ use crate::capacity::{consumed_with_indexes, write_units, Kind};
 use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key};
 use crate::Engine;
+use crate::RequestContext;
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{PutItemInput, WriteItemOutput};
 use cairn_model::value::item_size;
 use cairn_model::ApiError;
 
 impl Engine {
-    pub fn put_item(&self, input: PutItemInput) -> Result<WriteItemOutput, ApiError> {
+    pub fn put_item(&self, ctx: &RequestContext, input: PutItemInput) -> Result<WriteItemOutput, ApiError> {
         let options = WriteOptions {
             return_values: input.return_values.as_deref(),
             return_consumed_capacity: input.return_consumed_capacity.as_deref(),
@@ -37,7 +38,7 @@ impl Engine {
         )?;
         let return_old = return_values_old_or_none(input.return_values.as_deref())?;
         let item = item_from_raw(input.item.unwrap_or_default())?;
-        let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
+        let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         validate_item_key(&table, &item)?;
         cairn_model::item_limits::check_item_to_store(&item)?;
         let new_size = item_size(&item);

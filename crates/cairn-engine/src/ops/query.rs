@@ -11,6 +11,7 @@ use super::read_options::{decode_values, reject_key_attributes_in_filter, ReadSh
 use crate::capacity::read_units;
 use crate::read::{read_capacity, resume_after, PagePlan, Source};
 use crate::Engine;
+use crate::RequestContext;
 use cairn_expr::{parse_condition, ExpressionKind, Placeholders};
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{QueryInput, ReadPageOutput};
@@ -37,7 +38,7 @@ fn check_constraints(input: &QueryInput) -> Result<(), ApiError> {
 }
 
 impl Engine {
-    pub fn query(&self, input: QueryInput) -> Result<ReadPageOutput, ApiError> {
+    pub fn query(&self, ctx: &RequestContext, input: QueryInput) -> Result<ReadPageOutput, ApiError> {
         check_constraints(&input)?;
         ExpressionParameters {
             expressions: &[
@@ -64,7 +65,7 @@ impl Engine {
             (None, Some(legacy)) => expected_condition(legacy, None)?,
             (None, None) => None,
         };
-        let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
+        let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         let source = Source::new(&table, input.index_name.as_deref())?;
         let shape = ReadShape {
             select: input.select.as_deref(),

@@ -9,6 +9,7 @@ use super::read_options::{decode_values, ReadShape, SELECT_VALUES};
 use crate::capacity::read_units;
 use crate::read::{read_capacity, resume_after, PagePlan, Source};
 use crate::Engine;
+use crate::RequestContext;
 use cairn_expr::Placeholders;
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{ReadPageOutput, ScanInput};
@@ -68,7 +69,7 @@ fn segment_range(base: &[u8], segment: u64, total: u64) -> ScanRange {
 }
 
 impl Engine {
-    pub fn scan(&self, input: ScanInput) -> Result<ReadPageOutput, ApiError> {
+    pub fn scan(&self, ctx: &RequestContext, input: ScanInput) -> Result<ReadPageOutput, ApiError> {
         check_constraints(&input)?;
         let (segment, total) = match (input.segment, input.total_segments) {
             (Some(s), Some(t)) if s >= t => {
@@ -104,7 +105,7 @@ impl Engine {
         .check()?;
         let values = decode_values(input.expression_attribute_values.clone())?;
         let mut placeholders = Placeholders::new(input.expression_attribute_names.as_ref(), values.as_ref());
-        let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
+        let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         let source = Source::new(&table, input.index_name.as_deref())?;
         let shape = ReadShape {
             select: input.select.as_deref(),

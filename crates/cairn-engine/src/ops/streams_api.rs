@@ -1,9 +1,11 @@
 //! The DynamoDB Streams API: ListStreams, DescribeStream, GetShardIterator and
 //! GetRecords.
 
+use crate::catalog::region_of_arn;
 use crate::catalog::TableMeta;
 use crate::streams::iterator_key::IteratorKey;
 use crate::streams::{record_key, sequence_of, sequence_text, shard_prefix, StreamMeta};
+use crate::RequestContext;
 use crate::{storage_error, Engine};
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{
@@ -76,14 +78,16 @@ impl Engine {
             .split_once("/stream/")
             .ok_or_else(|| not_found(&format!("Stream: {arn} not found")))?;
         let table_name = table_part.rsplit_once(":table/").map(|(_, t)| t).unwrap_or_default();
+        let region = region_of_arn(arn).unwrap_or_default();
         let table = self
             .catalog
-            .get(table_name)
+            .get(region, table_name)
             .ok_or_else(|| not_found(&format!("Stream: {arn} not found")))?;
+        // A stream ARN names its region: the same table name elsewhere is another table.
         let stream = table
             .streams
             .iter()
-            .find(|s| s.label == label)
+            .find(|s| s.label == label && s.region == region)
             .cloned()
             .ok_or_else(|| not_found(&format!("Stream: {arn} not found")))?;
         Ok((table, stream))
@@ -109,7 +113,7 @@ impl Engine {
         )
     }
 
-    pub fn list_streams(&self, input: ListStreamsInput) -> Result<ListStreamsOutput, ApiError> {
+    pub fn list_streams(&self, ctx: &RequestContext, input: ListStreamsInput) -> Result<ListStreamsOutput, ApiError> {
         let mut c = Constraints::new();
         if let Some(limit) = input.limit {
             c.at_least(limit, "limit", 1);
@@ -117,11 +121,11 @@ impl Engine {
         }
         c.finish()?;
         let mut all = Vec::new();
-        for name in self.catalog.names() {
+        for name in self.catalog.names(&ctx.region) {
             if input.table_name.as_ref().is_some_and(|t| *t != name) {
                 continue;
             }
-            if let Some(table) = self.catalog.get(&name) {
+            if let Some(table) = self.catalog.get(&ctx.region, &name) {
                 for stream in &table.streams {
                     all.push(StreamSummary {
                         stream_arn: stream.arn(&table, &self.config.account_id),

@@ -1,5 +1,6 @@
 //! TagResource, UntagResource and ListTagsOfResource on table ARNs.
 
+use crate::catalog::region_of_arn;
 use crate::catalog::{persist_meta, TableMeta};
 use crate::{storage_error, Engine, RequestContext};
 use cairn_model::constraints::Constraints;
@@ -45,7 +46,7 @@ impl Engine {
         c.finish()?;
         let arn = arn.unwrap_or_default();
         let name = table_name_of(arn)?;
-        self.catalog.get(name).ok_or_else(|| {
+        self.catalog.get(region_of_arn(arn).unwrap_or(&ctx.region), name).ok_or_else(|| {
             ApiError::new(
                 ErrorKind::AccessDenied,
                 format!(

@@ -2,6 +2,7 @@
 
 use super::common::data_plane_table_name;
 use crate::catalog::persist_meta;
+use crate::RequestContext;
 use crate::{storage_error, Engine};
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{
@@ -11,7 +12,11 @@ use cairn_model::types::{
 use cairn_model::ApiError;
 
 impl Engine {
-    pub fn update_time_to_live(&self, input: UpdateTimeToLiveInput) -> Result<UpdateTimeToLiveOutput, ApiError> {
+    pub fn update_time_to_live(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateTimeToLiveInput,
+    ) -> Result<UpdateTimeToLiveOutput, ApiError> {
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, input.table_name.as_deref());
         match &input.time_to_live_specification {
@@ -32,7 +37,7 @@ impl Engine {
         let enable = spec.enabled.unwrap_or(false);
         let attribute = spec.attribute_name.clone().unwrap_or_default();
         let _guard = self.catalog_lock();
-        let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
+        let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         let mut meta = (*table).clone();
         match (&meta.ttl_attribute, enable) {
             (Some(_), true) => return Err(ApiError::validation("TimeToLive is already enabled")),
@@ -57,11 +62,15 @@ impl Engine {
         })
     }
 
-    pub fn describe_time_to_live(&self, input: TableNameInput) -> Result<DescribeTimeToLiveOutput, ApiError> {
+    pub fn describe_time_to_live(
+        &self,
+        ctx: &RequestContext,
+        input: TableNameInput,
+    ) -> Result<DescribeTimeToLiveOutput, ApiError> {
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, input.table_name.as_deref());
         c.finish()?;
-        let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
+        let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         Ok(DescribeTimeToLiveOutput {
             time_to_live_description: TimeToLiveDescription {
                 time_to_live_status: if table.ttl_attribute.is_some() {

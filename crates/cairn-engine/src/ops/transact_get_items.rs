@@ -9,6 +9,7 @@ use crate::capacity::{consumed, read_units, Kind};
 use crate::catalog::TableMeta;
 use crate::keys::validate_key;
 use crate::Engine;
+use crate::RequestContext;
 use cairn_expr::Projection;
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{CancellationReason, ItemResponse, TransactGetItemsInput, TransactGetItemsOutput};
@@ -18,7 +19,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 impl Engine {
-    pub fn transact_get_items(&self, input: TransactGetItemsInput) -> Result<TransactGetItemsOutput, ApiError> {
+    pub fn transact_get_items(
+        &self,
+        ctx: &RequestContext,
+        input: TransactGetItemsInput,
+    ) -> Result<TransactGetItemsOutput, ApiError> {
         let mut c = Constraints::new();
         match &input.transact_items {
             None => c.violation(None, "transactItems", "Member must not be null"),
@@ -55,7 +60,7 @@ impl Engine {
                 get.expression_attribute_names.as_ref(),
             )?;
             let key = item_from_raw(get.key.unwrap_or_default())?;
-            let table = self.table(get.table_name.as_deref().unwrap_or_default())?;
+            let table = self.table(ctx, get.table_name.as_deref().unwrap_or_default())?;
             key_errors.push(validate_key(&table, &key).err());
             if targets.iter().any(|(t, k)| t.id == table.id && *k == key) {
                 return Err(ApiError::validation(

@@ -15,6 +15,7 @@ use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key, validate_key};
 use crate::write::Decision;
 use crate::Engine;
+use crate::RequestContext;
 use cairn_expr::{parse_condition, parse_update, Condition, ExpressionKind, PathElement, Placeholders, Update};
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::MAX_ITEM_SIZE;
@@ -63,7 +64,7 @@ fn one_action(item: TransactWriteItem) -> Result<(TransactAction, &'static str),
 }
 
 impl Engine {
-    fn plan_action(&self, action: TransactAction, kind: &str) -> Result<Planned, ApiError> {
+    fn plan_action(&self, ctx: &RequestContext, action: TransactAction, kind: &str) -> Result<Planned, ApiError> {
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, action.table_name.as_deref());
         c.finish()?;
@@ -88,7 +89,7 @@ impl Engine {
             None => None,
         };
         placeholders.reject_unused()?;
-        let table = self.table(action.table_name.as_deref().unwrap_or_default())?;
+        let table = self.table(ctx, action.table_name.as_deref().unwrap_or_default())?;
         let item_on_failure = wants_item_on_failure(action.return_values_on_condition_check_failure.as_deref());
         let (key, kind) = if kind == "Put" {
             let item = item_from_raw(action.item.unwrap_or_default())?;
@@ -125,7 +126,11 @@ impl Engine {
         })
     }
 
-    pub fn transact_write_items(&self, input: TransactWriteItemsInput) -> Result<TransactWriteItemsOutput, ApiError> {
+    pub fn transact_write_items(
+        &self,
+        ctx: &RequestContext,
+        input: TransactWriteItemsInput,
+    ) -> Result<TransactWriteItemsOutput, ApiError> {
         let mut c = Constraints::new();
         match &input.transact_items {
             None => c.violation(None, "transactItems", "Member must not be null"),
@@ -162,7 +167,7 @@ impl Engine {
         let mut plans = Vec::new();
         for item in input.transact_items.unwrap_or_default() {
             let (action, kind) = one_action(item)?;
-            plans.push(self.plan_action(action, kind)?);
+            plans.push(self.plan_action(ctx, action, kind)?);
         }
         for (i, p) in plans.iter().enumerate() {
             if plans[..i].iter().any(|q| q.table.id == p.table.id && q.key == p.key) {

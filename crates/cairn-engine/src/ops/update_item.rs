@@ -12,6 +12,7 @@ use crate::catalog::TableMeta;
 use crate::indexes::index_write_units;
 use crate::keys::validate_key;
 use crate::Engine;
+use crate::RequestContext;
 use cairn_expr::{parse_update, Path, PathElement, Placeholders, Projection, Update};
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::MAX_ITEM_SIZE;
@@ -56,7 +57,7 @@ fn updated_parts(update: &Update, item: Option<&Item>) -> Option<Item> {
 }
 
 impl Engine {
-    pub fn update_item(&self, input: UpdateItemInput) -> Result<WriteItemOutput, ApiError> {
+    pub fn update_item(&self, ctx: &RequestContext, input: UpdateItemInput) -> Result<WriteItemOutput, ApiError> {
         check_constraints(&input)?;
         ExpressionParameters {
             expressions: &[
@@ -87,7 +88,7 @@ impl Engine {
         placeholders.reject_unused()?;
         let item_on_failure = wants_item_on_failure(input.return_values_on_condition_check_failure.as_deref());
         let key = item_from_raw(input.key.unwrap_or_default())?;
-        let table = self.table(input.table_name.as_deref().unwrap_or_default())?;
+        let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         validate_key(&table, &key)?;
         let update = update.unwrap_or(Update { actions: Vec::new() });
         reject_key_updates(&table, &update)?;

@@ -2,7 +2,9 @@
 //! class and stream settings. (Index creation and deletion come with the Query issue.)
 
 use super::common::data_plane_table_name;
-use super::create_table::{global_index_constraints, throughput_constraints, BILLING_MODES, STREAM_VIEW_TYPES, TABLE_CLASSES};
+use super::create_table::{
+    global_index_constraints, throughput_constraints, BILLING_MODES, STREAM_VIEW_TYPES, TABLE_CLASSES,
+};
 use super::update_table_indexes::apply_index_updates;
 use crate::catalog::{persist_meta, BillingMode, TableMeta};
 use crate::{storage_error, Engine, RequestContext};
@@ -107,7 +109,7 @@ impl Engine {
             && input.global_secondary_index_updates.is_none()
             && input.replica_updates.is_none();
         let _guard = self.catalog_lock();
-        let current = self.catalog.get(&name).ok_or_else(|| {
+        let current = self.catalog.get(&ctx.region, &name).ok_or_else(|| {
             ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
         if nothing {
@@ -179,7 +181,7 @@ impl Engine {
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_put(meta.clone());
         for index in &work.backfill {
-            self.start_backfill(&meta.name, index);
+            self.start_backfill(&meta, index);
         }
         for id in work.purge {
             self.purge_index(id);

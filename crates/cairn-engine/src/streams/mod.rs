@@ -134,8 +134,7 @@ pub(crate) fn highest_sequence(
     catalog: &crate::catalog::Catalog,
 ) -> cairn_storage::StorageResult<u64> {
     let mut highest = 0;
-    for name in catalog.names() {
-        let Some(table) = catalog.get(&name) else { continue };
+    for table in catalog.all() {
         for stream in &table.streams {
             let range = cairn_storage::ScanRange {
                 reverse: true,

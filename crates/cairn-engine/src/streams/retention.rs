@@ -32,9 +32,11 @@ impl Engine {
         let retention = self.config.stream_retention.as_secs_f64();
         let interval = self.config.stream_shard_interval.as_secs_f64();
         let mut trimmed = 0;
-        for name in self.catalog.names() {
+        for listed in self.catalog.all() {
             let _guard = self.catalog_lock();
-            let Some(table) = self.catalog.get(&name) else { continue };
+            let Some(table) = self.catalog.current(&listed) else {
+                continue;
+            };
             let mut meta = (*table).clone();
             let mut changed = false;
             for stream in &mut meta.streams {
