@@ -122,6 +122,11 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_id: u64, index_name:
                 let Some(item) = decode_or_skip(&table, key, &bytes) else {
                     continue;
                 };
+                if !crate::index_keys::indexable(&table, index, &item) {
+                    // DynamoDB leaves such items out of the new index; they stay in
+                    // the table.
+                    continue;
+                }
                 if let Some(entry) = entry_key(&table, index, &item) {
                     tx.put(&entry, &encode_item(&project_entry(&table, index, &item)));
                 }

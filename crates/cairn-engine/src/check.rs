@@ -134,6 +134,9 @@ impl Checker<'_> {
                 return self.mend(None, Some(key));
             };
             for index in Self::indexes(table) {
+                if !crate::index_keys::indexable(table, index, &item) {
+                    continue;
+                }
                 let Some(entry) = entry_key(table, index, &item) else {
                     continue;
                 };

@@ -13,6 +13,7 @@ pub mod check;
 mod clock;
 mod collections;
 mod idempotency;
+mod index_keys;
 mod indexes;
 mod keys;
 pub mod ops;

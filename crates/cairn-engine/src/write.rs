@@ -4,6 +4,7 @@
 //! never disagree, together with the item's stream record.
 
 use crate::catalog::TableMeta;
+use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
 use crate::keys::item_storage_key;
 use crate::streams::record_key;
 use crate::streams::records::record_for;
@@ -168,6 +169,8 @@ impl Engine {
                                 // INVARIANT: nothing reaches storage that breaks an item
                                 // limit, whichever operation built it.
                                 check_item_to_store(item)?;
+                                check_index_keys(table, item, old.as_ref(), WriteOrigin::Put)
+                                    .map_err(IndexKeyViolation::into_error)?;
                                 tx.put(storage_key, &encode_item(item))
                             }
                             None if old.is_some() => tx.delete(storage_key),

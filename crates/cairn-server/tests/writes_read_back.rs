@@ -42,14 +42,26 @@ fn value() -> impl Strategy<Value = Value> {
         ]
     });
     let deep = (tree.clone(), 25usize..36, any::<bool>()).prop_map(|(leaf, depth, lists)| {
-        (0..depth).fold(leaf, |v, _| if lists { json!({"L": [v]}) } else { json!({"M": {"a": v}}) })
+        (0..depth).fold(leaf, |v, _| {
+            if lists {
+                json!({"L": [v]})
+            } else {
+                json!({"M": {"a": v}})
+            }
+        })
     });
     prop_oneof![4 => tree, 1 => deep]
 }
 
 fn path() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop_oneof!["[a-c]".prop_map(|n| format!(".{n}")), (0u8..3).prop_map(|i| format!("[{i}]"))], 0..4)
-        .prop_map(|rest| format!("a{}", rest.concat()))
+    prop::collection::vec(
+        prop_oneof![
+            "[a-c]".prop_map(|n| format!(".{n}")),
+            (0u8..3).prop_map(|i| format!("[{i}]"))
+        ],
+        0..4,
+    )
+    .prop_map(|rest| format!("a{}", rest.concat()))
 }
 
 #[derive(Debug, Clone)]
@@ -95,13 +107,46 @@ fn literal(v: &Value) -> String {
         "N" => inner.as_str().unwrap().to_string(),
         "BOOL" => inner.to_string(),
         "NULL" => "NULL".into(),
-        "L" => format!("[{}]", inner.as_array().unwrap().iter().map(literal).collect::<Vec<_>>().join(", ")),
+        "L" => format!(
+            "[{}]",
+            inner
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(literal)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         "M" => format!(
             "{{{}}}",
-            inner.as_object().unwrap().iter().map(|(k, v)| format!("'{k}': {}", literal(v))).collect::<Vec<_>>().join(", ")
+            inner
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| format!("'{k}': {}", literal(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
-        "SS" => format!("<<{}>>", inner.as_array().unwrap().iter().map(|s| format!("'{}'", s.as_str().unwrap())).collect::<Vec<_>>().join(", ")),
-        "NS" => format!("<<{}>>", inner.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect::<Vec<_>>().join(", ")),
+        "SS" => format!(
+            "<<{}>>",
+            inner
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| format!("'{}'", s.as_str().unwrap()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        "NS" => format!(
+            "<<{}>>",
+            inner
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         _ => "'b'".into(),
     }
 }
@@ -121,14 +166,36 @@ fn run(engine: &cairn_engine::Engine, write: &Write) -> Result<Value, (String, S
     match write {
         Write::Put(item) => call(engine, "PutItem", json!({"TableName": "prop", "Item": with_key(item)})),
         Write::Set(p, v) => call(engine, "UpdateItem", update(p, "SET P = :v", v.clone())),
-        Write::Append(p, v) => call(engine, "UpdateItem", update(p, "SET P = list_append(if_not_exists(P, :v), :v)", v.clone())),
-        Write::Remove(p) => call(engine, "UpdateItem", json!({"TableName": "prop", "Key": {"pk": {"S": "k"}}, "UpdateExpression": format!("REMOVE {p}")})),
+        Write::Append(p, v) => call(
+            engine,
+            "UpdateItem",
+            update(p, "SET P = list_append(if_not_exists(P, :v), :v)", v.clone()),
+        ),
+        Write::Remove(p) => call(
+            engine,
+            "UpdateItem",
+            json!({"TableName": "prop", "Key": {"pk": {"S": "k"}}, "UpdateExpression": format!("REMOVE {p}")}),
+        ),
         Write::Add(p, v) => call(engine, "UpdateItem", update(p, "ADD P :v", v.clone())),
         Write::Delete(p, v) => call(engine, "UpdateItem", update(p, "DELETE P :v", v.clone())),
         Write::PartiqlInsert(item) => {
-            call(engine, "DeleteItem", json!({"TableName": "prop", "Key": {"pk": {"S": "k"}}})).unwrap();
-            let fields: Vec<String> = with_key(item).as_object().unwrap().iter().map(|(k, v)| format!("'{k}': {}", literal(v))).collect();
-            call(engine, "ExecuteStatement", json!({"Statement": format!("INSERT INTO prop VALUE {{{}}}", fields.join(", "))}))
+            call(
+                engine,
+                "DeleteItem",
+                json!({"TableName": "prop", "Key": {"pk": {"S": "k"}}}),
+            )
+            .unwrap();
+            let fields: Vec<String> = with_key(item)
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| format!("'{k}': {}", literal(v)))
+                .collect();
+            call(
+                engine,
+                "ExecuteStatement",
+                json!({"Statement": format!("INSERT INTO prop VALUE {{{}}}", fields.join(", "))}),
+            )
         }
         Write::PartiqlUpdate(p, v) => call(
             engine,
@@ -140,7 +207,11 @@ fn run(engine: &cairn_engine::Engine, write: &Write) -> Result<Value, (String, S
             "TransactWriteItems",
             json!({"TransactItems": [{"Put": {"TableName": "prop", "Item": with_key(item)}}]}),
         ),
-        Write::TransactUpdate(p, v) => call(engine, "TransactWriteItems", json!({"TransactItems": [{"Update": update(p, "SET P = :v", v.clone())}]})),
+        Write::TransactUpdate(p, v) => call(
+            engine,
+            "TransactWriteItems",
+            json!({"TransactItems": [{"Update": update(p, "SET P = :v", v.clone())}]}),
+        ),
         Write::BatchPut(item) => call(
             engine,
             "BatchWriteItem",

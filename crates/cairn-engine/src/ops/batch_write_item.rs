@@ -6,6 +6,7 @@ use super::common::{
 };
 use crate::capacity::{add_index_units, consumed_with_indexes, write_units, Kind};
 use crate::catalog::TableMeta;
+use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
 use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key, validate_key};
 use crate::Engine;
@@ -115,6 +116,8 @@ impl Engine {
                     Write::Put(item) => {
                         validate_item_key(&table, item)?;
                         cairn_model::item_limits::check_item_to_store(item)?;
+                        check_index_keys(&table, item, None, WriteOrigin::Put)
+                            .map_err(IndexKeyViolation::into_error)?;
                         key_of(&table, item)
                     }
                     Write::Delete(key) => {

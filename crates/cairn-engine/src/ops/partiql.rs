@@ -4,6 +4,7 @@
 
 use super::transact_write_items::cancelled;
 use crate::catalog::TableMeta;
+use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
 use crate::indexes::partition_prefix;
 use crate::keys::{key_of, validate_item_key, validate_key};
 use crate::read::{PagePlan, Source};
@@ -199,6 +200,7 @@ impl Engine {
             Translated::Insert { table, item } => {
                 let table = self.table(ctx, table)?;
                 validate_item_key(&table, item)?;
+                check_index_keys(&table, item, None, WriteOrigin::Put).map_err(IndexKeyViolation::into_error)?;
                 let key = key_of(&table, item);
                 Ok((table, key, Planned::Insert(item.clone())))
             }
@@ -225,14 +227,19 @@ impl Engine {
     }
 
     /// The new image of one planned write, or the reason it cannot happen.
-    fn decide(planned: &Planned, old: Option<&Item>) -> Result<Decision, ApiError> {
+    fn decide(table: &TableMeta, planned: &Planned, old: Option<&Item>) -> Result<Decision, ApiError> {
         match planned {
             Planned::Insert(item) => match old {
                 Some(_) => Err(duplicate()),
                 None => Ok(Decision::Write(Some(item.clone()))),
             },
             Planned::Update(update, condition) => match old {
-                Some(old) if condition.evaluate(old) => Ok(Decision::Write(Some(update.apply(old)?))),
+                Some(old) if condition.evaluate(old) => {
+                    let new = update.apply(old)?;
+                    check_index_keys(table, &new, Some(old), WriteOrigin::Update)
+                        .map_err(IndexKeyViolation::into_error)?;
+                    Ok(Decision::Write(Some(new)))
+                }
                 _ => Err(ApiError::conditional_check_failed()),
             },
             Planned::Delete(condition) => match old {
@@ -248,8 +255,8 @@ impl Engine {
             return self.select(ctx, statement);
         }
         let (table, key, planned) = self.plan_write(ctx, statement)?;
-        self.write_items(&[(table, key)], |olds| {
-            Ok(vec![Self::decide(&planned, olds[0].as_ref())?])
+        self.write_items(&[(table.clone(), key)], |olds| {
+            Ok(vec![Self::decide(&table, &planned, olds[0].as_ref())?])
         })?;
         Ok(Vec::new())
     }
@@ -377,8 +384,8 @@ impl Engine {
         self.write_items(&targets, |olds| {
             let mut reasons = Vec::with_capacity(plans.len());
             let mut decisions = Vec::with_capacity(plans.len());
-            for (planned, old) in plans.iter().zip(olds) {
-                match Self::decide(planned, old.as_ref()) {
+            for ((planned, old), (table, _)) in plans.iter().zip(olds).zip(&targets) {
+                match Self::decide(table, planned, old.as_ref()) {
                     Ok(d) => {
                         reasons.push(CancellationReason {
                             code: "None".into(),

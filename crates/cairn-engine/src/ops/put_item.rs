@@ -6,6 +6,7 @@ use super::common::{
 };
 use super::conditions::check_condition;
 use crate::capacity::{consumed_with_indexes, write_units, Kind};
+use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
 use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key};
 use crate::Engine;
@@ -41,6 +42,7 @@ impl Engine {
         let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         validate_item_key(&table, &item)?;
         cairn_model::item_limits::check_item_to_store(&item)?;
+        check_index_keys(&table, &item, None, WriteOrigin::Put).map_err(IndexKeyViolation::into_error)?;
         let new_size = item_size(&item);
         let key = key_of(&table, &item);
         let change = self.write_item(&table, &key, |old| {

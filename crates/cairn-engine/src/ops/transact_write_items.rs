@@ -11,6 +11,7 @@ use super::conditions::{expression_values, wants_item_on_failure};
 use crate::capacity::{add_index_units, consumed_with_indexes, write_units, IndexUnits, Kind};
 use crate::catalog::TableMeta;
 use crate::idempotency::Claim;
+use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
 use crate::indexes::index_write_units;
 use crate::keys::{key_of, validate_item_key, validate_key};
 use crate::write::Decision;
@@ -95,6 +96,11 @@ impl Engine {
             let item = item_from_raw(action.item.unwrap_or_default())?;
             validate_item_key(&table, &item)?;
             cairn_model::item_limits::check_item_to_store(&item)?;
+            // An empty index key refuses the whole request; other index-key faults
+            // cancel the transaction with a reason (checked when it runs).
+            if let Err(IndexKeyViolation::Refuses(e)) = check_index_keys(&table, &item, None, WriteOrigin::Put) {
+                return Err(e);
+            }
             (key_of(&table, &item), Action::Put(item))
         } else {
             let key = item_from_raw(action.key.unwrap_or_default())?;
@@ -234,17 +240,22 @@ impl Engine {
                     }
                     let decision = match &plan.kind {
                         Action::Check => Ok(Decision::Keep),
-                        Action::Put(item) => Ok(Decision::Write(Some(item.clone()))),
+                        Action::Put(item) => check_index_keys(&plan.table, item, None, WriteOrigin::Put)
+                            .map_err(IndexKeyViolation::into_error)
+                            .map(|()| Decision::Write(Some(item.clone()))),
                         Action::Delete => Ok(Decision::Write(None)),
-                        Action::Update(update) => update.apply(old.as_ref().unwrap_or(&plan.key)).and_then(|new| {
-                            if item_size(&new) > MAX_ITEM_SIZE {
-                                Err(ApiError::validation(
+                        Action::Update(update) => match update.apply(old.as_ref().unwrap_or(&plan.key)) {
+                            Err(e) => Err(e),
+                            Ok(new) => match check_index_keys(&plan.table, &new, old.as_ref(), WriteOrigin::Update) {
+                                // An empty index key refuses the whole request.
+                                Err(IndexKeyViolation::Refuses(e)) => return Err(e),
+                                Err(IndexKeyViolation::Cancels(e)) => Err(e),
+                                Ok(()) if item_size(&new) > MAX_ITEM_SIZE => Err(ApiError::validation(
                                     "Item size to update has exceeded the maximum allowed size",
-                                ))
-                            } else {
-                                Ok(Decision::Write(Some(new)))
-                            }
-                        }),
+                                )),
+                                Ok(()) => Ok(Decision::Write(Some(new))),
+                            },
+                        },
                     };
                     match decision {
                         Ok(d) => {

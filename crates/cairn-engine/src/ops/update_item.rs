@@ -9,6 +9,7 @@ use super::conditions::{check_condition, expression_values, wants_item_on_failur
 use super::legacy::attribute_updates;
 use crate::capacity::{consumed_with_indexes, write_units, Kind};
 use crate::catalog::TableMeta;
+use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
 use crate::indexes::index_write_units;
 use crate::keys::validate_key;
 use crate::Engine;
@@ -97,6 +98,7 @@ impl Engine {
             check_condition(condition.as_ref(), old, item_on_failure)?;
             let base = old.cloned().unwrap_or_else(|| key.clone());
             let new = update.apply(&base)?;
+            check_index_keys(&table, &new, old, WriteOrigin::Update).map_err(IndexKeyViolation::into_error)?;
             if item_size(&new) > MAX_ITEM_SIZE {
                 return Err(ApiError::validation(
                     "Item size to update has exceeded the maximum allowed size",
