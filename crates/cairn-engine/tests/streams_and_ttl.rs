@@ -260,15 +260,14 @@ fn shards_roll_over_iterators_expire_and_streams_can_be_replaced() {
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::ExpiredIterator);
 
-    let ctx = RequestContext::default();
     engine
         .update_table(
-            &ctx,
+            &ctx(),
             input(json!({"TableName": "rolling", "StreamSpecification": {"StreamEnabled": false}})),
         )
         .unwrap();
     engine
-        .update_table(&ctx, input(json!({"TableName": "rolling", "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"}})))
+        .update_table(&ctx(), input(json!({"TableName": "rolling", "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"}})))
         .unwrap();
     let streams = engine
         .list_streams(&ctx(), input(json!({"TableName": "rolling"})))

@@ -10,6 +10,8 @@ pub enum ErrorKind {
     UnknownOperation,
     MissingAuthenticationToken,
     ResourceNotFound,
+    /// Backup operations name a missing table with their own kind.
+    TableNotFound,
     ResourceInUse,
     ConditionalCheckFailed,
     LimitExceeded,
@@ -41,6 +43,7 @@ impl ErrorKind {
             ErrorKind::UnknownOperation => "UnknownOperationException",
             ErrorKind::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             ErrorKind::ResourceNotFound => "ResourceNotFoundException",
+            ErrorKind::TableNotFound => "TableNotFoundException",
             ErrorKind::ResourceInUse => "ResourceInUseException",
             ErrorKind::ConditionalCheckFailed => "ConditionalCheckFailedException",
             ErrorKind::LimitExceeded => "LimitExceededException",

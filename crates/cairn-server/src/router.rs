@@ -16,6 +16,13 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("CreateTable", |e, c, b| encode(&e.create_table(c, decode(b)?)?)),
     ("DeleteItem", |e, c, b| encode(&e.delete_item(c, decode(b)?)?)),
     ("DeleteTable", |e, c, b| encode(&e.delete_table(c, decode(b)?)?)),
+    ("DescribeContinuousBackups", |e, c, b| {
+        encode(&e.describe_continuous_backups(c, decode(b)?)?)
+    }),
+    ("DescribeEndpoints", |e, c, b| {
+        encode(&e.describe_endpoints(c, decode(b)?)?)
+    }),
+    ("DescribeLimits", |e, c, b| encode(&e.describe_limits(c, decode(b)?)?)),
     ("DescribeTable", |e, c, b| encode(&e.describe_table(c, decode(b)?)?)),
     ("DescribeTimeToLive", |e, c, b| {
         encode(&e.describe_time_to_live(c, decode(b)?)?)

@@ -569,7 +569,9 @@ impl Engine {
             deletion_protection_enabled: input.deletion_protection_enabled.unwrap_or(false),
             created_at: now,
             active_at: now + self.config.table_creation_delay.as_secs_f64(),
-            last_switch_to_pay_per_request_at: None,
+            // DynamoDB reports an on-demand table's creation as its last switch to
+            // on-demand, and keeps reporting it after a switch to provisioned.
+            last_switch_to_pay_per_request_at: (billing_mode == BillingMode::PayPerRequest).then_some(now),
             indexes_created: index_ids,
             streams: Vec::new(),
             ttl_attribute: None,
@@ -607,6 +609,10 @@ impl Engine {
         let mut description = self.describe(ctx, &meta, 0, 0);
         // DynamoDB answers CreateTable with CREATING, whatever the delay.
         description.table_status = "CREATING".to_string();
+        // DynamoDB's CreateTable answer names the billing mode only.
+        if let Some(summary) = &mut description.billing_mode_summary {
+            summary.last_update_to_pay_per_request_date_time = None;
+        }
         Ok(TableDescriptionOutput {
             table_description: description,
         })

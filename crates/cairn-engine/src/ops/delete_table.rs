@@ -7,7 +7,7 @@ use crate::catalog::{catalog_key, purge_key};
 use crate::keys::table_prefix;
 use crate::{storage_error, Engine, RequestContext};
 use cairn_model::constraints::Constraints;
-use cairn_model::types::{TableDescriptionOutput, TableNameInput};
+use cairn_model::types::{DeleteTableOutput, TableNameInput};
 use cairn_model::ApiError;
 use cairn_storage::{ScanRange, Storage};
 
@@ -15,11 +15,7 @@ use cairn_storage::{ScanRange, Storage};
 const PURGE_BATCH: usize = 512;
 
 impl Engine {
-    pub fn delete_table(
-        &self,
-        ctx: &RequestContext,
-        input: TableNameInput,
-    ) -> Result<TableDescriptionOutput, ApiError> {
+    pub fn delete_table(&self, ctx: &RequestContext, input: TableNameInput) -> Result<DeleteTableOutput, ApiError> {
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, input.table_name.as_deref());
         c.finish()?;
@@ -37,8 +33,7 @@ impl Engine {
         tx.put(&purge_key(meta.id), &[]);
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_remove(&meta);
-        let mut description = self.describe(ctx, &meta, count, size);
-        description.table_status = "DELETING".to_string();
+        let description = self.describe(ctx, &meta, count, size).into();
         let storage = self.storage.clone();
         let table_id = meta.id;
         std::thread::spawn(move || {
@@ -46,7 +41,7 @@ impl Engine {
                 tracing::warn!(table_id, error = %e, "purging a deleted table's items failed; retried at next start");
             }
         });
-        Ok(TableDescriptionOutput {
+        Ok(DeleteTableOutput {
             table_description: description,
         })
     }

@@ -129,7 +129,7 @@ impl Engine {
                 BillingMode::Provisioned if meta.last_switch_to_pay_per_request_at.is_some() => {
                     Some(BillingModeSummary {
                         billing_mode: "PROVISIONED".into(),
-                        last_update_to_pay_per_request_date_time: None,
+                        last_update_to_pay_per_request_date_time: meta.last_switch_to_pay_per_request_at,
                     })
                 }
                 BillingMode::Provisioned => None,

@@ -6,8 +6,10 @@ mod key_condition;
 mod legacy;
 mod read_options;
 
+pub mod account;
 pub mod batch_get_item;
 pub mod batch_write_item;
+pub mod continuous_backups;
 pub mod create_table;
 pub mod delete_item;
 pub mod delete_table;

@@ -35,6 +35,49 @@ fn check_constraints(input: &UpdateTableInput) -> Result<(), ApiError> {
     c.finish()
 }
 
+/// DynamoDB refuses an UpdateTable that asks for no change, before it looks the table
+/// up, listing what could have been asked for (less any member sent empty).
+fn nothing_to_update(input: &UpdateTableInput) -> Result<(), ApiError> {
+    let empty_gsi_updates = input.global_secondary_index_updates.as_ref().is_some_and(Vec::is_empty);
+    let empty_replica_updates = input.replica_updates.as_ref().is_some_and(Vec::is_empty);
+    let nothing = input.billing_mode.is_none()
+        && input.provisioned_throughput.is_none()
+        && input.deletion_protection_enabled.is_none()
+        && input.table_class.is_none()
+        && input.stream_specification.is_none()
+        && input.sse_specification.is_none()
+        && input.on_demand_throughput.is_none()
+        && (input.global_secondary_index_updates.is_none() || empty_gsi_updates)
+        && (input.replica_updates.is_none() || empty_replica_updates);
+    if !nothing {
+        return Ok(());
+    }
+    let members: Vec<&str> = [
+        ("ProvisionedThroughput", false),
+        ("BillingMode", false),
+        ("UpdateStreamEnabled", false),
+        ("GlobalSecondaryIndexUpdates", empty_gsi_updates),
+        ("SSESpecification", false),
+        ("ReplicaUpdates", empty_replica_updates),
+        ("MultiAccountReplicaReady", false),
+        ("ReplicaTransitRoleArn", false),
+        ("MultiRegionConsistency", false),
+        ("DeletionProtectionEnabled", false),
+        ("OnDemandThroughput", false),
+        ("WarmThroughput", false),
+        ("TableClass", false),
+    ]
+    .into_iter()
+    .filter(|(_, sent)| !sent)
+    .map(|(name, _)| name)
+    .collect();
+    let (last, rest) = members.split_last().unwrap_or((&"TableClass", &[]));
+    Err(ApiError::validation(format!(
+        "At least one of {} or {last} is required",
+        rest.join(", ")
+    )))
+}
+
 fn invalid(detail: &str) -> ApiError {
     ApiError::invalid_parameter(detail)
 }
@@ -70,12 +113,16 @@ fn apply_billing(meta: &mut TableMeta, input: &UpdateTableInput, now: f64) -> Re
                     meta.read_capacity, meta.write_capacity
                 )));
             }
-            if read > meta.read_capacity || write > meta.write_capacity {
-                meta.last_increase_at = Some(now);
-            }
-            if read < meta.read_capacity || write < meta.write_capacity {
-                meta.last_decrease_at = Some(now);
-                meta.decreases_today += 1;
+            // A switch from on-demand sets the first throughput: DynamoDB records no
+            // increase or decrease for it.
+            if meta.billing_mode == BillingMode::Provisioned {
+                if read > meta.read_capacity || write > meta.write_capacity {
+                    meta.last_increase_at = Some(now);
+                }
+                if read < meta.read_capacity || write < meta.write_capacity {
+                    meta.last_decrease_at = Some(now);
+                    meta.decreases_today += 1;
+                }
             }
             meta.read_capacity = read;
             meta.write_capacity = write;
@@ -99,24 +146,11 @@ impl Engine {
     ) -> Result<TableDescriptionOutput, ApiError> {
         check_constraints(&input)?;
         let name = input.table_name.clone().unwrap_or_default();
-        let nothing = input.billing_mode.is_none()
-            && input.provisioned_throughput.is_none()
-            && input.deletion_protection_enabled.is_none()
-            && input.table_class.is_none()
-            && input.stream_specification.is_none()
-            && input.sse_specification.is_none()
-            && input.on_demand_throughput.is_none()
-            && input.global_secondary_index_updates.is_none()
-            && input.replica_updates.is_none();
+        nothing_to_update(&input)?;
         let _guard = self.catalog_lock();
         let current = self.catalog.get(&ctx.region, &name).ok_or_else(|| {
             ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
-        if nothing {
-            return Err(ApiError::validation(
-                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
-            ));
-        }
         if input.replica_updates.is_some() {
             return Err(ApiError::validation(
                 "ReplicaUpdates (global tables) are not supported by Cairn",
@@ -187,8 +221,13 @@ impl Engine {
             self.purge_index(id);
         }
         let (count, size) = self.table_statistics(&meta)?;
+        let mut description = self.describe(ctx, &meta, count, size);
+        // DynamoDB's UpdateTable answer names the billing mode only.
+        if let Some(summary) = &mut description.billing_mode_summary {
+            summary.last_update_to_pay_per_request_date_time = None;
+        }
         Ok(TableDescriptionOutput {
-            table_description: self.describe(ctx, &meta, count, size),
+            table_description: description,
         })
     }
 }

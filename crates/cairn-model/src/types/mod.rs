@@ -2,6 +2,7 @@
 //! them. Inputs keep enum-like fields as strings: DynamoDB answers a bad enum value with
 //! a ValidationException (checked in the engine), not a SerializationException.
 
+pub mod account;
 pub mod capacity;
 pub mod item;
 pub mod partiql;
@@ -10,6 +11,7 @@ pub mod streams;
 pub mod table;
 pub mod transact;
 
+pub use account::*;
 pub use capacity::*;
 pub use item::*;
 pub use partiql::*;

@@ -265,6 +265,49 @@ pub struct TableDescription {
     pub on_demand_throughput: Option<OnDemandThroughput>,
 }
 
+/// What DeleteTable answers: DynamoDB's description of a table in the DELETING state
+/// carries only these fields (no key schema, attribute definitions, creation time,
+/// indexes or stream settings).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeletingTableDescription {
+    pub table_name: String,
+    pub table_status: String,
+    pub provisioned_throughput: ProvisionedThroughputDescription,
+    pub table_size_bytes: i64,
+    pub item_count: i64,
+    pub table_arn: String,
+    pub table_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_mode_summary: Option<BillingModeSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_class_summary: Option<TableClassSummary>,
+    pub deletion_protection_enabled: bool,
+}
+
+impl From<TableDescription> for DeletingTableDescription {
+    fn from(d: TableDescription) -> Self {
+        DeletingTableDescription {
+            table_name: d.table_name,
+            table_status: "DELETING".to_string(),
+            provisioned_throughput: d.provisioned_throughput,
+            table_size_bytes: d.table_size_bytes,
+            item_count: d.item_count,
+            table_arn: d.table_arn,
+            table_id: d.table_id,
+            billing_mode_summary: d.billing_mode_summary,
+            table_class_summary: d.table_class_summary,
+            deletion_protection_enabled: d.deletion_protection_enabled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteTableOutput {
+    pub table_description: DeletingTableDescription,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TableDescriptionOutput {
