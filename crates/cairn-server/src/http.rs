@@ -3,6 +3,7 @@
 //! server), and the response headers SDKs check.
 
 use crate::auth::context_from_authorization;
+use crate::encoding::{compress_response, decode_body};
 use crate::listener::{AcceptBackoff, RateLimitedLog};
 use crate::router::route;
 use crate::wire::error_body;
@@ -11,12 +12,15 @@ use cairn_engine::{Engine, RequestContext};
 use cairn_model::{ApiError, ErrorKind};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{
+    HeaderValue, ACCEPT_ENCODING, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS,
+    CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ORIGIN, SERVER,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::future::Future;
-use std::io::Read;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -154,19 +158,64 @@ pub async fn serve(
 
 async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
     let request_id = shared.request_ids.next();
+    let text_header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let accept_encoding = text_header(ACCEPT_ENCODING);
+    let browser = text_header(ORIGIN).is_some();
+    if req.method() == Method::OPTIONS {
+        return finish(
+            cors_preflight(text_header(ACCESS_CONTROL_REQUEST_HEADERS)),
+            &request_id,
+            true,
+        );
+    }
+    let response = respond(req, shared, accept_encoding.as_deref()).await;
+    finish(response, &request_id, browser)
+}
+
+/// Headers every response carries: the request id, DynamoDB's `Server` value, and,
+/// for a browser (a request with an Origin), the CORS headers DynamoDB sends.
+fn finish(mut response: Response<Full<Bytes>>, request_id: &str, browser: bool) -> Response<Full<Bytes>> {
+    let headers = response.headers_mut();
+    headers.insert(SERVER, HeaderValue::from_static("Server"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    if browser {
+        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        headers.insert(
+            ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"),
+        );
+    }
+    response
+}
+
+/// DynamoDB's answer to a CORS preflight: any origin, POST, the headers asked for,
+/// cached for two days.
+fn cors_preflight(requested_headers: Option<String>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    let headers = response.headers_mut();
+    headers.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+    headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("172800"));
+    if let Some(value) = requested_headers.and_then(|h| HeaderValue::from_str(&h).ok()) {
+        headers.insert(ACCESS_CONTROL_ALLOW_HEADERS, value);
+    }
+    response
+}
+
+async fn respond(req: Request<Incoming>, shared: &Shared, accept_encoding: Option<&str>) -> Response<Full<Bytes>> {
     let result = process(req, shared).await;
     let (status, body) = match result {
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
-        Ok(Reply::Health) => {
-            return plain_response(
-                StatusCode::OK,
-                "healthy: dynamodb.us-east-1.amazonaws.com ",
-                &request_id,
-            )
-        }
+        Ok(Reply::Health) => return plain_response(StatusCode::OK, "healthy: dynamodb.us-east-1.amazonaws.com "),
         Err(error) => {
             let status = StatusCode::from_u16(error.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let mut response = json_response(status, error_body(&error), &request_id);
+            let mut response = json_response(status, error_body(&error), None);
             if matches!(error.kind, ErrorKind::RequestTimeout | ErrorKind::RequestEntityTooLarge) {
                 // The rest of the body was never read: the connection cannot carry
                 // another request.
@@ -177,7 +226,7 @@ async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
             return response;
         }
     };
-    json_response(status, body, &request_id)
+    json_response(status, body, accept_encoding)
 }
 
 enum Reply {
@@ -200,11 +249,7 @@ async fn process(req: Request<Incoming>, shared: &Shared) -> Result<Reply, ApiEr
     };
     let target = header("x-amz-target");
     let authorization = header("authorization");
-    let gzip = req
-        .headers()
-        .get(CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    let content_encoding = header(CONTENT_ENCODING.as_str());
     let declared_length = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -229,7 +274,7 @@ async fn process(req: Request<Incoming>, shared: &Shared) -> Result<Reply, ApiEr
         Ok(Err(_)) => return Err(ApiError::serialization("Request body could not be read")),
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    let body = if gzip { gunzip(&body)? } else { body };
+    let body = decode_body(content_encoding.as_deref(), body.to_vec(), MAX_BODY_BYTES)?;
     let context = context_from_authorization(authorization.as_deref())?;
     let engine = shared.engine.clone();
     let call = move || call_operation(&engine, &context, target.as_deref(), &body);
@@ -265,39 +310,30 @@ fn too_large() -> ApiError {
     )
 }
 
-fn gunzip(body: &[u8]) -> Result<Bytes, ApiError> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(body)
-        .take(MAX_BODY_BYTES as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|_| ApiError::serialization("Request body could not be decompressed"))?;
-    if out.len() > MAX_BODY_BYTES {
-        return Err(ApiError::serialization("Request body is too large"));
-    }
-    Ok(Bytes::from(out))
-}
-
-fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response<Full<Bytes>> {
+/// A JSON response, compressed when the client asked and it is large; x-amz-crc32
+/// covers the bytes sent, as DynamoDB's does.
+fn json_response(status: StatusCode, body: Vec<u8>, accept_encoding: Option<&str>) -> Response<Full<Bytes>> {
+    let (coding, body) = match compress_response(accept_encoding, &body) {
+        Some((coding, compressed)) => (Some(coding), compressed),
+        None => (None, body),
+    };
     let crc = crc32fast::hash(&body);
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_JSON));
     headers.insert("x-amz-crc32", HeaderValue::from(crc));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-requestid", id);
+    if let Some(coding) = coding {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
     response
 }
 
-fn plain_response(status: StatusCode, text: &'static str, request_id: &str) -> Response<Full<Bytes>> {
+fn plain_response(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("x-amzn-requestid", id);
-    }
     response
 }

@@ -6,6 +6,7 @@
 //! It is not the engine (no DynamoDB semantics here) and never touches storage.
 
 mod auth;
+mod encoding;
 mod http;
 mod listener;
 mod router;

@@ -161,7 +161,8 @@ async fn gzip_bodies_are_accepted_and_get_is_a_health_check() {
         b"not gzip",
     )
     .await;
-    assert_eq!(reply.status, 400);
+    // DynamoDB answers a corrupt compressed body with a 500.
+    assert_eq!(reply.status, 500);
 
     let health = send(&server, "GET", &[], b"").await;
     assert_eq!(health.status, 200);
@@ -184,4 +185,169 @@ async fn hostile_bodies_never_break_the_server() {
         assert_eq!(reply.status, 400, "{}", String::from_utf8_lossy(&reply.body));
     }
     assert_eq!(call(&server, "DynamoDB_20120810.ListTables", "{}").await.status, 200);
+}
+
+fn compress(coding: &str, data: &[u8]) -> Vec<u8> {
+    match coding {
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        _ => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+    }
+}
+
+async fn list_tables_encoded(server: &TestServer, encoding: &str, body: &[u8]) -> Reply {
+    send(
+        server,
+        "POST",
+        &[
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+            ("Authorization", AUTH),
+            ("Content-Encoding", encoding),
+        ],
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn deflate_bodies_and_several_codings_in_sequence_are_accepted() {
+    let server = TestServer::start().await;
+    let reply = list_tables_encoded(&server, "deflate", &compress("deflate", br#"{"Limit": 5}"#)).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let twice = compress("deflate", &compress("gzip", br#"{"Limit": 5}"#));
+    let reply = list_tables_encoded(&server, "gzip, deflate", &twice).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+}
+
+#[tokio::test]
+async fn an_unknown_content_encoding_is_a_500_and_executes_nothing() {
+    let server = TestServer::start().await;
+    let create = br#"{"TableName":"encoded","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}"#;
+    let reply = send(
+        &server,
+        "POST",
+        &[
+            ("X-Amz-Target", "DynamoDB_20120810.CreateTable"),
+            ("Authorization", AUTH),
+            ("Content-Encoding", "br"),
+        ],
+        create,
+    )
+    .await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(
+        reply.json()["__type"],
+        "com.amazonaws.dynamodb.v20120810#InternalServerError"
+    );
+    let tables = call(&server, "DynamoDB_20120810.ListTables", "{}").await;
+    assert_eq!(tables.json()["TableNames"], serde_json::json!([]));
+}
+
+async fn scan_of_a_large_table(server: &TestServer, accept: Option<&str>) -> Reply {
+    let client = server.client();
+    common::create_table(&client, "large", None).await;
+    for i in 0..20 {
+        client
+            .put_item()
+            .table_name("large")
+            .item("pk", common::s(&format!("k{i}")))
+            .item("pad", common::s(&"x".repeat(400)))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut headers = vec![("X-Amz-Target", "DynamoDB_20120810.Scan"), ("Authorization", AUTH)];
+    if let Some(accept) = accept {
+        headers.push(("Accept-Encoding", accept));
+    }
+    send(server, "POST", &headers, br#"{"TableName":"large"}"#).await
+}
+
+#[tokio::test]
+async fn large_responses_are_gzipped_when_asked_and_the_crc_covers_the_bytes_sent() {
+    let server = TestServer::start().await;
+    let reply = scan_of_a_large_table(&server, Some("gzip")).await;
+    assert_eq!(reply.header("content-encoding"), Some("gzip"));
+    let crc: u32 = reply.header("x-amz-crc32").unwrap().parse().unwrap();
+    assert_eq!(crc, crc32fast::hash(&reply.body));
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(reply.body.as_slice()), &mut json).unwrap();
+    let scan: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(scan["Count"], 20);
+}
+
+#[tokio::test]
+async fn responses_are_not_compressed_unless_asked_or_when_small() {
+    let server = TestServer::start().await;
+    let plain = scan_of_a_large_table(&server, None).await;
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.json()["Count"], 20);
+    let small = send(
+        &server,
+        "POST",
+        &[
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+            ("Authorization", AUTH),
+            ("Accept-Encoding", "gzip"),
+        ],
+        b"{}",
+    )
+    .await;
+    assert_eq!(small.header("content-encoding"), None);
+}
+
+#[tokio::test]
+async fn a_cors_preflight_is_answered_as_dynamodb_answers_it() {
+    let server = TestServer::start().await;
+    let asked = "Content-Type,X-Amz-Target,Authorization,x-amz-security-token";
+    let reply = send(
+        &server,
+        "OPTIONS",
+        &[
+            ("Origin", "https://app.example"),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", asked),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(reply.header("access-control-allow-methods"), Some("POST"));
+    assert_eq!(reply.header("access-control-allow-headers"), Some(asked));
+    assert_eq!(reply.header("access-control-max-age"), Some("172800"));
+    assert_eq!(
+        reply.header("access-control-expose-headers"),
+        Some("x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date")
+    );
+    assert!(reply.body.is_empty());
+}
+
+#[tokio::test]
+async fn a_browser_request_gets_cors_headers_and_every_response_names_its_server() {
+    let server = TestServer::start().await;
+    let browser = send(
+        &server,
+        "POST",
+        &[
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+            ("Authorization", AUTH),
+            ("Origin", "https://app.example"),
+        ],
+        b"{}",
+    )
+    .await;
+    assert_eq!(browser.status, 200);
+    assert_eq!(browser.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(browser.header("server"), Some("Server"));
+    let sdk = call(&server, "DynamoDB_20120810.ListTables", "{}").await;
+    assert_eq!(sdk.header("access-control-allow-origin"), None);
+    assert_eq!(sdk.header("server"), Some("Server"));
 }
