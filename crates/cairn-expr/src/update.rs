@@ -100,6 +100,14 @@ pub enum Action {
     Delete(Path, AttributeValue),
 }
 
+impl Update {
+    /// Whether every action removes an attribute (and there is at least one): on an
+    /// item that does not exist such an update changes nothing.
+    pub fn only_removes(&self) -> bool {
+        !self.actions.is_empty() && self.actions.iter().all(|a| matches!(a, Action::Remove(_)))
+    }
+}
+
 impl Action {
     pub fn path(&self) -> &Path {
         match self {

@@ -244,6 +244,8 @@ impl Engine {
                             .map_err(IndexKeyViolation::into_error)
                             .map(|()| Decision::Write(Some(item.clone()))),
                         Action::Delete => Ok(Decision::Write(None)),
+                        // Removing attributes from a missing item creates nothing.
+                        Action::Update(update) if old.is_none() && update.only_removes() => Ok(Decision::Keep),
                         Action::Update(update) => match update.apply(old.as_ref().unwrap_or(&plan.key)) {
                             Err(e) => Err(e),
                             Ok(new) => match check_index_keys(&plan.table, &new, old.as_ref(), WriteOrigin::Update) {

@@ -94,8 +94,14 @@ impl Engine {
         let update = update.unwrap_or(Update { actions: Vec::new() });
         reject_key_updates(&table, &update)?;
 
+        // Removing attributes from an item that does not exist changes nothing:
+        // DynamoDB creates no item and writes no stream record.
+        let only_removes = update.only_removes();
         let change = self.write_item(&table, &key, |old| {
             check_condition(condition.as_ref(), old, item_on_failure)?;
+            if old.is_none() && only_removes {
+                return Ok(None);
+            }
             let base = old.cloned().unwrap_or_else(|| key.clone());
             let new = update.apply(&base)?;
             check_index_keys(&table, &new, old, WriteOrigin::Update).map_err(IndexKeyViolation::into_error)?;
