@@ -18,6 +18,13 @@ const MAX_PAGE_BYTES: usize = 1024 * 1024;
 /// Entries fetched from storage per round trip.
 const BATCH: usize = 256;
 
+/// Which read an ExclusiveStartKey belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadOperation {
+    Query,
+    Scan,
+}
+
 /// What a read walks: a table, or one of its indexes.
 pub(crate) struct Source<'a> {
     pub table: &'a TableMeta,
@@ -90,12 +97,17 @@ impl<'a> Source<'a> {
             .collect()
     }
 
-    /// The storage key of the entry an ExclusiveStartKey names, after validating it.
-    pub(crate) fn start_key(&self, key: &Item) -> Result<Vec<u8>, ApiError> {
+    /// The storage key of the entry an ExclusiveStartKey names, after validating it
+    /// against the source's key schema (table keys, and the index's for an index).
+    /// DynamoDB words a mismatch differently for Query and Scan.
+    pub(crate) fn start_key(&self, key: &Item, operation: ReadOperation) -> Result<Vec<u8>, ApiError> {
         let invalid = || {
-            ApiError::validation(
-                "The provided starting key is invalid: The provided key element does not match the schema",
-            )
+            ApiError::validation(match operation {
+                ReadOperation::Query => "The provided starting key is invalid",
+                ReadOperation::Scan => {
+                    "The provided starting key is invalid: The provided key element does not match the schema"
+                }
+            })
         };
         let attrs = self.key_attributes();
         if key.len() != attrs.len() {

@@ -222,6 +222,11 @@ impl KeyCondition {
     }
 
     /// The storage range holding matching entries under `base` (a table or index prefix).
+    /// The storage prefix of the one partition the query reads.
+    pub(crate) fn partition_prefix(&self, base: &[u8]) -> Vec<u8> {
+        partition_prefix_of(base, &self.partition.iter().collect::<Vec<_>>())
+    }
+
     pub(crate) fn range(&self, base: &[u8], reverse: bool) -> ScanRange {
         let mut partition = partition_prefix_of(base, &self.partition.iter().collect::<Vec<_>>());
         for v in &self.sort_prefix {

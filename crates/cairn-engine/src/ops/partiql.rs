@@ -183,7 +183,7 @@ impl Engine {
                 None => i,
             }));
             match page.last_evaluated_key {
-                Some(last) => range.start = Bound::Excluded(source.start_key(&last)?),
+                Some(last) => range.start = Bound::Excluded(source.start_key(&last, crate::read::ReadOperation::Scan)?),
                 None => break,
             }
         }

@@ -9,7 +9,7 @@ use super::key_condition::KeyCondition;
 use super::legacy::expected_condition;
 use super::read_options::{decode_values, reject_key_attributes_in_filter, ReadShape, SELECT_VALUES};
 use crate::capacity::read_units;
-use crate::read::{read_capacity, resume_after, PagePlan, Source};
+use crate::read::{read_capacity, resume_after, PagePlan, ReadOperation, Source};
 use crate::Engine;
 use crate::RequestContext;
 use cairn_expr::{parse_condition, ExpressionKind, Placeholders};
@@ -75,7 +75,12 @@ impl Engine {
             legacy_filter: input.query_filter.as_ref(),
             conditional_operator: input.conditional_operator.as_deref(),
         }
-        .resolve(&source, &mut placeholders, input.expression_attribute_names.as_ref())?;
+        .resolve(
+            &source,
+            ReadOperation::Query,
+            &mut placeholders,
+            input.expression_attribute_names.as_ref(),
+        )?;
         placeholders.reject_unused()?;
         let Some(key_condition) = key_condition else {
             return Err(ApiError::validation(
@@ -92,8 +97,13 @@ impl Engine {
         }
         let mut range = key.range(&source.base(), !input.scan_index_forward.unwrap_or(true));
         if let Some(start) = input.exclusive_start_key {
-            let start = item_from_raw(start)?;
-            resume_after(&mut range, source.start_key(&start)?);
+            let start = source.start_key(&item_from_raw(start)?, ReadOperation::Query)?;
+            if !start.starts_with(&key.partition_prefix(&source.base())) {
+                return Err(ApiError::validation(
+                    "The provided starting key is outside query boundaries based on provided condition",
+                ));
+            }
+            resume_after(&mut range, start);
         }
         let page = self.read_page(
             &source,

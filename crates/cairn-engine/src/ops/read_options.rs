@@ -3,7 +3,7 @@
 
 use super::conditions::expression_values;
 use super::legacy::expected_condition;
-use crate::read::Source;
+use crate::read::{ReadOperation, Source};
 use cairn_expr::{parse_condition, parse_projection, Condition, ExpressionKind, Placeholders, Projection};
 use cairn_model::types::read::Condition as LegacyCondition;
 use cairn_model::types::{ExpressionAttributeNames, ExpressionAttributeValues};
@@ -41,31 +41,44 @@ pub(crate) fn decode_values(
 }
 
 impl ReadShape<'_> {
+    /// Select's rules, worded as DynamoDB words them (recorded against it in 2026;
+    /// the AttributesToGet forms follow the ProjectionExpression ones).
+    fn check_select(&self, source: &Source, operation: ReadOperation) -> Result<(), ApiError> {
+        let projection = match (self.projection_expression, self.attributes_to_get) {
+            (Some(_), _) => Some("ProjectionExpression"),
+            (None, Some(_)) => Some("AttributesToGet"),
+            (None, None) => None,
+        };
+        match (self.select, projection) {
+            (Some("SPECIFIC_ATTRIBUTES"), None) => {
+                let message =
+                    "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES";
+                Err(ApiError::validation(match operation {
+                    ReadOperation::Query => format!("1 validation error detected: {message}"),
+                    ReadOperation::Scan => message.to_string(),
+                }))
+            }
+            (Some("COUNT"), Some(parameter)) => Err(ApiError::invalid_parameter(format!(
+                "Cannot specify the {parameter} when choosing to get only the Count"
+            ))),
+            (Some(select @ ("ALL_ATTRIBUTES" | "ALL_PROJECTED_ATTRIBUTES")), Some(parameter)) => Err(
+                ApiError::invalid_parameter(format!("Cannot specify the {parameter} when choosing to get {select}")),
+            ),
+            (Some("ALL_PROJECTED_ATTRIBUTES"), None) if source.index.is_none() => Err(ApiError::invalid_parameter(
+                "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn resolve(
         &self,
         source: &Source,
+        operation: ReadOperation,
         placeholders: &mut Placeholders,
         _names: Option<&ExpressionAttributeNames>,
     ) -> Result<ResolvedShape, ApiError> {
-        let has_projection = self.projection_expression.is_some() || self.attributes_to_get.is_some();
-        match self.select {
-            Some("SPECIFIC_ATTRIBUTES") if !has_projection => {
-                return Err(ApiError::invalid_parameter(
-                    "Select type SPECIFIC_ATTRIBUTES requires AttributesToGet or ProjectionExpression",
-                ))
-            }
-            Some(select @ ("COUNT" | "ALL_ATTRIBUTES" | "ALL_PROJECTED_ATTRIBUTES")) if has_projection => {
-                return Err(ApiError::invalid_parameter(format!(
-                    "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get {select}"
-                )))
-            }
-            Some("ALL_PROJECTED_ATTRIBUTES") if source.index.is_none() => {
-                return Err(ApiError::invalid_parameter(
-                    "Select type ALL_PROJECTED_ATTRIBUTES is not supported for a table",
-                ))
-            }
-            _ => {}
-        }
+        self.check_select(source, operation)?;
         let projection = match (self.projection_expression, self.attributes_to_get) {
             (Some(text), _) => Some(parse_projection(text)?.resolve(placeholders.names, &mut placeholders.used_names)?),
             (None, Some(attrs)) => Some(Projection::of_attributes(attrs)),

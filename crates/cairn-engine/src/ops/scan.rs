@@ -7,7 +7,7 @@ use super::common::{
 };
 use super::read_options::{decode_values, ReadShape, SELECT_VALUES};
 use crate::capacity::read_units;
-use crate::read::{read_capacity, resume_after, PagePlan, Source};
+use crate::read::{read_capacity, resume_after, PagePlan, ReadOperation, Source};
 use crate::Engine;
 use crate::RequestContext;
 use cairn_expr::Placeholders;
@@ -115,7 +115,12 @@ impl Engine {
             legacy_filter: input.scan_filter.as_ref(),
             conditional_operator: input.conditional_operator.as_deref(),
         }
-        .resolve(&source, &mut placeholders, input.expression_attribute_names.as_ref())?;
+        .resolve(
+            &source,
+            ReadOperation::Scan,
+            &mut placeholders,
+            input.expression_attribute_names.as_ref(),
+        )?;
         placeholders.reject_unused()?;
         let consistent = input.consistent_read.unwrap_or(false);
         if consistent && source.is_global_index() {
@@ -125,8 +130,13 @@ impl Engine {
         }
         let mut range = segment_range(&source.base(), segment, total);
         if let Some(start) = input.exclusive_start_key {
-            let start = item_from_raw(start)?;
-            resume_after(&mut range, source.start_key(&start)?);
+            let start = source.start_key(&item_from_raw(start)?, ReadOperation::Scan)?;
+            if !range.contains(&start) {
+                return Err(ApiError::validation(format!(
+                    "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: {total} Segment: {segment}"
+                )));
+            }
+            resume_after(&mut range, start);
         }
         let page = self.read_page(
             &source,
