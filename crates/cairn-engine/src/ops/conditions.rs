@@ -2,7 +2,7 @@
 //! transactions): ExpressionAttributeValues decoding, the ConditionExpression or
 //! legacy Expected, and the check against the current item.
 
-use super::legacy::expected_condition;
+use super::legacy::{expected_condition, LegacyUse};
 use cairn_expr::{parse_condition, Condition, ExpressionKind, Placeholders};
 use cairn_model::types::{ExpectedAttributeValue, ExpressionAttributeValues};
 use cairn_model::{ApiError, AttributeValue, Item};
@@ -39,7 +39,12 @@ pub(crate) fn write_condition(
         return Ok(Some(ast.resolve(ExpressionKind::Condition, placeholders)?));
     }
     match expected {
-        Some(expected) => expected_condition(expected, conditional_operator),
+        Some(expected) => expected_condition(expected, conditional_operator, LegacyUse::Expected),
+        // Without Expected there is nothing to join; DynamoDB's wording for this case
+        // is assumed to be the one it gives for a single entry.
+        None if conditional_operator.is_some() => Err(ApiError::validation(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+        )),
         None => Ok(None),
     }
 }

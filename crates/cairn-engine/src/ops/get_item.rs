@@ -55,7 +55,7 @@ impl Engine {
         c.not_null(&input.key, "key");
         return_consumed_capacity_constraint(&mut c, input.return_consumed_capacity.as_deref());
         if let Some(attrs) = &input.attributes_to_get {
-            c.min_length(None, attrs.len(), "attributesToGet", 1);
+            c.min_length(Some("[]"), attrs.len(), "attributesToGet", 1);
         }
         c.finish()?;
         let projection = read_projection(

@@ -7,6 +7,7 @@ use cairn_expr::condition::Comparator;
 use cairn_expr::resolve::Operand;
 use cairn_expr::update::{Action, SetValue};
 use cairn_expr::{Condition, Path, PathElement, Update};
+use cairn_model::constraints::Constraints;
 use cairn_model::types::{AttributeValueUpdate, ExpectedAttributeValue};
 use cairn_model::{ApiError, AttributeValue};
 use std::collections::BTreeMap;
@@ -19,43 +20,165 @@ fn invalid(detail: impl std::fmt::Display) -> ApiError {
     ApiError::invalid_parameter(detail)
 }
 
-fn one_condition(name: &str, expected: &ExpectedAttributeValue) -> Result<Condition, ApiError> {
+/// Where a legacy condition map appears, which decides how DynamoDB words its errors:
+/// the request parameter's name in constraint paths, and whether the message comes
+/// in the front end's "1 validation error detected: " envelope (single-item writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LegacyUse {
+    Expected,
+    QueryFilter,
+    ScanFilter,
+    KeyConditions,
+}
+
+impl LegacyUse {
+    fn parameter(self) -> &'static str {
+        match self {
+            LegacyUse::Expected => "expected",
+            LegacyUse::QueryFilter => "queryFilter",
+            LegacyUse::ScanFilter => "scanFilter",
+            LegacyUse::KeyConditions => "keyConditions",
+        }
+    }
+
+    fn invalid(self, detail: impl std::fmt::Display) -> ApiError {
+        let error = invalid(detail);
+        match self {
+            LegacyUse::Expected => ApiError::validation(format!("1 validation error detected: {}", error.message)),
+            _ => error,
+        }
+    }
+}
+
+/// ComparisonOperator's values, in the service model's order.
+const COMPARISON_OPERATORS: &[&str] = &[
+    "EQ",
+    "NE",
+    "IN",
+    "LE",
+    "LT",
+    "GE",
+    "GT",
+    "BETWEEN",
+    "NOT_NULL",
+    "NULL",
+    "CONTAINS",
+    "NOT_CONTAINS",
+    "BEGINS_WITH",
+];
+
+/// The value types each operator accepts in AttributeValueList (DynamoDB's
+/// Condition reference); EQ and NE accept any.
+fn accepts_type(operator: &str, value: &AttributeValue) -> bool {
+    let scalar = matches!(
+        value,
+        AttributeValue::S(_) | AttributeValue::N(_) | AttributeValue::B(_)
+    );
+    match operator {
+        "LE" | "LT" | "GE" | "GT" | "CONTAINS" | "NOT_CONTAINS" | "IN" | "BETWEEN" => scalar,
+        "BEGINS_WITH" => matches!(value, AttributeValue::S(_) | AttributeValue::B(_)),
+        _ => true,
+    }
+}
+
+/// The number of values each operator takes (None: one or more).
+fn arity(operator: &str) -> Option<usize> {
+    match operator {
+        "NULL" | "NOT_NULL" => Some(0),
+        "BETWEEN" => Some(2),
+        "IN" => None,
+        _ => Some(1),
+    }
+}
+
+fn one_condition(name: &str, expected: &ExpectedAttributeValue, used: LegacyUse) -> Result<Condition, ApiError> {
     let path = top_level(name);
     let attribute = || Operand::Path(path.clone());
-    let mut values: Vec<AttributeValue> = Vec::new();
-    if let Some(v) = &expected.value {
-        values.push(AttributeValue::from_raw(v.clone())?);
-    }
-    for v in expected.attribute_value_list.iter().flatten() {
-        values.push(AttributeValue::from_raw(v.clone())?);
-    }
+    let value = expected.value.clone().map(AttributeValue::from_raw).transpose()?;
+    let list = expected
+        .attribute_value_list
+        .iter()
+        .flatten()
+        .map(|v| AttributeValue::from_raw(v.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
     let Some(operator) = expected.comparison_operator.as_deref() else {
-        return match (expected.exists, values.len()) {
-            (Some(false), 0) => Ok(Condition::NotExists(path)),
-            (Some(false), _) => Err(invalid("Value cannot be used when Exists is false")),
-            (_, 1) => Ok(Condition::Compare(
-                attribute(),
-                Comparator::Eq,
-                Operand::Value(values.remove(0)),
-            )),
-            (_, _) => Err(invalid("Value must be provided when Exists is true")),
+        if expected.attribute_value_list.is_some() {
+            // Wording inferred from the neighbouring messages; DynamoDB checks this
+            // before the Exists rules.
+            return Err(used.invalid(format!(
+                "AttributeValueList can only be used with a ComparisonOperator for Attribute: {name}"
+            )));
+        }
+        return match (expected.exists, value) {
+            (Some(false), None) => Ok(Condition::NotExists(path)),
+            (Some(false), Some(_)) => Err(used.invalid(format!(
+                "Value cannot be used when Exists is false for Attribute: {name}"
+            ))),
+            (_, Some(v)) => Ok(Condition::Compare(attribute(), Comparator::Eq, Operand::Value(v))),
+            (Some(true), None) => Err(used.invalid(format!(
+                "Value must be provided when Exists is true for Attribute: {name}"
+            ))),
+            (None, None) => Err(used.invalid(format!(
+                "Value must be provided when Exists is null for Attribute: {name}"
+            ))),
         };
     };
-    let arity = |n: usize| -> Result<(), ApiError> {
-        if values.len() == n {
-            Ok(())
-        } else {
-            Err(invalid(format!(
-                "Invalid number of argument(s) for the {operator} ComparisonOperator"
+    if !COMPARISON_OPERATORS.contains(&operator) {
+        let mut c = Constraints::new();
+        c.one_of(
+            Some(operator),
+            &format!("{}.{name}.member.comparisonOperator", used.parameter()),
+            COMPARISON_OPERATORS,
+        );
+        return Err(c.finish().err().unwrap_or_else(|| invalid("ComparisonOperator")));
+    }
+    if expected.exists.is_some() {
+        return Err(used.invalid(format!(
+            "Exists and ComparisonOperator cannot be used together for Attribute: {name}"
+        )));
+    }
+    let mut values = match (value, expected.attribute_value_list.is_some()) {
+        (Some(_), true) => {
+            return Err(used.invalid(format!(
+                "Value and AttributeValueList cannot be used together for Attribute: {name}"
             )))
         }
+        (Some(v), false) => vec![v],
+        (None, _) => list,
     };
+    let wants = arity(operator);
+    if values.is_empty() && wants != Some(0) && expected.attribute_value_list.is_none() {
+        return Err(used.invalid(format!(
+            "Value or AttributeValueList must be used with ComparisonOperator: {operator} for Attribute: {name}"
+        )));
+    }
+    if wants.is_some_and(|n| n != values.len()) || (wants.is_none() && values.is_empty()) {
+        return Err(used.invalid(format!(
+            "Invalid number of argument(s) for the {operator} ComparisonOperator"
+        )));
+    }
+    if let Some(bad) = values.iter().find(|v| !accepts_type(operator, v)) {
+        return Err(used.invalid(format!(
+            "ComparisonOperator {operator} is not valid for {} AttributeValue type",
+            bad.type_name()
+        )));
+    }
+    if operator == "BETWEEN" {
+        if values[0].type_name() != values[1].type_name() {
+            // Wording assumed: DynamoDB's message for mixed BETWEEN types is not on record.
+            return Err(used.invalid("AttributeValues inside AttributeValueList must be of same type"));
+        }
+        if cairn_expr::compare::order(&values[0], &values[1]) == Some(std::cmp::Ordering::Greater) {
+            return Err(used.invalid(
+                "The BETWEEN condition was provided a range where the lower bound is bigger than the upper bound",
+            ));
+        }
+    }
     let compare = |c: Comparator, values: &mut Vec<AttributeValue>| {
         Condition::Compare(attribute(), c, Operand::Value(values.remove(0)))
     };
     Ok(match operator {
         "EQ" | "NE" | "LE" | "LT" | "GE" | "GT" => {
-            arity(1)?;
             let c = match operator {
                 "EQ" => Comparator::Eq,
                 "NE" => Comparator::Ne,
@@ -66,16 +189,9 @@ fn one_condition(name: &str, expected: &ExpectedAttributeValue) -> Result<Condit
             };
             compare(c, &mut values)
         }
-        "NOT_NULL" => {
-            arity(0)?;
-            Condition::Exists(path)
-        }
-        "NULL" => {
-            arity(0)?;
-            Condition::NotExists(path)
-        }
+        "NOT_NULL" => Condition::Exists(path),
+        "NULL" => Condition::NotExists(path),
         "CONTAINS" | "NOT_CONTAINS" | "BEGINS_WITH" => {
-            arity(1)?;
             let needle = Operand::Value(values.remove(0));
             match operator {
                 "CONTAINS" => Condition::Contains(attribute(), needle),
@@ -86,32 +202,30 @@ fn one_condition(name: &str, expected: &ExpectedAttributeValue) -> Result<Condit
                 _ => Condition::BeginsWith(attribute(), needle),
             }
         }
-        "IN" => {
-            if values.is_empty() {
-                return Err(invalid(format!(
-                    "Invalid number of argument(s) for the {operator} ComparisonOperator"
-                )));
-            }
-            Condition::In(attribute(), values.into_iter().map(Operand::Value).collect())
-        }
-        "BETWEEN" => {
-            arity(2)?;
+        "IN" => Condition::In(attribute(), values.into_iter().map(Operand::Value).collect()),
+        _ => {
             let high = values.remove(1);
             let low = values.remove(0);
             Condition::Between(attribute(), Operand::Value(low), Operand::Value(high))
         }
-        other => return Err(invalid(format!("Unsupported ComparisonOperator: {other}"))),
     })
 }
 
-/// `Expected` entries joined with ConditionalOperator (AND unless OR).
+/// `Expected` (or a legacy filter) entries joined with ConditionalOperator (AND
+/// unless OR). DynamoDB accepts ConditionalOperator only with two or more entries.
 pub(crate) fn expected_condition(
     expected: &BTreeMap<String, ExpectedAttributeValue>,
     conditional_operator: Option<&str>,
+    used: LegacyUse,
 ) -> Result<Option<Condition>, ApiError> {
+    if conditional_operator.is_some() && expected.len() < 2 {
+        return Err(ApiError::validation(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+        ));
+    }
     let mut combined: Option<Condition> = None;
     for (name, entry) in expected {
-        let next = one_condition(name, entry)?;
+        let next = one_condition(name, entry, used)?;
         combined = Some(match combined {
             None => next,
             Some(previous) if conditional_operator == Some("OR") => Condition::Or(Box::new(previous), Box::new(next)),

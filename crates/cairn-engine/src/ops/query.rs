@@ -6,7 +6,7 @@ use super::common::{
     CONDITIONAL_OPERATORS,
 };
 use super::key_condition::KeyCondition;
-use super::legacy::expected_condition;
+use super::legacy::{expected_condition, LegacyUse};
 use super::read_options::{decode_values, reject_key_attributes_in_filter, ReadShape, SELECT_VALUES};
 use crate::capacity::read_units;
 use crate::read::{read_capacity, resume_after, PagePlan, ReadOperation, Source};
@@ -24,6 +24,9 @@ fn check_constraints(input: &QueryInput) -> Result<(), ApiError> {
         c.index_name(Some(index), "indexName", false);
     }
     c.one_of(input.select.as_deref(), "select", SELECT_VALUES);
+    if let Some(attrs) = &input.attributes_to_get {
+        c.min_length(Some("[]"), attrs.len(), "attributesToGet", 1);
+    }
     if input.limit.is_some_and(|l| l < 1) {
         // DynamoDB names Query's Limit without echoing the value.
         c.violation_without_value("Limit", "Member must have value greater than or equal to 1");
@@ -40,6 +43,13 @@ fn check_constraints(input: &QueryInput) -> Result<(), ApiError> {
 impl Engine {
     pub fn query(&self, ctx: &RequestContext, input: QueryInput) -> Result<ReadPageOutput, ApiError> {
         check_constraints(&input)?;
+        // KeyConditions conflicts only with KeyConditionExpression: DynamoDB accepts it
+        // beside a ProjectionExpression or FilterExpression.
+        if input.key_conditions.is_some() && input.key_condition_expression.is_some() {
+            return Err(ApiError::validation(
+                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {KeyConditions} Expression parameters: {KeyConditionExpression}",
+            ));
+        }
         ExpressionParameters {
             expressions: &[
                 ("KeyConditionExpression", input.key_condition_expression.is_some()),
@@ -47,7 +57,6 @@ impl Engine {
                 ("ProjectionExpression", input.projection_expression.is_some()),
             ],
             legacy: &[
-                ("KeyConditions", input.key_conditions.is_some()),
                 ("QueryFilter", input.query_filter.is_some()),
                 ("AttributesToGet", input.attributes_to_get.is_some()),
             ],
@@ -62,7 +71,7 @@ impl Engine {
                 parse_condition(text, ExpressionKind::KeyCondition)?
                     .resolve(ExpressionKind::KeyCondition, &mut placeholders)?,
             ),
-            (None, Some(legacy)) => expected_condition(legacy, None)?,
+            (None, Some(legacy)) => expected_condition(legacy, None, LegacyUse::KeyConditions)?,
             (None, None) => None,
         };
         let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
@@ -89,6 +98,18 @@ impl Engine {
         };
         let key = KeyCondition::from_condition(&key_condition, &source.hash_keys(), &source.range_keys())?;
         reject_key_attributes_in_filter(&source, shape.filter.as_ref(), input.filter_expression.as_deref())?;
+        if let Some(filter) = &input.query_filter {
+            // DynamoDB's QueryFilter reference: key attributes are not allowed. The
+            // wording follows the FilterExpression message.
+            for attr in source.hash_keys().into_iter().chain(source.range_keys()) {
+                if filter.contains_key(&attr.name) {
+                    return Err(ApiError::invalid_parameter(format!(
+                        "QueryFilter can only contain non-key attributes: Primary key attribute: {}",
+                        attr.name
+                    )));
+                }
+            }
+        }
         let consistent = input.consistent_read.unwrap_or(false);
         if consistent && source.is_global_index() {
             return Err(ApiError::validation(

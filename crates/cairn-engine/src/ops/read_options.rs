@@ -2,7 +2,7 @@
 //! or legacy), placeholders, and the index rules for reads.
 
 use super::conditions::expression_values;
-use super::legacy::expected_condition;
+use super::legacy::{expected_condition, LegacyUse};
 use crate::read::{ReadOperation, Source};
 use cairn_expr::{parse_condition, parse_projection, Condition, ExpressionKind, Placeholders, Projection};
 use cairn_model::types::read::Condition as LegacyCondition;
@@ -90,7 +90,13 @@ impl ReadShape<'_> {
                 let filter = ast.resolve(ExpressionKind::Filter, placeholders)?;
                 Some(filter)
             }
-            (None, Some(legacy)) => expected_condition(legacy, self.conditional_operator)?,
+            (None, Some(legacy)) => {
+                let used = match operation {
+                    ReadOperation::Query => LegacyUse::QueryFilter,
+                    ReadOperation::Scan => LegacyUse::ScanFilter,
+                };
+                expected_condition(legacy, self.conditional_operator, used)?
+            }
             (None, None) => None,
         };
         let mut fetch_from_table = false;

@@ -26,6 +26,9 @@ fn check_constraints(input: &ScanInput) -> Result<(), ApiError> {
         c.index_name(Some(index), "indexName", false);
     }
     c.one_of(input.select.as_deref(), "select", SELECT_VALUES);
+    if let Some(attrs) = &input.attributes_to_get {
+        c.min_length(Some("[]"), attrs.len(), "attributesToGet", 1);
+    }
     if let Some(limit) = input.limit {
         c.at_least(limit, "limit", 1);
     }
