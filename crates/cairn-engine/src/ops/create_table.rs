@@ -236,7 +236,10 @@ fn resolve_index_key_schema(
     schema: &[KeySchemaElement],
     defs: &[AttributeDefinition],
 ) -> Result<(Vec<KeyAttribute>, Vec<KeyAttribute>), ApiError> {
-    if schema.len() <= 2 {
+    // Two HASH elements are a multi-attribute partition key, not a malformed
+    // HASH/RANGE pair.
+    let two_hash = schema.len() == 2 && schema.iter().all(|e| e.key_type.as_deref() == Some("HASH"));
+    if schema.len() <= 2 && !two_hash {
         let (hash, range) = resolve_key_schema(schema, defs)?;
         return Ok((vec![hash], range.into_iter().collect()));
     }
@@ -253,19 +256,24 @@ fn resolve_index_key_schema(
         .iter()
         .any(|e| e.key_type.as_deref() != Some("RANGE"))
     {
-        return Err(ApiError::validation(
-            "Invalid KeySchema: HASH key elements must come before RANGE key elements",
+        return Err(invalid(
+            "All HASH key attributes must precede RANGE key attributes in the KeySchema",
         ));
     }
-    if hash_count > MAX_GSI_KEY_ATTRIBUTES || schema.len() - hash_count > MAX_GSI_KEY_ATTRIBUTES {
-        return Err(invalid(format!(
-            "An index key schema can have at most {MAX_GSI_KEY_ATTRIBUTES} HASH and {MAX_GSI_KEY_ATTRIBUTES} RANGE attributes"
-        )));
+    if hash_count > MAX_GSI_KEY_ATTRIBUTES {
+        return Err(invalid(
+            "The KeySchema exceeds the maximum allowed number of HASH key attributes",
+        ));
+    }
+    if schema.len() - hash_count > MAX_GSI_KEY_ATTRIBUTES {
+        return Err(invalid(
+            "The KeySchema exceeds the maximum allowed number of RANGE key attributes",
+        ));
     }
     for (i, e) in schema.iter().enumerate() {
         if schema[..i].iter().any(|f| f.attribute_name == e.attribute_name) {
             return Err(ApiError::validation(
-                "Invalid KeySchema: Some index key attribute have no definition",
+                "The KeySchema contains multiple key attributes with the same name",
             ));
         }
     }

@@ -156,8 +156,12 @@ impl KeyCondition {
     ) -> Result<KeyCondition, ApiError> {
         let mut parts = Vec::new();
         conjuncts(condition, &mut parts)?;
-        if parts.len() > (hashes.len() + ranges.len()).max(2) {
-            return Err(ApiError::validation("Conditions can be of length 1 or 2 only"));
+        let key_count = hashes.len() + ranges.len();
+        if parts.len() > key_count {
+            return Err(ApiError::validation(format!(
+                "The number of query conditions ({}) exceeds the number of key attributes defined in the schema ({key_count})",
+                parts.len()
+            )));
         }
         let one_per_key = || ApiError::validation("KeyConditionExpressions must only contain one condition per key");
         let mut partition: Vec<Option<AttributeValue>> = vec![None; hashes.len()];
@@ -200,10 +204,22 @@ impl KeyCondition {
             })?);
         }
         // Sort conditions must cover a leading run of the sort attributes; all but the
-        // last of that run must be equalities.
-        let given = sort.iter().take_while(|c| c.is_some()).count();
-        if sort[given..].iter().any(Option::is_some) {
-            return Err(unsupported());
+        // last of that run must be equalities. DynamoDB names the attributes lacking
+        // an equality and the attribute whose condition needs them.
+        if let Some(last) = sort.iter().rposition(Option::is_some) {
+            let lacking: Vec<&str> = sort[..last]
+                .iter()
+                .zip(ranges)
+                .filter(|(c, _)| !matches!(c, Some(SortCondition::Compare(Comparator::Eq, _))))
+                .map(|(_, attr)| attr.name.as_str())
+                .collect();
+            if !lacking.is_empty() {
+                return Err(ApiError::validation(format!(
+                    "RANGE key attributes {} must have equality conditions specified in the query because a condition is present on key attribute {}",
+                    lacking.join(", "),
+                    ranges[last].name
+                )));
+            }
         }
         let mut conditions: Vec<SortCondition> = sort.into_iter().flatten().collect();
         let last = conditions.pop();
@@ -221,12 +237,12 @@ impl KeyCondition {
         })
     }
 
-    /// The storage range holding matching entries under `base` (a table or index prefix).
     /// The storage prefix of the one partition the query reads.
     pub(crate) fn partition_prefix(&self, base: &[u8]) -> Vec<u8> {
         partition_prefix_of(base, &self.partition.iter().collect::<Vec<_>>())
     }
 
+    /// The storage range holding matching entries under `base` (a table or index prefix).
     pub(crate) fn range(&self, base: &[u8], reverse: bool) -> ScanRange {
         let mut partition = partition_prefix_of(base, &self.partition.iter().collect::<Vec<_>>());
         for v in &self.sort_prefix {
