@@ -75,28 +75,44 @@ pub fn parse_condition(text: &str, kind: ExpressionKind) -> Result<ConditionAst,
 }
 
 fn or_condition(p: &mut Parser) -> Result<ConditionAst, ApiError> {
-    let mut left = and_condition(p)?;
+    let mut terms = vec![and_condition(p)?];
     while p.at_keyword("OR") {
         p.pos += 1;
-        let right = and_condition(p)?;
-        left = ConditionAst::Or(Box::new(left), Box::new(right));
+        p.count_operator()?;
+        terms.push(and_condition(p)?);
     }
-    Ok(left)
+    Ok(balanced(terms, &|a, b| ConditionAst::Or(Box::new(a), Box::new(b))))
 }
 
 fn and_condition(p: &mut Parser) -> Result<ConditionAst, ApiError> {
-    let mut left = not_condition(p)?;
+    let mut terms = vec![not_condition(p)?];
     while p.at_keyword("AND") {
         p.pos += 1;
-        let right = not_condition(p)?;
-        left = ConditionAst::And(Box::new(left), Box::new(right));
+        p.count_operator()?;
+        terms.push(not_condition(p)?);
     }
-    Ok(left)
+    Ok(balanced(terms, &|a, b| ConditionAst::And(Box::new(a), Box::new(b))))
+}
+
+/// Joins a chain of `a OP b OP c ...` into a balanced tree. AND and OR are
+/// associative and evaluation has no side effects, so the shape does not change the
+/// result; a balanced tree keeps every later recursion (resolve, evaluate, drop)
+/// logarithmic in the chain's length instead of linear.
+fn balanced(mut terms: Vec<ConditionAst>, join: &dyn Fn(ConditionAst, ConditionAst) -> ConditionAst) -> ConditionAst {
+    if terms.len() == 1 {
+        // INVARIANT: callers pass at least one term.
+        if let Some(only) = terms.pop() {
+            return only;
+        }
+    }
+    let right = terms.split_off(terms.len() / 2);
+    join(balanced(terms, join), balanced(right, join))
 }
 
 fn not_condition(p: &mut Parser) -> Result<ConditionAst, ApiError> {
     if p.at_keyword("NOT") {
         p.pos += 1;
+        p.count_operator()?;
         p.enter()?;
         let inner = not_condition(p)?;
         p.leave();
@@ -107,6 +123,9 @@ fn not_condition(p: &mut Parser) -> Result<ConditionAst, ApiError> {
 
 fn primary(p: &mut Parser) -> Result<ConditionAst, ApiError> {
     if p.peek() == Some(TokenKind::LeftParen) {
+        if p.redundant_parentheses() {
+            return Err(p.invalid("The expression has redundant parentheses;"));
+        }
         p.pos += 1;
         p.enter()?;
         let inner = or_condition(p)?;
@@ -125,11 +144,13 @@ fn primary(p: &mut Parser) -> Result<ConditionAst, ApiError> {
     }
     if let Some(comparator) = p.peek().and_then(Comparator::from_token) {
         p.pos += 1;
+        p.count_operator()?;
         let right = p.operand()?;
         return Ok(ConditionAst::Compare(left, comparator, right));
     }
     if p.at_keyword("BETWEEN") {
         p.pos += 1;
+        p.count_operator()?;
         let low = p.operand()?;
         if !p.at_keyword("AND") {
             return Err(p.syntax_error());
@@ -140,6 +161,7 @@ fn primary(p: &mut Parser) -> Result<ConditionAst, ApiError> {
     }
     if p.at_keyword("IN") {
         p.pos += 1;
+        p.count_operator()?;
         p.expect(TokenKind::LeftParen)?;
         let mut list = vec![p.operand()?];
         while p.peek() == Some(TokenKind::Comma) {
@@ -286,6 +308,23 @@ fn resolve_function(
                 }
             }
             Ok(Condition::BeginsWith(first, prefix))
+        }
+        ("contains", Operand::Path(first), Some(Operand::Path(needle))) if first == needle => {
+            let shown: Vec<String> = first
+                .0
+                .iter()
+                .map(|e| match e {
+                    crate::PathElement::Attribute(a) => a.clone(),
+                    crate::PathElement::Index(i) => format!("[{i}]"),
+                })
+                .collect();
+            Err(invalid(
+                kind,
+                format!(
+                    "The first operand must be distinct from the remaining operands for this operator or function; operator: contains, first operand: [{}]",
+                    shown.join(", ")
+                ),
+            ))
         }
         ("contains", first, Some(needle)) => Ok(Condition::Contains(first, needle)),
         _ => Err(operand_count_error(kind, name, args.len())),

@@ -54,6 +54,8 @@ pub mod limits {
     /// Deepest nesting of parentheses and function calls the parser follows; it
     /// keeps recursion bounded whatever the input.
     pub const MAX_NESTING: usize = 100;
+    /// Most comparison and logical operators in one expression.
+    pub const MAX_OPERATORS: usize = 300;
     /// Most operands of one IN list.
     pub const MAX_IN_OPERANDS: usize = 100;
 }

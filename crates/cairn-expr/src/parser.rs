@@ -2,7 +2,7 @@
 //! syntax-error messages and a nesting limit.
 
 use crate::lexer::{syntax_error_detail, tokenize, Token, TokenKind};
-use crate::limits::{MAX_EXPRESSION_LENGTH, MAX_NESTING};
+use crate::limits::{MAX_EXPRESSION_LENGTH, MAX_NESTING, MAX_OPERATORS};
 use crate::path::{parse_path, PathParseError, UnresolvedPath};
 use crate::reserved::is_reserved;
 use crate::ExpressionKind;
@@ -22,6 +22,8 @@ pub(crate) struct Parser<'a> {
     pub pos: usize,
     pub kind: ExpressionKind,
     depth: usize,
+    /// Comparison and logical operators seen so far.
+    operators: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -32,6 +34,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             kind,
             depth: 0,
+            operators: 0,
         };
         if text.len() > MAX_EXPRESSION_LENGTH {
             return Err(parser.invalid(format!(
@@ -48,6 +51,47 @@ impl<'a> Parser<'a> {
     /// "Invalid <Parameter>: <detail>"
     pub(crate) fn invalid(&self, detail: impl std::fmt::Display) -> ApiError {
         invalid(self.kind, detail)
+    }
+
+    /// Counts one comparison or logical operator; DynamoDB refuses expressions with
+    /// more than 300.
+    pub(crate) fn count_operator(&mut self) -> Result<(), ApiError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(self.invalid(format!(
+                "The expression contains too many operators; operator count: {}",
+                self.operators
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether the `(` at the cursor opens a group whose only content is another
+    /// group, `((...))`, which DynamoDB refuses as redundant.
+    pub(crate) fn redundant_parentheses(&self) -> bool {
+        let matching = |open: usize| -> Option<usize> {
+            let mut depth = 0usize;
+            for (i, token) in self.tokens.iter().enumerate().skip(open) {
+                match token.kind {
+                    TokenKind::LeftParen => depth += 1,
+                    TokenKind::RightParen => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return Some(i);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            None
+        };
+        if self.peek_at(1) != Some(TokenKind::LeftParen) {
+            return false;
+        }
+        match (matching(self.pos), matching(self.pos + 1)) {
+            (Some(outer), Some(inner)) => inner + 1 == outer,
+            _ => false,
+        }
     }
 
     pub(crate) fn syntax_error(&self) -> ApiError {
@@ -115,6 +159,9 @@ impl<'a> Parser<'a> {
             Err(PathParseError::TooDeep) => {
                 Err(self.invalid("The document path has too many nesting levels; nesting levels: 33"))
             }
+            Err(PathParseError::IndexOutOfRange(index)) => Err(self.invalid(format!(
+                "List index is not within the allowable range; index: [{index}]"
+            ))),
         }
     }
 

@@ -35,7 +35,12 @@ pub enum UnresolvedElement {
 pub enum PathParseError {
     UnexpectedToken(usize),
     TooDeep,
+    /// A list index past DynamoDB's largest, 4294967294 (the text as written).
+    IndexOutOfRange(String),
 }
+
+/// The largest list index DynamoDB accepts in a document path.
+const MAX_LIST_INDEX: u64 = 4_294_967_294;
 
 /// Parses a path starting at `tokens[*pos]`, advancing `pos` past it.
 pub fn parse_path(text: &str, tokens: &[Token], pos: &mut usize) -> Result<UnresolvedPath, PathParseError> {
@@ -49,9 +54,15 @@ pub fn parse_path(text: &str, tokens: &[Token], pos: &mut usize) -> Result<Unres
             Some(TokenKind::LeftBracket) => {
                 *pos += 1;
                 let index = match tokens.get(*pos) {
-                    Some(t) if t.kind == TokenKind::Integer => text[t.start..t.end]
-                        .parse::<usize>()
-                        .map_err(|_| PathParseError::UnexpectedToken(*pos))?,
+                    Some(t) if t.kind == TokenKind::Integer => {
+                        let digits = &text[t.start..t.end];
+                        match digits.parse::<u64>() {
+                            Ok(i) if i <= MAX_LIST_INDEX => {
+                                usize::try_from(i).map_err(|_| PathParseError::IndexOutOfRange(digits.to_string()))?
+                            }
+                            _ => return Err(PathParseError::IndexOutOfRange(digits.to_string())),
+                        }
+                    }
                     _ => return Err(PathParseError::UnexpectedToken(*pos)),
                 };
                 *pos += 1;

@@ -48,6 +48,11 @@ pub fn parse_projection(text: &str) -> Result<ProjectionAst, ApiError> {
                     "The document path has too many nesting levels; nesting levels: 33",
                 ))
             }
+            Err(PathParseError::IndexOutOfRange(index)) => {
+                return Err(invalid(format!(
+                    "List index is not within the allowable range; index: [{index}]"
+                )))
+            }
         }
         match tokens.get(pos).map(|t| t.kind) {
             None => break,

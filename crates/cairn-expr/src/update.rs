@@ -241,7 +241,15 @@ impl Update {
         let mut item = old.clone();
         // Puts first, then removals from the highest list index down, so that
         // indexes keep referring to the list as it was.
-        let (mut removals, puts): (Vec<_>, Vec<_>) = changes.into_iter().partition(|c| matches!(c, Change::Remove(_)));
+        let (mut removals, mut puts): (Vec<_>, Vec<_>) =
+            changes.into_iter().partition(|c| matches!(c, Change::Remove(_)));
+        // Paths never overlap (the parser refuses that), so the order of puts only
+        // matters for elements appended past the end of one list: DynamoDB appends
+        // them in order of their indexes.
+        puts.sort_by(|a, b| match (a, b) {
+            (Change::Put(x, _), Change::Put(y, _)) => x.0.cmp(&y.0),
+            _ => std::cmp::Ordering::Equal,
+        });
         for change in puts {
             if let Change::Put(path, value) = change {
                 put_at(&mut item, &path, value)?;

@@ -92,7 +92,12 @@ fn precedence_not_and_or() {
     assert!(check("attribute_exists(zz) AND attribute_exists(zz) OR #s = :t", &[t], &it).unwrap());
     assert!(!check("NOT #s = :t OR attribute_exists(zz)", &[t], &it).unwrap());
     assert!(check("NOT (attribute_exists(zz) OR attribute_exists(yy))", &[], &it).unwrap());
-    assert!(check("((#s = :t))", &[t], &it).unwrap());
+    assert!(check("(#s = :t)", &[t], &it).unwrap());
+    // DynamoDB refuses a group that only wraps another group.
+    assert!(check("((#s = :t))", &[t], &it)
+        .unwrap_err()
+        .message
+        .ends_with("The expression has redundant parentheses;"));
 }
 
 #[test]
