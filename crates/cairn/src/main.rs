@@ -125,7 +125,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     engine.resume_purges();
     engine.resume_backfills();
     engine.start_ttl_sweeper(Duration::from_millis(args.ttl_sweep_interval_ms.max(10)));
+    // Engine calls run on the async workers; parsers and evaluators bound their
+    // recursion (expression nesting, 300 operators, item depth 32), and the larger
+    // stack keeps a margin over those bounds in every build profile.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(8 * 1024 * 1024)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;

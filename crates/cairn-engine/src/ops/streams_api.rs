@@ -74,9 +74,11 @@ impl Engine {
 
     /// The table and stream an ARN names.
     fn stream_by_arn(&self, arn: &str) -> Result<(Arc<TableMeta>, StreamMeta), ApiError> {
+        // Anything not shaped like a stream ARN is refused before any lookup.
         let (table_part, label) = arn
             .split_once("/stream/")
-            .ok_or_else(|| not_found(&format!("Stream: {arn} not found")))?;
+            .filter(|(table_part, _)| table_part.starts_with("arn:") && table_part.contains(":table/"))
+            .ok_or_else(|| ApiError::validation("Invalid StreamArn"))?;
         let table_name = table_part.rsplit_once(":table/").map(|(_, t)| t).unwrap_or_default();
         let region = region_of_arn(arn).unwrap_or_default();
         let table = self
@@ -157,15 +159,25 @@ impl Engine {
     pub fn describe_stream(&self, input: DescribeStreamInput) -> Result<DescribeStreamOutput, ApiError> {
         let arn = input.stream_arn.clone().unwrap_or_default();
         let mut c = Constraints::new();
-        c.min_length(Some(&arn), arn.len(), "streamArn", 37);
+        c.not_null(&input.stream_arn, "streamArn");
         if let Some(limit) = input.limit {
             c.at_least(limit, "limit", 1);
             c.at_most(limit, "limit", 100);
+        }
+        if let Some(filter) = &input.shard_filter {
+            c.one_of(filter.kind.as_deref(), "shardFilter.type", &["CHILD_SHARDS"]);
+            if let Some(id) = filter.shard_id.as_deref() {
+                c.min_length(Some(id), id.len(), "shardFilter.shardId", 28);
+                c.max_length(Some(id), id.len(), "shardFilter.shardId", 65);
+            }
         }
         c.finish()?;
         let (table, stream) = self.stream_by_arn(&arn)?;
         let now = self.clock.now_seconds();
         let current = stream.current_shard(now, self.shard_interval());
+        // A shard with no record yet starts after the last sequence number handed out,
+        // so every shard has a StartingSequenceNumber, as on DynamoDB.
+        let next_sequence = self.sequencer.visible_upto() + 1;
         let mut shards = Vec::new();
         for index in stream.trimmed_below..=current {
             let closed = index < current || stream.disabled_at.is_some();
@@ -178,7 +190,7 @@ impl Engine {
             shards.push(Shard {
                 shard_id: stream.shard_id(index),
                 sequence_number_range: SequenceNumberRange {
-                    starting_sequence_number: bounds.map(|(a, _)| sequence_text(a)),
+                    starting_sequence_number: Some(sequence_text(bounds.map_or(next_sequence, |(a, _)| a))),
                     ending_sequence_number: bounds.filter(|_| closed).map(|(_, b)| sequence_text(b)),
                 },
                 parent_shard_id: None,
@@ -186,6 +198,9 @@ impl Engine {
         }
         for i in 1..shards.len() {
             shards[i].parent_shard_id = Some(shards[i - 1].shard_id.clone());
+        }
+        if let Some(parent) = input.shard_filter.as_ref().and_then(|f| f.shard_id.as_ref()) {
+            shards.retain(|s| s.parent_shard_id.as_ref() == Some(parent));
         }
         if let Some(start) = &input.exclusive_start_shard_id {
             if let Some(i) = shards.iter().position(|s| &s.shard_id == start) {
@@ -245,7 +260,7 @@ impl Engine {
         let shard = stream
             .shard_index(&shard_id)
             .filter(|s| *s <= stream.current_shard(self.clock.now_seconds(), self.shard_interval()))
-            .ok_or_else(|| not_found(&format!("Shard: {shard_id} in Stream: {arn} not found")))?;
+            .ok_or_else(|| not_found("Shard does not exist"))?;
         if shard < stream.trimmed_below {
             return Err(trimmed());
         }
@@ -321,7 +336,9 @@ impl Engine {
                 .map_err(|_| ApiError::internal("stored stream record is corrupt"))?;
             records.push(record);
         }
-        let closed = position.shard < stream.current_shard(now, self.shard_interval());
+        // A disabled stream's last shard is closed too: once read to its end, its
+        // iterator ends.
+        let closed = position.shard < stream.current_shard(now, self.shard_interval()) || stream.disabled_at.is_some();
         let exhausted = pairs.len() < limit;
         let next = if closed
             && exhausted

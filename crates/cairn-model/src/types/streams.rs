@@ -35,6 +35,16 @@ pub struct DescribeStreamInput {
     pub stream_arn: Option<String>,
     pub limit: Option<i64>,
     pub exclusive_start_shard_id: Option<String>,
+    pub shard_filter: Option<ShardFilter>,
+}
+
+/// DescribeStream's ShardFilter: the children of one shard.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ShardFilter {
+    #[serde(rename = "Type")]
+    pub kind: Option<String>,
+    pub shard_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
