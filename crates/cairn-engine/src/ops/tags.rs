@@ -12,8 +12,50 @@ use std::sync::Arc;
 
 const MAX_TAGS: usize = 50;
 
+/// Characters AWS allows in tag keys and values: letters and digits of any script,
+/// white space, and `+ - = . _ : / @`.
+fn tag_text_allowed(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_alphanumeric() || c.is_whitespace() || "+-=._:/@".contains(c) || c == '\u{a0}')
+}
+
+/// The rules of tag keys and values beyond their lengths, with AWS's messages
+/// (recorded against DynamoDB in 2026).
+fn check_tag_key(key: &str) -> Result<(), ApiError> {
+    if reserved_prefix(key) {
+        return Err(ApiError::validation(format!(
+            "Tag Key cannot be prefixed with aws:, Key: {key}"
+        )));
+    }
+    if !tag_text_allowed(key) {
+        return Err(ApiError::validation(format!(
+            "The Tag Key provided is invalid, Key: {key}"
+        )));
+    }
+    Ok(())
+}
+
+/// Tag keys starting with `aws:` (in any case) belong to AWS.
+fn reserved_prefix(key: &str) -> bool {
+    key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+}
+
+fn too_many_tags() -> ApiError {
+    ApiError::validation("Number of Tags exceed the current limit for the provided ResourceArn")
+}
+
 /// The table name in `arn:aws:dynamodb:<region>:<account>:table/<name>`.
 fn table_name_of(arn: &str) -> Result<&str, ApiError> {
+    if !arn.starts_with("arn:") {
+        return Err(ApiError::invalid_parameter(format!(
+            "ARNs must start with 'arn:': {arn}"
+        )));
+    }
+    if arn.contains(":table/") && arn.contains("/index/") {
+        return Err(ApiError::invalid_parameter(format!(
+            "Invalid resource arn provided, only table or stream is accepted. Provided resource arn: {arn}"
+        )));
+    }
     let invalid = || ApiError::validation(format!("Invalid TableArn: Invalid ResourceArn provided as input {arn}"));
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
@@ -85,6 +127,26 @@ impl Engine {
             }
         }
         c.finish()?;
+        if new_tags.is_empty() {
+            return Err(ApiError::validation("Atleast one Tag needs to be provided as Input."));
+        }
+        for (i, tag) in new_tags.iter().enumerate() {
+            let (key, value) = (
+                tag.key.as_deref().unwrap_or_default(),
+                tag.value.as_deref().unwrap_or_default(),
+            );
+            check_tag_key(key)?;
+            if !tag_text_allowed(value) {
+                return Err(ApiError::validation(format!(
+                    "The Tag Value provided is invalid, Value: {value}"
+                )));
+            }
+            if new_tags[..i].iter().any(|t| t.key.as_deref() == Some(key)) {
+                return Err(ApiError::validation(format!(
+                    "Duplicate Tag Keys provided as input: Duplicate Tag Key found {key}"
+                )));
+            }
+        }
         let _guard = self.catalog_lock();
         let table = self.tagged_table(ctx, input.resource_arn.as_deref(), "TagResource")?;
         let mut tags = table.tags.clone();
@@ -96,18 +158,31 @@ impl Engine {
             }
         }
         if tags.len() > MAX_TAGS {
-            return Err(ApiError::limit_exceeded(format!(
-                "The number of tags on a resource exceeds the limit of {MAX_TAGS}"
-            )));
+            return Err(too_many_tags());
         }
         self.save_tags(&table, tags)?;
         Ok(EmptyOutput {})
     }
 
     pub fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceInput) -> Result<EmptyOutput, ApiError> {
+        let remove = input.tag_keys.clone().unwrap_or_default();
+        if remove.is_empty() {
+            return Err(ApiError::validation(
+                "Atleast one Tag Key needs to be provided as Input.",
+            ));
+        }
+        if remove.len() > MAX_TAGS {
+            return Err(too_many_tags());
+        }
+        for key in &remove {
+            if reserved_prefix(key) {
+                return Err(ApiError::validation(format!(
+                    "Tag Key cannot be prefixed with aws:, Key: {key}"
+                )));
+            }
+        }
         let _guard = self.catalog_lock();
         let table = self.tagged_table(ctx, input.resource_arn.as_deref(), "UntagResource")?;
-        let remove = input.tag_keys.unwrap_or_default();
         let tags = table
             .tags
             .iter()
