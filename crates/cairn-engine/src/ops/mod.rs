@@ -4,6 +4,7 @@ mod common;
 mod conditions;
 mod key_condition;
 mod legacy;
+mod partiql_results;
 mod read_options;
 
 pub mod account;

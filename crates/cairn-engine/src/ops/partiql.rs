@@ -2,6 +2,7 @@
 //! translated (by `cairn_expr::partiql`) into the conditions, projections and
 //! updates the other operations use, and run through the same read and write paths.
 
+use super::partiql_results::{in_partiql_terms, returned};
 use super::transact_write_items::cancelled;
 use crate::catalog::TableMeta;
 use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
@@ -56,7 +57,9 @@ fn parse(statement: &ParameterizedStatement) -> Result<Statement, ApiError> {
 
 fn condition_of(statement: &Statement, text: &str) -> Result<Condition, ApiError> {
     let mut placeholders = Placeholders::new(Some(&statement.names), Some(&statement.values));
-    parse_condition(text, ExpressionKind::Condition)?.resolve(ExpressionKind::Condition, &mut placeholders)
+    parse_condition(text, ExpressionKind::Condition)
+        .and_then(|ast| ast.resolve(ExpressionKind::Condition, &mut placeholders))
+        .map_err(|e| in_partiql_terms(statement, e))
 }
 
 /// `attribute = value` conjuncts at the top of a condition.
@@ -129,6 +132,7 @@ impl Engine {
             index,
             projection,
             condition,
+            order_by,
         } = &statement.translated
         else {
             return Err(ApiError::internal("not a SELECT statement"));
@@ -165,6 +169,17 @@ impl Engine {
             Some(value) => ScanRange::prefix(&partition_prefix(&base, value)),
             None => ScanRange::prefix(&base),
         };
+        if let Some((attribute, descending)) = order_by {
+            // Items come in key order within a partition; ORDER BY may only ask for
+            // that order or its reverse. (Wording assumed: DynamoDB's is not on record.)
+            let keys = source.key_attributes();
+            if !keys.iter().any(|k| &k.name == attribute) {
+                return Err(ApiError::validation(format!(
+                    "Statement wasn't well formed, can't be processed: ORDER BY is supported only on key attributes: {attribute}"
+                )));
+            }
+            range.reverse = *descending;
+        }
         let mut items = Vec::new();
         loop {
             let page = self.read_page(
@@ -183,7 +198,14 @@ impl Engine {
                 None => i,
             }));
             match page.last_evaluated_key {
-                Some(last) => range.start = Bound::Excluded(source.start_key(&last, crate::read::ReadOperation::Scan)?),
+                Some(last) => {
+                    let after = Bound::Excluded(source.start_key(&last, crate::read::ReadOperation::Scan)?);
+                    if range.reverse {
+                        range.end = after;
+                    } else {
+                        range.start = after;
+                    }
+                }
                 None => break,
             }
         }
@@ -208,15 +230,18 @@ impl Engine {
                 table,
                 update,
                 condition,
+                ..
             } => {
                 let table = self.table(ctx, table)?;
                 let condition = condition_of(statement, condition)?;
                 let key = key_from(&table, &condition)?;
                 let mut placeholders = Placeholders::new(Some(&statement.names), Some(&statement.values));
-                let update = parse_update(update)?.resolve(&mut placeholders)?;
+                let update = parse_update(update)
+                    .and_then(|ast| ast.resolve(&mut placeholders))
+                    .map_err(|e| in_partiql_terms(statement, e))?;
                 Ok((table, key, Planned::Update(update, condition)))
             }
-            Translated::Delete { table, condition } => {
+            Translated::Delete { table, condition, .. } => {
                 let table = self.table(ctx, table)?;
                 let condition = condition_of(statement, condition)?;
                 let key = key_from(&table, &condition)?;
@@ -255,10 +280,21 @@ impl Engine {
             return self.select(ctx, statement);
         }
         let (table, key, planned) = self.plan_write(ctx, statement)?;
-        self.write_items(&[(table.clone(), key)], |olds| {
+        let changes = self.write_items(&[(table.clone(), key)], |olds| {
             Ok(vec![Self::decide(&table, &planned, olds[0].as_ref())?])
         })?;
-        Ok(Vec::new())
+        let returning = match &statement.translated {
+            Translated::Update { returning, .. } | Translated::Delete { returning, .. } => *returning,
+            _ => None,
+        };
+        let update = match &planned {
+            Planned::Update(update, _) => Some(update),
+            _ => None,
+        };
+        Ok(changes
+            .first()
+            .map(|change| returned(returning, update, change))
+            .unwrap_or_default())
     }
 
     pub fn execute_statement(
@@ -348,6 +384,15 @@ impl Engine {
         }
         c.finish()?;
         let parsed: Vec<Statement> = statements.iter().map(parse).collect::<Result<_, _>>()?;
+        for (i, statement) in parsed.iter().enumerate() {
+            if let Translated::Update { returning: Some(_), .. } | Translated::Delete { returning: Some(_), .. } =
+                &statement.translated
+            {
+                return Err(ApiError::validation(format!(
+                    "Validation failed in TransactStatements[{i}]: RETURNING clause is not supported in ExecuteTransaction."
+                )));
+            }
+        }
         let selects = parsed
             .iter()
             .filter(|s| matches!(s.translated, Translated::Select { .. }))

@@ -6,6 +6,11 @@
 use cairn_model::{ApiError, AttributeValue, Item, Number};
 use std::collections::BTreeMap;
 
+mod clauses;
+mod lexer;
+
+use lexer::lex;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Word(String),
@@ -20,70 +25,6 @@ fn syntax(detail: impl std::fmt::Display) -> ApiError {
     ApiError::validation(format!("Statement wasn't well formed, can't be processed: {detail}"))
 }
 
-fn lex(text: &str) -> Result<Vec<Tok>, ApiError> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '\'' || c == '"' {
-            let mut s = String::new();
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => return Err(syntax("unterminated quoted text")),
-                    Some(&q) if q == c && chars.get(i + 1) == Some(&c) => {
-                        s.push(c);
-                        i += 2;
-                    }
-                    Some(&q) if q == c => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&other) => {
-                        s.push(other);
-                        i += 1;
-                    }
-                }
-            }
-            out.push(if c == '\'' { Tok::Str(s) } else { Tok::Quoted(s) });
-        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
-            let start = i;
-            i += 1;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '.' | '+' | '-')) {
-                if matches!(chars[i], '+' | '-') && !matches!(chars[i - 1], 'e' | 'E') {
-                    break;
-                }
-                i += 1;
-            }
-            out.push(Tok::Num(chars[start..i].iter().collect()));
-        } else if c.is_alphabetic() || c == '_' {
-            let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                i += 1;
-            }
-            out.push(Tok::Word(chars[start..i].iter().collect()));
-        } else if c == '?' {
-            out.push(Tok::Param);
-            i += 1;
-        } else {
-            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-            if ["<=", ">=", "<>", "!=", "<<", ">>"].contains(&two.as_str()) {
-                out.push(Tok::Sym(two));
-                i += 2;
-            } else if "=<>(),.[]{}:*".contains(c) {
-                out.push(Tok::Sym(c.to_string()));
-                i += 1;
-            } else {
-                return Err(syntax(format!("unexpected character '{c}'")));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// A statement translated into expression text and placeholder maps.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Translated {
@@ -92,6 +33,8 @@ pub enum Translated {
         index: Option<String>,
         projection: Option<Vec<String>>,
         condition: Option<String>,
+        /// ORDER BY: the attribute and whether descending.
+        order_by: Option<(String, bool)>,
     },
     Insert {
         table: String,
@@ -101,11 +44,22 @@ pub enum Translated {
         table: String,
         update: String,
         condition: String,
+        returning: Option<Returning>,
     },
     Delete {
         table: String,
         condition: String,
+        returning: Option<Returning>,
     },
+}
+
+/// What a write statement's RETURNING clause asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returning {
+    AllOld,
+    ModifiedOld,
+    AllNew,
+    ModifiedNew,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +112,25 @@ impl Translator<'_> {
     }
     fn sym(&self, s: &str) -> bool {
         matches!(self.peek(), Some(Tok::Sym(x)) if x == s)
+    }
+    fn sym_at(&self, offset: usize, s: &str) -> bool {
+        matches!(self.toks.get(self.pos + offset), Some(Tok::Sym(x)) if x == s)
+    }
+    fn word_at(&self, offset: usize, kw: &str) -> bool {
+        matches!(self.toks.get(self.pos + offset), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
+    }
+    /// The tokens from `start` to `end` as canonical text, to compare two paths.
+    fn raw_text(&self, start: usize, end: usize) -> String {
+        self.toks[start..end.min(self.toks.len())]
+            .iter()
+            .map(|t| match t {
+                Tok::Word(w) | Tok::Quoted(w) => w.clone(),
+                Tok::Str(s) => format!("'{s}'"),
+                Tok::Num(n) => n.clone(),
+                Tok::Param => "?".into(),
+                Tok::Sym(s) => s.clone(),
+            })
+            .collect()
     }
     fn expect_sym(&mut self, s: &str) -> Result<(), ApiError> {
         if self.sym(s) {
@@ -290,63 +263,6 @@ impl Translator<'_> {
             }
         }
     }
-
-    /// The WHERE clause, token by token, as a condition expression.
-    fn condition(&mut self) -> Result<String, ApiError> {
-        let mut out = Vec::new();
-        while let Some(tok) = self.peek().cloned() {
-            match tok {
-                Tok::Word(w)
-                    if CONDITION_FUNCTIONS.contains(&w.to_ascii_lowercase().as_str())
-                        && self.toks.get(self.pos + 1) == Some(&Tok::Sym("(".into())) =>
-                {
-                    out.push(w.to_ascii_lowercase());
-                    self.pos += 1;
-                }
-                Tok::Word(w) if ["and", "or", "not", "between", "in"].contains(&w.to_ascii_lowercase().as_str()) => {
-                    out.push(w.to_ascii_uppercase());
-                    self.pos += 1;
-                }
-                Tok::Word(w) if ["true", "false", "null"].contains(&w.to_ascii_lowercase().as_str()) => {
-                    let v = self.literal()?;
-                    out.push(self.value(v));
-                }
-                Tok::Word(_) | Tok::Quoted(_) => out.push(self.path()?),
-                Tok::Str(_) | Tok::Num(_) | Tok::Param => {
-                    let v = self.literal()?;
-                    out.push(self.value(v));
-                }
-                Tok::Sym(s) if s == "{" || s == "<<" => {
-                    let v = self.literal()?;
-                    out.push(self.value(v));
-                }
-                Tok::Sym(s) if s == "[" => {
-                    // `IN [a, b]`: the condition language writes `IN (a, b)`.
-                    self.pos += 1;
-                    out.push("(".into());
-                    while !self.sym("]") {
-                        let v = self.literal()?;
-                        out.push(self.value(v));
-                        if self.sym(",") {
-                            self.pos += 1;
-                            out.push(",".into());
-                        }
-                    }
-                    self.pos += 1;
-                    out.push(")".into());
-                }
-                Tok::Sym(s) if s == "!=" => {
-                    out.push("<>".into());
-                    self.pos += 1;
-                }
-                Tok::Sym(s) => {
-                    out.push(s);
-                    self.pos += 1;
-                }
-            }
-        }
-        Ok(out.join(" "))
-    }
 }
 
 fn set_of(values: Vec<AttributeValue>) -> Result<AttributeValue, ApiError> {
@@ -398,11 +314,13 @@ pub fn translate(text: &str, params: &[AttributeValue]) -> Result<Statement, Api
         } else {
             None
         };
+        let order_by = t.order_by()?;
         Translated::Select {
             table,
             index,
             projection,
             condition,
+            order_by,
         }
     } else if t.keyword("INSERT") {
         t.pos += 1;
@@ -416,26 +334,22 @@ pub fn translate(text: &str, params: &[AttributeValue]) -> Result<Statement, Api
     } else if t.keyword("UPDATE") {
         t.pos += 1;
         let (table, _) = t.table()?;
-        let mut sets = Vec::new();
-        let mut removes = Vec::new();
+        let mut clauses: Vec<(&'static str, String)> = Vec::new();
         loop {
             if t.keyword("SET") {
                 t.pos += 1;
-                let path = t.path()?;
-                t.expect_sym("=")?;
-                let v = t.literal()?;
-                sets.push(format!("{path} = {}", t.value(v)));
+                clauses.push(t.set_assignment()?);
             } else if t.keyword("REMOVE") {
                 t.pos += 1;
-                removes.push(t.path()?);
+                clauses.push(("REMOVE", t.path()?));
             } else if t.sym(",") {
                 t.pos += 1;
                 if !t.keyword("SET") && !t.keyword("REMOVE") {
-                    // `SET a = 1, b = 2`
-                    let path = t.path()?;
-                    t.expect_sym("=")?;
-                    let v = t.literal()?;
-                    sets.push(format!("{path} = {}", t.value(v)));
+                    // `SET a = 1, b = 2` or `REMOVE a, b`
+                    match clauses.last().map(|(c, _)| *c) {
+                        Some("REMOVE") => clauses.push(("REMOVE", t.path()?)),
+                        _ => clauses.push(t.set_assignment()?),
+                    }
                 }
             } else {
                 break;
@@ -443,26 +357,45 @@ pub fn translate(text: &str, params: &[AttributeValue]) -> Result<Statement, Api
         }
         t.expect_keyword("WHERE")?;
         let condition = t.condition()?;
+        let returning = t.returning()?;
         let mut update = String::new();
-        if !sets.is_empty() {
-            update.push_str(&format!("SET {}", sets.join(", ")));
-        }
-        if !removes.is_empty() {
-            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        for clause in ["SET", "REMOVE", "ADD", "DELETE"] {
+            let parts: Vec<&str> = clauses
+                .iter()
+                .filter(|(c, _)| *c == clause)
+                .map(|(_, p)| p.as_str())
+                .collect();
+            if !parts.is_empty() {
+                update.push_str(&format!(" {clause} {}", parts.join(", ")));
+            }
         }
         Translated::Update {
             table,
-            update,
+            update: update.trim_start().to_string(),
             condition,
+            returning,
         }
     } else if t.keyword("DELETE") {
         t.pos += 1;
         t.expect_keyword("FROM")?;
         let (table, _) = t.table()?;
         t.expect_keyword("WHERE")?;
+        let condition = t.condition()?;
+        let returning = t.returning()?;
+        if let Some(r) = returning.filter(|r| *r != Returning::AllOld) {
+            let shown = match r {
+                Returning::ModifiedOld => "MODIFIED OLD",
+                Returning::AllNew => "ALL NEW",
+                _ => "MODIFIED NEW",
+            };
+            return Err(ApiError::validation(format!(
+                "Invalid returning clause: RETURNING {shown} *. Only RETURNING ALL OLD * is allowed in DELETE statements."
+            )));
+        }
         Translated::Delete {
             table,
-            condition: t.condition()?,
+            condition,
+            returning,
         }
     } else {
         return Err(syntax("unsupported statement"));
