@@ -241,3 +241,65 @@ fn errors_never_show_the_internal_translation() {
     );
     assert!(message.contains("walks"), "{message}");
 }
+
+#[test]
+fn select_pages_with_limit_and_next_token() {
+    let engine = engine();
+    let page = |token: Option<&Value>| {
+        let mut body = json!({"Statement": "SELECT sk FROM walkers WHERE pk = 'dog'", "Limit": 2});
+        if let Some(t) = token {
+            body["NextToken"] = t.clone();
+        }
+        call(&engine, "ExecuteStatement", body).unwrap()
+    };
+    let first = page(None);
+    assert_eq!(first["Items"], json!([{"sk": {"N": "1"}}, {"sk": {"N": "2"}}]));
+    let token = first["NextToken"].clone();
+    assert!(token.is_string());
+    let second = page(Some(&token));
+    assert_eq!(second["Items"], json!([{"sk": {"N": "3"}}]));
+    assert!(second.get("NextToken").is_none());
+    let all = run(&engine, "SELECT sk FROM walkers WHERE pk = 'dog'").unwrap();
+    assert_eq!(all["Items"].as_array().unwrap().len(), 3);
+    assert!(all.get("NextToken").is_none());
+}
+
+#[test]
+fn a_next_token_resumes_only_its_own_statement() {
+    let engine = engine();
+    let first = call(
+        &engine,
+        "ExecuteStatement",
+        json!({"Statement": "SELECT sk FROM walkers WHERE pk = 'dog'", "Limit": 1}),
+    )
+    .unwrap();
+    let (kind, message) = call(
+        &engine,
+        "ExecuteStatement",
+        json!({"Statement": "SELECT * FROM walkers WHERE pk = 'dog'", "NextToken": first["NextToken"]}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        ("ValidationException", "NextToken does not match request")
+    );
+}
+
+#[test]
+fn a_descending_select_pages_backwards() {
+    let engine = engine();
+    let first = call(
+        &engine,
+        "ExecuteStatement",
+        json!({"Statement": "SELECT sk FROM walkers WHERE pk = 'dog' ORDER BY sk DESC", "Limit": 2}),
+    )
+    .unwrap();
+    assert_eq!(first["Items"], json!([{"sk": {"N": "3"}}, {"sk": {"N": "2"}}]));
+    let second = call(
+        &engine,
+        "ExecuteStatement",
+        json!({"Statement": "SELECT sk FROM walkers WHERE pk = 'dog' ORDER BY sk DESC", "Limit": 2, "NextToken": first["NextToken"]}),
+    )
+    .unwrap();
+    assert_eq!(second["Items"], json!([{"sk": {"N": "1"}}]));
+}

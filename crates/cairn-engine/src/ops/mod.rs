@@ -5,6 +5,7 @@ mod conditions;
 mod key_condition;
 mod legacy;
 mod partiql_results;
+mod partiql_select;
 mod read_options;
 
 pub mod account;

@@ -3,20 +3,18 @@
 //! updates the other operations use, and run through the same read and write paths.
 
 use super::partiql_results::{in_partiql_terms, returned};
+use super::partiql_select::{decode_next_token, encode_next_token, SelectPage};
 use super::transact_write_items::cancelled;
 use crate::catalog::TableMeta;
 use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
-use crate::indexes::partition_prefix;
 use crate::keys::{key_of, validate_item_key, validate_key};
-use crate::read::{PagePlan, Source};
 use crate::write::Decision;
 use crate::Engine;
 use crate::RequestContext;
 use cairn_expr::condition::Comparator;
 use cairn_expr::partiql::{translate, Statement, Translated};
 use cairn_expr::{
-    parse_condition, parse_projection, parse_update, Condition, ExpressionKind, Operand, PathElement, Placeholders,
-    Update,
+    parse_condition, parse_update, Condition, ExpressionKind, Operand, PathElement, Placeholders, Update,
 };
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::MAX_PARTIQL_STATEMENT_LENGTH;
@@ -26,8 +24,6 @@ use cairn_model::types::{
     ExecuteTransactionOutput, ItemResponse, ParameterizedStatement,
 };
 use cairn_model::{ApiError, AttributeValue, ErrorKind, Item};
-use cairn_storage::ScanRange;
-use std::ops::Bound;
 use std::sync::Arc;
 
 fn parameters(raw: Option<Vec<cairn_model::wire::RawValue>>) -> Result<Vec<AttributeValue>, ApiError> {
@@ -55,7 +51,7 @@ fn parse(statement: &ParameterizedStatement) -> Result<Statement, ApiError> {
     translate(text, &parameters(statement.parameters.clone())?)
 }
 
-fn condition_of(statement: &Statement, text: &str) -> Result<Condition, ApiError> {
+pub(super) fn condition_of(statement: &Statement, text: &str) -> Result<Condition, ApiError> {
     let mut placeholders = Placeholders::new(Some(&statement.names), Some(&statement.values));
     parse_condition(text, ExpressionKind::Condition)
         .and_then(|ast| ast.resolve(ExpressionKind::Condition, &mut placeholders))
@@ -63,7 +59,7 @@ fn condition_of(statement: &Statement, text: &str) -> Result<Condition, ApiError
 }
 
 /// `attribute = value` conjuncts at the top of a condition.
-fn equalities(c: &Condition, out: &mut Vec<(String, AttributeValue)>) {
+pub(super) fn equalities(c: &Condition, out: &mut Vec<(String, AttributeValue)>) {
     match c {
         Condition::And(a, b) => {
             equalities(a, out);
@@ -99,7 +95,7 @@ fn key_from(table: &TableMeta, condition: &Condition) -> Result<Item, ApiError> 
 }
 
 /// Each selected path's value, named by its last attribute (PartiQL's shape).
-fn project(item: &Item, paths: &[cairn_expr::Path]) -> Item {
+pub(super) fn project(item: &Item, paths: &[cairn_expr::Path]) -> Item {
     let mut out = Item::new();
     for path in paths {
         let Some(value) = path.get(item) else { continue };
@@ -126,92 +122,6 @@ enum Planned {
 }
 
 impl Engine {
-    fn select(&self, ctx: &RequestContext, statement: &Statement) -> Result<Vec<Item>, ApiError> {
-        let Translated::Select {
-            table,
-            index,
-            projection,
-            condition,
-            order_by,
-        } = &statement.translated
-        else {
-            return Err(ApiError::internal("not a SELECT statement"));
-        };
-        let table = self.table(ctx, table)?;
-        let source = Source::new(&table, index.as_deref())?;
-        let condition = condition.as_deref().map(|c| condition_of(statement, c)).transpose()?;
-        let paths = match projection {
-            Some(paths) => {
-                let mut used = Default::default();
-                Some(
-                    parse_projection(&paths.join(", "))?
-                        .resolve(Some(&statement.names), &mut used)?
-                        .paths,
-                )
-            }
-            None => None,
-        };
-        let base = source.base();
-        let hashes = source.hash_keys();
-        let mut pinned = Vec::new();
-        if let Some(c) = &condition {
-            equalities(c, &mut pinned);
-        }
-        let partition = match hashes.as_slice() {
-            [hash] => pinned
-                .iter()
-                .find(|(n, v)| *n == hash.name && v.scalar_type() == Some(hash.kind))
-                .map(|(_, v)| v),
-            _ => None,
-        };
-        let mut range = match partition {
-            // A pinned partition key reads one partition, as a Query would.
-            Some(value) => ScanRange::prefix(&partition_prefix(&base, value)),
-            None => ScanRange::prefix(&base),
-        };
-        if let Some((attribute, descending)) = order_by {
-            // Items come in key order within a partition; ORDER BY may only ask for
-            // that order or its reverse. (Wording assumed: DynamoDB's is not on record.)
-            let keys = source.key_attributes();
-            if !keys.iter().any(|k| &k.name == attribute) {
-                return Err(ApiError::validation(format!(
-                    "Statement wasn't well formed, can't be processed: ORDER BY is supported only on key attributes: {attribute}"
-                )));
-            }
-            range.reverse = *descending;
-        }
-        let mut items = Vec::new();
-        loop {
-            let page = self.read_page(
-                &source,
-                PagePlan {
-                    range: range.clone(),
-                    limit: None,
-                    filter: condition.as_ref(),
-                    projection: None,
-                    count_only: false,
-                    fetch_from_table: false,
-                },
-            )?;
-            items.extend(page.items.into_iter().map(|i| match &paths {
-                Some(p) => project(&i, p),
-                None => i,
-            }));
-            match page.last_evaluated_key {
-                Some(last) => {
-                    let after = Bound::Excluded(source.start_key(&last, crate::read::ReadOperation::Scan)?);
-                    if range.reverse {
-                        range.end = after;
-                    } else {
-                        range.start = after;
-                    }
-                }
-                None => break,
-            }
-        }
-        Ok(items)
-    }
-
     /// The table, key and action of a write statement.
     fn plan_write(
         &self,
@@ -277,7 +187,7 @@ impl Engine {
 
     fn run_statement(&self, ctx: &RequestContext, statement: &Statement) -> Result<Vec<Item>, ApiError> {
         if matches!(statement.translated, Translated::Select { .. }) {
-            return self.select(ctx, statement);
+            return Ok(self.select(ctx, statement, None)?.0);
         }
         let (table, key, planned) = self.plan_write(ctx, statement)?;
         let changes = self.write_items(&[(table.clone(), key)], |olds| {
@@ -304,14 +214,39 @@ impl Engine {
     ) -> Result<ExecuteStatementOutput, ApiError> {
         let mut c = Constraints::new();
         statement_length(&mut c, input.statement.as_deref(), "statement");
+        if let Some(limit) = input.limit {
+            c.at_least(limit, "limit", 1);
+        }
+        if let Some(token) = input.next_token.as_deref() {
+            c.min_length(Some(token), token.len(), "nextToken", 1);
+            c.max_length(Some(token), token.len(), "nextToken", 32768);
+        }
         c.finish()?;
+        let text = input.statement.clone().unwrap_or_default();
         let statement = parse(&ParameterizedStatement {
             statement: input.statement,
             parameters: input.parameters,
             consistent_read: input.consistent_read,
         })?;
+        if !matches!(statement.translated, Translated::Select { .. }) {
+            return Ok(ExecuteStatementOutput {
+                items: self.run_statement(ctx, &statement)?,
+                next_token: None,
+                consumed_capacity: None,
+            });
+        }
+        let page = SelectPage {
+            limit: input.limit.map(|l| l as usize),
+            start: input
+                .next_token
+                .as_deref()
+                .map(|t| decode_next_token(&text, t))
+                .transpose()?,
+        };
+        let (items, last) = self.select(ctx, &statement, Some(&page))?;
         Ok(ExecuteStatementOutput {
-            items: self.run_statement(ctx, &statement)?,
+            items,
+            next_token: last.map(|l| encode_next_token(&text, &l)).transpose()?,
             consumed_capacity: None,
         })
     }
@@ -401,7 +336,7 @@ impl Engine {
             let mut responses = Vec::new();
             for statement in &parsed {
                 responses.push(ItemResponse {
-                    item: self.select(ctx, statement)?.into_iter().next(),
+                    item: self.select(ctx, statement, None)?.0.into_iter().next(),
                 });
             }
             return Ok(ExecuteTransactionOutput { responses });

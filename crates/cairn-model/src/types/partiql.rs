@@ -22,6 +22,8 @@ pub struct ExecuteStatementInput {
 pub struct ExecuteStatementOutput {
     pub items: Vec<Item>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<ConsumedCapacity>,
 }
 
