@@ -303,3 +303,47 @@ fn a_descending_select_pages_backwards() {
     .unwrap();
     assert_eq!(second["Items"], json!([{"sk": {"N": "1"}}]));
 }
+
+fn transaction(engine: &cairn_engine::Engine, statements: &[&str]) -> Result<Value, (String, String)> {
+    let list: Vec<Value> = statements.iter().map(|s| json!({"Statement": s})).collect();
+    call(engine, "ExecuteTransaction", json!({"TransactStatements": list}))
+}
+
+#[test]
+fn exists_checks_a_condition_inside_a_transaction() {
+    let engine = engine();
+    transaction(
+        &engine,
+        &[
+            "EXISTS(SELECT * FROM walkers WHERE pk = 'dog' AND sk = 1 AND walks = 10)",
+            "UPDATE walkers SET walks = 20 WHERE pk = 'dog' AND sk = 2",
+        ],
+    )
+    .unwrap();
+    assert_eq!(item(&engine, 2)["walks"], json!({"N": "20"}));
+    let (kind, _) = transaction(
+        &engine,
+        &[
+            "EXISTS(SELECT * FROM walkers WHERE pk = 'dog' AND sk = 1 AND walks = 99)",
+            "UPDATE walkers SET walks = 30 WHERE pk = 'dog' AND sk = 2",
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(kind, "TransactionCanceledException");
+    assert_eq!(item(&engine, 2)["walks"], json!({"N": "20"}));
+}
+
+#[test]
+fn exists_needs_a_condition_beyond_the_key() {
+    let engine = engine();
+    let (kind, message) = transaction(
+        &engine,
+        &[
+            "EXISTS(SELECT * FROM walkers WHERE pk = 'dog' AND sk = 1)",
+            "UPDATE walkers SET walks = 1 WHERE pk = 'dog' AND sk = 2",
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(kind, "ValidationException");
+    assert_eq!(message, "Validation failed in TransactStatements[0]: EXISTS() must contain a single item read with additional condition");
+}

@@ -114,8 +114,25 @@ fn duplicate() -> ApiError {
     ApiError::new(ErrorKind::DuplicateItem, "Duplicate primary key exists in table")
 }
 
+/// DynamoDB's answer for an EXISTS that does not read one item with a condition.
+fn exists_shape() -> ApiError {
+    ApiError::validation("EXISTS() must contain a single item read with additional condition")
+}
+
+/// Whether a condition is nothing but `attribute = value` conjuncts.
+fn only_key_equalities(c: &Condition) -> bool {
+    match c {
+        Condition::And(a, b) => only_key_equalities(a) && only_key_equalities(b),
+        Condition::Compare(Operand::Path(_), Comparator::Eq, Operand::Value(_))
+        | Condition::Compare(Operand::Value(_), Comparator::Eq, Operand::Path(_)) => true,
+        _ => false,
+    }
+}
+
 /// What a write statement does to its item.
 enum Planned {
+    /// EXISTS: the item must exist and satisfy the condition; nothing is written.
+    Check(Condition),
     Insert(Item),
     Update(Update, Condition),
     Delete(Condition),
@@ -157,6 +174,18 @@ impl Engine {
                 let key = key_from(&table, &condition)?;
                 Ok((table, key, Planned::Delete(condition)))
             }
+            Translated::Exists { table, condition } => {
+                let table = self.table(ctx, table)?;
+                let condition = condition_of(statement, condition)?;
+                let key = key_from(&table, &condition).map_err(|_| exists_shape())?;
+                // Beyond the key equalities there must be a condition to check.
+                let mut found = Vec::new();
+                equalities(&condition, &mut found);
+                if found.len() <= table.key_attributes().count() && only_key_equalities(&condition) {
+                    return Err(exists_shape());
+                }
+                Ok((table, key, Planned::Check(condition)))
+            }
             Translated::Select { .. } => Err(ApiError::validation("A SELECT cannot be planned as a write")),
         }
     }
@@ -177,6 +206,10 @@ impl Engine {
                 }
                 _ => Err(ApiError::conditional_check_failed()),
             },
+            Planned::Check(condition) => match old {
+                Some(old) if condition.evaluate(old) => Ok(Decision::Keep),
+                _ => Err(ApiError::conditional_check_failed()),
+            },
             Planned::Delete(condition) => match old {
                 None => Ok(Decision::Keep),
                 Some(old) if condition.evaluate(old) => Ok(Decision::Write(None)),
@@ -188,6 +221,12 @@ impl Engine {
     fn run_statement(&self, ctx: &RequestContext, statement: &Statement) -> Result<Vec<Item>, ApiError> {
         if matches!(statement.translated, Translated::Select { .. }) {
             return Ok(self.select(ctx, statement, None)?.0);
+        }
+        if matches!(statement.translated, Translated::Exists { .. }) {
+            // Wording assumed: DynamoDB documents EXISTS for transactions only.
+            return Err(ApiError::validation(
+                "EXISTS is supported only within ExecuteTransaction",
+            ));
         }
         let (table, key, planned) = self.plan_write(ctx, statement)?;
         let changes = self.write_items(&[(table.clone(), key)], |olds| {
@@ -274,6 +313,7 @@ impl Engine {
                 let parsed = parse(s);
                 let table = parsed.as_ref().ok().map(|p| match &p.translated {
                     Translated::Select { table, .. }
+                    | Translated::Exists { table, .. }
                     | Translated::Insert { table, .. }
                     | Translated::Update { table, .. }
                     | Translated::Delete { table, .. } => table.clone(),
@@ -348,8 +388,14 @@ impl Engine {
         }
         let mut targets = Vec::new();
         let mut plans = Vec::new();
-        for statement in &parsed {
-            let (table, key, planned) = self.plan_write(ctx, statement)?;
+        for (i, statement) in parsed.iter().enumerate() {
+            let (table, key, planned) = self.plan_write(ctx, statement).map_err(|e| {
+                if e.message == exists_shape().message {
+                    ApiError::validation(format!("Validation failed in TransactStatements[{i}]: {}", e.message))
+                } else {
+                    e
+                }
+            })?;
             if targets
                 .iter()
                 .any(|(t, k): &(Arc<TableMeta>, Item)| t.id == table.id && *k == key)

@@ -51,6 +51,12 @@ pub enum Translated {
         condition: String,
         returning: Option<Returning>,
     },
+    /// `EXISTS(SELECT * FROM t WHERE ...)`: a condition check, only inside
+    /// ExecuteTransaction.
+    Exists {
+        table: String,
+        condition: String,
+    },
 }
 
 /// What a write statement's RETURNING clause asks for.
@@ -293,7 +299,20 @@ pub fn translate(text: &str, params: &[AttributeValue]) -> Result<Statement, Api
         values: BTreeMap::new(),
         literal_depth: 0,
     };
-    let translated = if t.keyword("SELECT") {
+    let translated = if t.keyword("EXISTS") && t.sym_at(1, "(") && t.toks.last() == Some(&Tok::Sym(")".into())) {
+        // Read the inner SELECT without the closing parenthesis.
+        t.toks.pop();
+        t.pos += 2;
+        t.expect_keyword("SELECT")?;
+        t.expect_sym("*")?;
+        t.expect_keyword("FROM")?;
+        let (table, _) = t.table()?;
+        t.expect_keyword("WHERE")?;
+        Translated::Exists {
+            table,
+            condition: t.condition()?,
+        }
+    } else if t.keyword("SELECT") {
         t.pos += 1;
         let projection = if t.sym("*") {
             t.pos += 1;
