@@ -157,22 +157,7 @@ fn a_new_index_backfill_skips_an_undecodable_item_and_finishes() {
                                                             "Projection": {"ProjectionType": "KEYS_ONLY"}}}]}),
     )
     .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let table = call(&engine, "DescribeTable", json!({"TableName": "things"})).unwrap();
-        let index = table["Table"]["GlobalSecondaryIndexes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["IndexName"] == "by_pk")
-            .cloned()
-            .unwrap();
-        if index["IndexStatus"] == "ACTIVE" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "backfill never finished: {index}");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    common::wait_for_index(&engine, "things", "by_pk");
     let scan = call(&engine, "Scan", json!({"TableName": "things", "IndexName": "by_pk"})).unwrap();
     assert_eq!(scan["Count"], 2);
 }

@@ -269,20 +269,7 @@ fn an_online_backfill_leaves_out_items_that_break_the_new_index_and_finishes() {
                                                             "Projection": {"ProjectionType": "ALL"}}}]}),
     )
     .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let table = call(&engine, "DescribeTable", json!({"TableName": "indexed"})).unwrap();
-        let ready = table["Table"]["GlobalSecondaryIndexes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["IndexName"] == "by_h" && i["IndexStatus"] == "ACTIVE");
-        if ready {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "backfill never finished");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    common::wait_for_index(&engine, "indexed", "by_h");
     assert_eq!(
         call(&engine, "Scan", json!({"TableName": "indexed", "IndexName": "by_h"})).unwrap()["Count"],
         1

@@ -159,3 +159,24 @@ pub fn create_simple_table(engine: &Engine, name: &str) {
     )
     .unwrap();
 }
+
+/// Waits (up to 20 s) until a GSI being backfilled reports ACTIVE.
+pub fn wait_for_index(engine: &Engine, table: &str, index: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let described = call(engine, "DescribeTable", serde_json::json!({"TableName": table})).unwrap();
+        let active = described["Table"]["GlobalSecondaryIndexes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|i| i["IndexName"] == index && i["IndexStatus"] == "ACTIVE");
+        if active {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "backfill of {index} never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
