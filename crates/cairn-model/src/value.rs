@@ -47,6 +47,14 @@ impl ScalarType {
 }
 
 fn decode_base64(text: &str) -> Result<Vec<u8>, ApiError> {
+    // DynamoDB's wording for a length that cannot be base64 (recorded); other faults
+    // keep a plain description.
+    if text.len() % 4 != 0 {
+        return Err(ApiError::serialization(format!(
+            "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
+            text.len()
+        )));
+    }
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .map_err(|_| ApiError::serialization("Base64 encoded binary data could not be decoded"))

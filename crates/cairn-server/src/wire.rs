@@ -15,13 +15,32 @@ pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     };
     serde_json::from_slice(body).map_err(|e| {
         let message = match e.classify() {
-            serde_json::error::Category::Data => {
-                format!("Unexpected value type in request: {}", strip_position(&e.to_string()))
-            }
+            serde_json::error::Category::Data => type_mismatch(strip_position(&e.to_string())),
             _ => "Start of structure or map found where not expected.".to_string(),
         };
         ApiError::serialization(message)
     })
+}
+
+/// DynamoDB's words for a JSON value of the wrong kind (as recorded from its
+/// responses), from serde's "invalid type: <found>, expected <wanted>".
+fn type_mismatch(serde_message: &str) -> String {
+    let found = serde_message
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.split_once(", expected "));
+    match found {
+        Some((found, wanted))
+            if wanted.starts_with("a string")
+                && (found.starts_with("integer") || found.starts_with("floating point")) =>
+        {
+            "NUMBER_VALUE cannot be converted to String".to_string()
+        }
+        Some((found, _)) if found.starts_with("map") => {
+            "Start of structure or map found where not expected".to_string()
+        }
+        Some((found, _)) if found.starts_with("sequence") => "Start of list found where not expected".to_string(),
+        _ => format!("Unexpected value type in request: {serde_message}"),
+    }
 }
 
 /// serde_json appends " at line L column C"; DynamoDB's messages carry no position.

@@ -199,3 +199,119 @@ fn a_table_created_provisioned_has_no_billing_summary() {
     .unwrap();
     assert!(describe(&engine).get("BillingModeSummary").is_none());
 }
+
+fn create_with(engine: &cairn_engine::Engine, extra: Value) -> Result<Value, (String, String)> {
+    let mut body = json!({"TableName": "shaped", "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                          "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"});
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    call(engine, "CreateTable", body)
+}
+
+fn gsi_with(projection: Value) -> Value {
+    json!({"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}],
+           "GlobalSecondaryIndexes": [{"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": projection}]})
+}
+
+#[test]
+fn a_duplicated_attribute_definition_is_refused() {
+    let engine = memory_engine();
+    let (kind, message) = create_with(
+        &engine,
+        json!({"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "pk", "AttributeType": "N"}]}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        ("ValidationException", "Attribute Name is duplicated: pk")
+    );
+}
+
+#[test]
+fn table_and_index_names_of_256_characters_fail_their_constraints() {
+    let engine = memory_engine();
+    let long = "t".repeat(256);
+    let (_, message) = create_with(&engine, json!({"TableName": long})).unwrap_err();
+    assert!(
+        message.ends_with(
+            "at 'tableName' failed to satisfy constraint: Member must have length less than or equal to 255"
+        ),
+        "{message}"
+    );
+    let mut index = gsi_with(json!({"ProjectionType": "ALL"}));
+    index["GlobalSecondaryIndexes"][0]["IndexName"] = json!("i".repeat(256));
+    let (_, message) = create_with(&engine, index).unwrap_err();
+    assert!(message.contains("at 'globalSecondaryIndexes.1.member.indexName' failed to satisfy constraint: Member must have length less than or equal to 255"), "{message}");
+    create_with(&engine, json!({"TableName": "t".repeat(255)})).unwrap();
+}
+
+#[test]
+fn an_include_projection_needs_its_attributes() {
+    let engine = memory_engine();
+    let (_, message) = create_with(&engine, gsi_with(json!({"ProjectionType": "INCLUDE"}))).unwrap_err();
+    assert_eq!(
+        message,
+        "One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not specified"
+    );
+}
+
+#[test]
+fn projected_attributes_may_not_repeat() {
+    let engine = memory_engine();
+    let (_, message) = create_with(
+        &engine,
+        gsi_with(json!({"ProjectionType": "INCLUDE", "NonKeyAttributes": ["a", "a"]})),
+    )
+    .unwrap_err();
+    assert_eq!(message, "Cannot have two attributes with the same name");
+    create_with(
+        &engine,
+        gsi_with(json!({"ProjectionType": "INCLUDE", "NonKeyAttributes": ["a", "b"]})),
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_all_projection_takes_no_attribute_list() {
+    let engine = memory_engine();
+    let (_, message) = create_with(
+        &engine,
+        gsi_with(json!({"ProjectionType": "ALL", "NonKeyAttributes": ["a"]})),
+    )
+    .unwrap_err();
+    assert_eq!(
+        message,
+        "One or more parameter values were invalid: ProjectionType is ALL, but NonKeyAttributes is specified"
+    );
+}
+
+#[test]
+fn each_index_update_names_exactly_one_action() {
+    let engine = memory_engine();
+    create_simple_table(&engine, "base");
+    let update = |entry: Value| {
+        call(
+            &engine,
+            "UpdateTable",
+            json!({"TableName": "base", "AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
+                   "GlobalSecondaryIndexUpdates": [entry]}),
+        )
+    };
+    let create = json!({"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}});
+    for entry in [json!({}), json!({"Create": create, "Delete": {"IndexName": "other"}})] {
+        let (kind, message) = update(entry).unwrap_err();
+        assert_eq!(kind, "ValidationException");
+        assert!(
+            message.contains("Exactly one of GlobalSecondaryIndexUpdate.Create"),
+            "{message}"
+        );
+    }
+    update(json!({"Create": create})).unwrap();
+    let (kind, message) = update(json!({"Delete": {"IndexName": "nope"}})).unwrap_err();
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        (
+            "ResourceNotFoundException",
+            "Requested resource not found: Index: nope not found"
+        )
+    );
+}

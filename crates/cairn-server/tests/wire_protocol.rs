@@ -351,3 +351,36 @@ async fn a_browser_request_gets_cors_headers_and_every_response_names_its_server
     assert_eq!(sdk.header("access-control-allow-origin"), None);
     assert_eq!(sdk.header("server"), Some("Server"));
 }
+
+#[tokio::test]
+async fn json_of_the_wrong_kind_gets_dynamodbs_serialization_messages() {
+    let server = TestServer::start().await;
+    let server = &server;
+    let put = |item: &'static str| {
+        let body = format!(r#"{{"TableName":"nowhere","Item":{item}}}"#);
+        async move { call(server, "DynamoDB_20120810.PutItem", &body).await }
+    };
+    let number = put(r#"{"pk":{"S":"a"},"n":{"N":5}}"#).await;
+    assert_eq!(number.status, 400);
+    assert_eq!(
+        number.json()["__type"],
+        "com.amazon.coral.service#SerializationException"
+    );
+    assert_eq!(number.json()["message"], "NUMBER_VALUE cannot be converted to String");
+    let map_for_list = put(r#"{"pk":{"S":"a"},"l":{"L":{}}}"#).await;
+    assert_eq!(
+        map_for_list.json()["message"],
+        "Start of structure or map found where not expected"
+    );
+    let list_for_map = put(r#"{"pk":{"S":"a"},"m":{"M":[]}}"#).await;
+    assert_eq!(list_for_map.json()["message"], "Start of list found where not expected");
+    let base64 = put(r#"{"pk":{"S":"a"},"b":{"B":"abcdefghijk"}}"#).await;
+    assert_eq!(
+        base64.json()["__type"],
+        "com.amazon.coral.service#SerializationException"
+    );
+    assert_eq!(
+        base64.json()["message"],
+        "Base64 encoded length is expected a multiple of 4 bytes but found: 11"
+    );
+}

@@ -301,13 +301,19 @@ fn resolve_index_key_schema(
     Ok((resolved, ranges))
 }
 
-fn check_projection(index: &str, projection: &Projection) -> Result<Option<Vec<String>>, ApiError> {
+fn check_projection(_index: &str, projection: &Projection) -> Result<Option<Vec<String>>, ApiError> {
     let kind = projection.projection_type.as_deref().unwrap_or("ALL");
+    // Wordings as DynamoDB answers them (recorded, eu-west-2 and others, 2019-2026).
     match (kind, &projection.non_key_attributes) {
-        ("INCLUDE", None) => Err(invalid(format!(
-            "NonKeyAttributes must be specified when ProjectionType is INCLUDE for index: {index}"
-        ))),
-        ("INCLUDE", Some(attrs)) => Ok(Some(attrs.clone())),
+        ("INCLUDE", None) => Err(invalid(
+            "ProjectionType is INCLUDE, but NonKeyAttributes is not specified",
+        )),
+        ("INCLUDE", Some(attrs)) => {
+            if attrs.iter().enumerate().any(|(i, a)| attrs[..i].contains(a)) {
+                return Err(ApiError::validation("Cannot have two attributes with the same name"));
+            }
+            Ok(Some(attrs.clone()))
+        }
         (_, Some(_)) => Err(invalid(format!(
             "ProjectionType is {kind}, but NonKeyAttributes is specified"
         ))),
@@ -466,7 +472,11 @@ fn build_indexes(
 fn check_attribute_definitions(defs: &[AttributeDefinition], used: &[&KeyAttribute]) -> Result<(), ApiError> {
     for (i, d) in defs.iter().enumerate() {
         if defs[..i].iter().any(|e| e.attribute_name == d.attribute_name) {
-            return Err(invalid("Duplicate AttributeName in AttributeDefinitions"));
+            // DynamoDB's wording, probed against it in 2026 (even with differing types).
+            return Err(ApiError::validation(format!(
+                "Attribute Name is duplicated: {}",
+                d.attribute_name.as_deref().unwrap_or_default()
+            )));
         }
     }
     let mut distinct: Vec<&str> = used.iter().map(|k| k.name.as_str()).collect();

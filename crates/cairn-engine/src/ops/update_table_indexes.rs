@@ -79,6 +79,21 @@ pub(crate) fn apply_index_updates(meta: &mut TableMeta, input: &UpdateTableInput
         ));
     }
     for update in updates {
+        // Each entry names exactly one action. (Wording assumed, in the style of
+        // DynamoDB's neighbouring parameter messages; its own is not on record.)
+        let actions = [
+            update.create.is_some(),
+            update.delete.is_some(),
+            update.update.is_some(),
+        ]
+        .iter()
+        .filter(|present| **present)
+        .count();
+        if actions != 1 {
+            return Err(ApiError::invalid_parameter(
+                "Exactly one of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update and GlobalSecondaryIndexUpdate.Delete must be specified",
+            ));
+        }
         if let Some(create) = &update.create {
             let name = create.index_name.clone().unwrap_or_default();
             let exists = meta
