@@ -212,7 +212,10 @@ async fn respond(req: Request<Incoming>, shared: &Shared, accept_encoding: Optio
     let result = process(req, shared).await;
     let (status, body) = match result {
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
-        Ok(Reply::Health) => return plain_response(StatusCode::OK, "healthy: dynamodb.us-east-1.amazonaws.com "),
+        Ok(Reply::Health(host)) => return plain_response(StatusCode::OK, format!("healthy: {host} ")),
+        Ok(Reply::NotFound) => {
+            return plain_response(StatusCode::NOT_FOUND, "<UnknownOperationException/>".to_string())
+        }
         Err(error) => {
             let status = StatusCode::from_u16(error.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
             let mut response = json_response(status, error_body(&error), None);
@@ -231,12 +234,23 @@ async fn respond(req: Request<Incoming>, shared: &Shared, accept_encoding: Optio
 
 enum Reply {
     Json(Vec<u8>),
-    Health,
+    /// `GET /`: the health check, naming the host the client addressed.
+    Health(String),
+    /// A GET of any other path.
+    NotFound,
 }
 
 async fn process(req: Request<Incoming>, shared: &Shared) -> Result<Reply, ApiError> {
     if req.method() == Method::GET {
-        return Ok(Reply::Health);
+        if req.uri().path() != "/" {
+            return Ok(Reply::NotFound);
+        }
+        let host = req
+            .headers()
+            .get(hyper::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("dynamodb.us-east-1.amazonaws.com");
+        return Ok(Reply::Health(host.to_string()));
     }
     if req.method() != Method::POST {
         return Err(ApiError::unknown_operation());
@@ -329,8 +343,8 @@ fn json_response(status: StatusCode, body: Vec<u8>, accept_encoding: Option<&str
     response
 }
 
-fn plain_response(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+fn plain_response(status: StatusCode, text: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(text)));
     *response.status_mut() = status;
     response
         .headers_mut()

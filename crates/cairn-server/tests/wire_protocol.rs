@@ -384,3 +384,20 @@ async fn json_of_the_wrong_kind_gets_dynamodbs_serialization_messages() {
         "Base64 encoded length is expected a multiple of 4 bytes but found: 11"
     );
 }
+
+#[tokio::test]
+async fn the_health_check_names_the_host_addressed_and_other_paths_are_not_found() {
+    let server = TestServer::start().await;
+    let health = send(&server, "GET", &[], b"").await;
+    assert_eq!(health.status, 200);
+    // `send` addresses the server as Host: localhost.
+    assert_eq!(String::from_utf8_lossy(&health.body), "healthy: localhost ");
+    let mut stream = tokio::net::TcpStream::connect(server.address).await.unwrap();
+    stream
+        .write_all(b"GET /ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    assert!(String::from_utf8_lossy(&raw).starts_with("HTTP/1.1 404"));
+}
