@@ -10,6 +10,28 @@ async fn create(client: &aws_sdk_dynamodb::Client, name: &str) {
     common::create_table(client, name, None).await;
 }
 
+async fn put(client: &aws_sdk_dynamodb::Client, table: &str, pk: &str) {
+    client
+        .put_item()
+        .table_name(table)
+        .item("pk", common::s(pk))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Whether the item with key `pk` is in `table` as `client`'s region sees it.
+async fn holds(client: &aws_sdk_dynamodb::Client, table: &str, pk: &str) -> bool {
+    let got = client
+        .get_item()
+        .table_name(table)
+        .key("pk", common::s(pk))
+        .send()
+        .await
+        .unwrap();
+    got.item.is_some()
+}
+
 #[tokio::test]
 async fn the_same_table_name_in_two_regions_is_two_tables() {
     let server = TestServer::start().await;
@@ -17,28 +39,9 @@ async fn the_same_table_name_in_two_regions_is_two_tables() {
     let west = server.client_in("eu-west-1");
     create(&east, "orders").await;
     create(&west, "orders").await;
-    east.put_item()
-        .table_name("orders")
-        .item("pk", common::s("east-only"))
-        .send()
-        .await
-        .unwrap();
-    let in_west = west
-        .get_item()
-        .table_name("orders")
-        .key("pk", common::s("east-only"))
-        .send()
-        .await
-        .unwrap();
-    assert!(in_west.item.is_none());
-    let in_east = east
-        .get_item()
-        .table_name("orders")
-        .key("pk", common::s("east-only"))
-        .send()
-        .await
-        .unwrap();
-    assert!(in_east.item.is_some());
+    put(&east, "orders", "east-only").await;
+    assert!(!holds(&west, "orders", "east-only").await);
+    assert!(holds(&east, "orders", "east-only").await);
 }
 
 #[tokio::test]
@@ -79,21 +82,9 @@ async fn deleting_a_table_in_one_region_leaves_its_namesake_elsewhere() {
     let west = server.client_in("eu-west-1");
     create(&east, "shared").await;
     create(&west, "shared").await;
-    west.put_item()
-        .table_name("shared")
-        .item("pk", common::s("w"))
-        .send()
-        .await
-        .unwrap();
+    put(&west, "shared", "w").await;
     east.delete_table().table_name("shared").send().await.unwrap();
-    let kept = west
-        .get_item()
-        .table_name("shared")
-        .key("pk", common::s("w"))
-        .send()
-        .await
-        .unwrap();
-    assert!(kept.item.is_some());
+    assert!(holds(&west, "shared", "w").await);
     let (code, _) = common::error_of(east.describe_table().table_name("shared").send().await);
     assert_eq!(code, "ResourceNotFoundException");
 }
