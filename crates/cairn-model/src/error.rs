@@ -32,6 +32,17 @@ pub enum ErrorKind {
     RequestTimeout,
     /// The request body is larger than the front end accepts.
     RequestEntityTooLarge,
+    /// SigV4: an access key nobody holds, or a bad session token.
+    UnrecognizedClient,
+    /// SigV4: the signature does not match, is outside the clock-skew window, or its
+    /// credential scope is wrong.
+    InvalidSignature,
+    /// SigV4: the Authorization header lacks a part.
+    IncompleteSignature,
+    /// Temporary credentials past their expiry.
+    ExpiredToken,
+    /// A table or stream without a resource-based policy (or not the revision expected).
+    PolicyNotFound,
 }
 
 impl ErrorKind {
@@ -62,6 +73,11 @@ impl ErrorKind {
             ErrorKind::ServiceUnavailable => "ServiceUnavailableException",
             ErrorKind::RequestTimeout => "RequestTimeoutException",
             ErrorKind::RequestEntityTooLarge => "RequestEntityTooLargeException",
+            ErrorKind::UnrecognizedClient => "UnrecognizedClientException",
+            ErrorKind::InvalidSignature => "InvalidSignatureException",
+            ErrorKind::IncompleteSignature => "IncompleteSignatureException",
+            ErrorKind::ExpiredToken => "ExpiredTokenException",
+            ErrorKind::PolicyNotFound => "PolicyNotFoundException",
         }
     }
 
@@ -72,9 +88,23 @@ impl ErrorKind {
             | ErrorKind::UnknownOperation
             | ErrorKind::MissingAuthenticationToken
             | ErrorKind::RequestTimeout
-            | ErrorKind::RequestEntityTooLarge => "com.amazon.coral.service",
+            | ErrorKind::RequestEntityTooLarge
+            | ErrorKind::AccessDenied
+            | ErrorKind::UnrecognizedClient
+            | ErrorKind::InvalidSignature
+            | ErrorKind::IncompleteSignature
+            | ErrorKind::ExpiredToken => "com.amazon.coral.service",
             ErrorKind::Validation => "com.amazon.coral.validate",
             _ => "com.amazonaws.dynamodb.v20120810",
+        }
+    }
+
+    /// The body member carrying the message: the AWS front end's AccessDeniedException
+    /// spells it `Message`; everything else `message`.
+    pub fn message_field(self) -> &'static str {
+        match self {
+            ErrorKind::AccessDenied => "Message",
+            _ => "message",
         }
     }
 

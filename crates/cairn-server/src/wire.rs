@@ -52,20 +52,16 @@ pub(crate) fn encode<T: Serialize>(output: &T) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(output).map_err(|e| ApiError::internal(format!("response encoding failed: {e}")))
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    #[serde(rename = "__type")]
-    kind: String,
-    message: &'a str,
-}
-
-/// The error body DynamoDB sends: `{"__type": "<namespace>#<Kind>", "message": "..."}`,
-/// plus the item for a failed condition that asked for it.
+/// The error body DynamoDB sends: `{"__type": "<namespace>#<Kind>", "message": "..."}`
+/// (`Message` for AccessDeniedException), plus the item for a failed condition that
+/// asked for it.
 pub(crate) fn error_body(error: &ApiError) -> Vec<u8> {
-    let body = ErrorBody {
-        kind: format!("{}#{}", error.kind.namespace(), error.kind.name()),
-        message: &error.message,
-    };
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "__type".to_string(),
+        format!("{}#{}", error.kind.namespace(), error.kind.name()).into(),
+    );
+    body.insert(error.kind.message_field().to_string(), error.message.clone().into());
     let mut bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
     for (name, json) in &error.extra {
         // Splice `,"Name":<json>` before the closing brace.

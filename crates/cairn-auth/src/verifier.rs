@@ -1,0 +1,204 @@
+//! Authenticating one request: the credential lookup, session tokens, the 15-minute
+//! clock-skew window, and a cache of derived signing keys so the four HMACs of key
+//! derivation run once per key, day and region rather than once per request.
+
+use crate::credentials::{Credentials, Principal};
+use crate::sigv4::{self, HttpRequest};
+use crate::time::{format_amz_date, parse_amz_date};
+use cairn_model::{ApiError, ErrorKind};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// AWS accepts a signature dated up to 15 minutes either side of its clock.
+pub const CLOCK_SKEW_SECONDS: i64 = 15 * 60;
+/// Bound on cached signing keys; the cache is emptied when full (a day's keys for
+/// thousands of principals fit, and a flood of unknown dates cannot grow it forever).
+const KEY_CACHE_LIMIT: usize = 16_384;
+
+/// Who sent the request, and the region its credential scope names.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub principal: Arc<Principal>,
+    pub region: String,
+}
+
+pub struct Verifier {
+    credentials: Credentials,
+    service: String,
+    keys: RwLock<HashMap<(String, String, String), [u8; 32]>>,
+}
+
+fn invalid_signature(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::InvalidSignature, message)
+}
+
+/// An access key nobody holds. (A key whose session token is wrong or missing gets
+/// the same sentence without its full stop, as DynamoDB sends it.)
+fn unrecognized() -> ApiError {
+    ApiError::new(
+        ErrorKind::UnrecognizedClient,
+        "The security token included in the request is invalid.",
+    )
+}
+
+fn invalid_session_token() -> ApiError {
+    ApiError::new(
+        ErrorKind::UnrecognizedClient,
+        "The security token included in the request is invalid",
+    )
+}
+
+impl Verifier {
+    /// A verifier for requests to `service` (`dynamodb` for both DynamoDB and Streams).
+    pub fn new(credentials: Credentials, service: &str) -> Verifier {
+        Verifier {
+            credentials,
+            service: service.to_string(),
+            keys: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Authenticates `request` at `now` (seconds since the epoch).
+    pub fn verify(&self, request: &HttpRequest<'_>, now: i64) -> Result<Authenticated, ApiError> {
+        let Some(header) = request.header("authorization") else {
+            return Err(ApiError::new(
+                ErrorKind::MissingAuthenticationToken,
+                "Request is missing Authentication Token",
+            ));
+        };
+        let authorization = sigv4::parse_authorization(header)?;
+        let amz_date = match request.header("x-amz-date") {
+            Some(text) => text.trim().to_string(),
+            None => match request.header("date").and_then(|d| httpdate::parse_http_date(d.trim()).ok()) {
+                Some(time) => format_amz_date(
+                    time.duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0),
+                ),
+                None => {
+                    return Err(ApiError::new(
+                        ErrorKind::IncompleteSignature,
+                        format!(
+                            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization={}",
+                            header.trim()
+                        ),
+                    ))
+                }
+            },
+        };
+        let Some(signed_at) = parse_amz_date(&amz_date) else {
+            return Err(ApiError::new(
+                ErrorKind::IncompleteSignature,
+                format!("Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601"),
+            ));
+        };
+        self.check_scope(&authorization, &amz_date)?;
+        if !authorization.signed_headers.contains(&"host") {
+            return Err(invalid_signature(
+                "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+            ));
+        }
+        let principal = self
+            .credentials
+            .by_access_key(authorization.access_key_id)
+            .ok_or_else(unrecognized)?;
+        check_session_token(&principal, request.header("x-amz-security-token"), now)?;
+        check_skew(&amz_date, signed_at, now)?;
+        let key = self.signing_key(&principal, authorization.scope_date, authorization.region);
+        let canonical = sigv4::canonical_request(request, &authorization.signed_headers);
+        let string_to_sign = sigv4::string_to_sign(&amz_date, authorization.scope, &canonical);
+        if !sigv4::signature_matches(&key, &string_to_sign, authorization.signature) {
+            return Err(invalid_signature(
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+            ));
+        }
+        Ok(Authenticated {
+            principal,
+            region: authorization.region.to_string(),
+        })
+    }
+
+    fn check_scope(&self, authorization: &sigv4::Authorization<'_>, amz_date: &str) -> Result<(), ApiError> {
+        if authorization.scope_date != &amz_date[..8] {
+            return Err(invalid_signature(format!(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
+                authorization.scope_date,
+                &amz_date[..8]
+            )));
+        }
+        if authorization.region.is_empty() {
+            return Err(invalid_signature("Credential should be scoped to a valid region, not ''. "));
+        }
+        if authorization.service != self.service {
+            return Err(invalid_signature(format!(
+                "Credential should be scoped to correct service: '{}'. ",
+                self.service
+            )));
+        }
+        if authorization.terminator != "aws4_request" {
+            return Err(invalid_signature(format!(
+                "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'. ",
+                authorization.terminator
+            )));
+        }
+        Ok(())
+    }
+
+    fn signing_key(&self, principal: &Principal, date: &str, region: &str) -> [u8; 32] {
+        let cache_key = (principal.access_key_id.clone(), date.to_string(), region.to_string());
+        if let Some(key) = self.keys.read().ok().and_then(|keys| keys.get(&cache_key).copied()) {
+            return key;
+        }
+        let key = sigv4::signing_key(&principal.secret_access_key, date, region, &self.service);
+        if let Ok(mut keys) = self.keys.write() {
+            if keys.len() >= KEY_CACHE_LIMIT {
+                keys.clear();
+            }
+            keys.insert(cache_key, key);
+        }
+        key
+    }
+}
+
+fn check_session_token(principal: &Principal, sent: Option<&str>, now: i64) -> Result<(), ApiError> {
+    match (&principal.session_token, sent) {
+        (None, None) => Ok(()),
+        (Some(expected), Some(sent)) if constant_time_eq(expected.as_bytes(), sent.trim().as_bytes()) => {
+            if principal.expires_at.is_some_and(|expiry| now >= expiry) {
+                Err(ApiError::new(
+                    ErrorKind::ExpiredToken,
+                    "The security token included in the request is expired",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(invalid_session_token()),
+    }
+}
+
+fn check_skew(amz_date: &str, signed_at: i64, now: i64) -> Result<(), ApiError> {
+    if now - signed_at > CLOCK_SKEW_SECONDS {
+        return Err(invalid_signature(format!(
+            "Signature expired: {amz_date} is now earlier than {} ({} - 15 min.)",
+            format_amz_date(now - CLOCK_SKEW_SECONDS),
+            format_amz_date(now)
+        )));
+    }
+    if signed_at - now > CLOCK_SKEW_SECONDS {
+        return Err(invalid_signature(format!(
+            "Signature not yet current: {amz_date} is still later than {} ({} + 15 min.)",
+            format_amz_date(now + CLOCK_SKEW_SECONDS),
+            format_amz_date(now)
+        )));
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
