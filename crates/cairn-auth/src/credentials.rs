@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// One principal as written in the file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PrincipalEntry {
     pub name: String,
@@ -111,7 +111,6 @@ pub fn check_file_is_private(path: &Path) -> Result<(), String> {
 }
 
 /// A principal ready for verification and policy evaluation.
-#[derive(Debug)]
 pub struct Principal {
     pub name: String,
     /// `arn:aws:iam::<account>:user/<name>`.
@@ -264,6 +263,19 @@ mod tests {
         assert!(e.contains("unknown field `access_key`"), "{e}");
     }
 
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let file = CredentialsFile::parse(
+            r#"{"principals": [{"name": "a", "access_key_id": "K", "secret_access_key": "TOPSECRET", "session_token": "TOKENVALUE"}]}"#,
+            false,
+        )
+        .unwrap();
+        let credentials = Credentials::from_file(&file, "1").unwrap();
+        let shown = format!("{file:?} {credentials:?}");
+        assert!(shown.contains("arn:aws:iam::1:user/a"), "{shown}");
+        assert!(!shown.contains("TOPSECRET") && !shown.contains("TOKENVALUE"), "{shown}");
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_world_readable_file_is_refused() {
@@ -275,5 +287,29 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let e = Credentials::load(&path, "1").unwrap_err();
         assert!(e.contains("is accessible to every user (mode 644)"), "{e}");
+    }
+}
+
+/// Debug output never shows a secret or a session token: it ends up in logs.
+impl std::fmt::Debug for PrincipalEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrincipalEntry")
+            .field("name", &self.name)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Principal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Principal")
+            .field("arn", &self.arn)
+            .field("access_key_id", &self.access_key_id)
+            .field("temporary", &self.session_token.is_some())
+            .field("policies", &self.policies.as_ref().map(Vec::len))
+            .finish()
     }
 }

@@ -136,6 +136,19 @@ pub struct TableMeta {
     /// region.
     #[serde(default)]
     pub region: Option<String>,
+    /// The table's resource-based policy (PutResourcePolicy).
+    #[serde(default)]
+    pub resource_policy: Option<StoredPolicy>,
+    /// The resource-based policy of the table's stream.
+    #[serde(default)]
+    pub stream_resource_policy: Option<StoredPolicy>,
+}
+
+/// A resource-based policy as given, and the revision that names this version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredPolicy {
+    pub document: String,
+    pub revision_id: String,
 }
 
 impl TableMeta {

@@ -6,6 +6,7 @@
 //! [`ApiError`]; HTTP, JSON framing and authentication live in `cairn-server`. Used as
 //! a library it is Cairn's embedded mode.
 
+pub mod access;
 mod backfill;
 mod capacity;
 mod catalog;

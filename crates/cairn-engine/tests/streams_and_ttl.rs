@@ -27,7 +27,7 @@ fn setup(shard_interval: Duration) -> (Engine, Arc<ManualClock>) {
 fn ctx() -> RequestContext {
     RequestContext {
         region: "eu-north-1".into(),
-        access_key_id: None,
+        ..RequestContext::default()
     }
 }
 

@@ -2,12 +2,13 @@
 //! gzip, authorization, routing, the engine call (a panic becomes a 500, never a dead
 //! server), and the response headers SDKs check.
 
-use crate::auth::context_from_authorization;
+use crate::auth::{context_from_authorization, Authenticator};
 use crate::encoding::{compress_response, decode_body};
 use crate::listener::{AcceptBackoff, RateLimitedLog};
 use crate::router::route;
 use crate::wire::error_body;
 use bytes::Bytes;
+use cairn_auth::HttpRequest;
 use cairn_engine::{Engine, RequestContext};
 use cairn_model::{ApiError, ErrorKind};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -19,6 +20,7 @@ use hyper::header::{
 };
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::Watcher;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -45,6 +47,10 @@ pub struct ServerConfig {
     /// On shutdown, how long in-flight requests may take to finish before the
     /// remaining connections are closed.
     pub shutdown_grace: Duration,
+    /// Verify SigV4 signatures and policies; `None` trusts every caller.
+    pub authenticator: Option<Arc<Authenticator>>,
+    /// Serve HTTPS with this configuration instead of plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +60,8 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             max_connections: 4096,
             shutdown_grace: Duration::from_secs(10),
+            authenticator: None,
+            tls: None,
         }
     }
 }
@@ -130,19 +138,20 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let service_shared = shared.clone();
-        let service = hyper::service::service_fn(move |req| {
-            let shared = service_shared.clone();
-            async move { Ok::<_, Infallible>(handle(req, &shared).await) }
-        });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(shared.config.request_timeout)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let watcher = graceful.watcher();
+        let shared = shared.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            match shared.config.tls.clone() {
+                None => serve_connection(stream, shared, false, watcher).await,
+                Some(tls) => {
+                    let handshake = tokio_rustls::TlsAcceptor::from(tls).accept(stream);
+                    match tokio::time::timeout(shared.config.request_timeout, handshake).await {
+                        Ok(Ok(stream)) => serve_connection(stream, shared, true, watcher).await,
+                        // Plain HTTP, a scanner or a stalled client: nothing to answer.
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                }
             }
             drop(permit);
         });
@@ -156,7 +165,27 @@ pub async fn serve(
     Ok(())
 }
 
-async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+/// Serves HTTP/1.1 requests on one accepted connection (plain or TLS) until it closes
+/// or the server shuts down.
+async fn serve_connection<S>(stream: S, shared: Arc<Shared>, secure: bool, watcher: Watcher)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service_shared = shared.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let shared = service_shared.clone();
+        async move { Ok::<_, Infallible>(handle(req, &shared, secure).await) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.config.request_timeout)
+        .serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = watcher.watch(connection).await {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+async fn handle(req: Request<Incoming>, shared: &Shared, secure: bool) -> Response<Full<Bytes>> {
     let request_id = shared.request_ids.next();
     let text_header = |name| {
         req.headers()
@@ -173,7 +202,7 @@ async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
             true,
         );
     }
-    let response = respond(req, shared, accept_encoding.as_deref()).await;
+    let response = respond(req, shared, accept_encoding.as_deref(), secure).await;
     finish(response, &request_id, browser)
 }
 
@@ -208,8 +237,13 @@ fn cors_preflight(requested_headers: Option<String>) -> Response<Full<Bytes>> {
     response
 }
 
-async fn respond(req: Request<Incoming>, shared: &Shared, accept_encoding: Option<&str>) -> Response<Full<Bytes>> {
-    let result = process(req, shared).await;
+async fn respond(
+    req: Request<Incoming>,
+    shared: &Shared,
+    accept_encoding: Option<&str>,
+    secure: bool,
+) -> Response<Full<Bytes>> {
+    let result = process(req, shared, secure).await;
     let (status, body) = match result {
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
         Ok(Reply::Health(host)) => return plain_response(StatusCode::OK, format!("healthy: {host} ")),
@@ -240,7 +274,7 @@ enum Reply {
     NotFound,
 }
 
-async fn process(req: Request<Incoming>, shared: &Shared) -> Result<Reply, ApiError> {
+async fn process(req: Request<Incoming>, shared: &Shared, secure: bool) -> Result<Reply, ApiError> {
     if req.method() == Method::GET {
         if req.uri().path() != "/" {
             return Ok(Reply::NotFound);
@@ -272,6 +306,15 @@ async fn process(req: Request<Incoming>, shared: &Shared) -> Result<Reply, ApiEr
     if declared_length.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
+    // What SigV4 signs, taken before the body is consumed.
+    let signed_parts = shared.config.authenticator.as_ref().map(|_| {
+        let headers: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .collect();
+        (req.uri().path().to_string(), req.uri().query().map(str::to_string), headers)
+    });
     let body = match tokio::time::timeout(
         shared.config.request_timeout,
         Limited::new(req.into_body(), MAX_BODY_BYTES).collect(),
@@ -288,8 +331,20 @@ async fn process(req: Request<Incoming>, shared: &Shared) -> Result<Reply, ApiEr
         Ok(Err(_)) => return Err(ApiError::serialization("Request body could not be read")),
         Ok(Ok(collected)) => collected.to_bytes(),
     };
+    let context = match (&shared.config.authenticator, &signed_parts) {
+        (Some(authenticator), Some((path, query, headers))) => authenticator.authenticate(
+            &HttpRequest {
+                method: "POST",
+                path,
+                query: query.as_deref(),
+                headers,
+                body: &body,
+            },
+            secure,
+        )?,
+        _ => context_from_authorization(authorization.as_deref())?,
+    };
     let body = decode_body(content_encoding.as_deref(), body.to_vec(), MAX_BODY_BYTES)?;
-    let context = context_from_authorization(authorization.as_deref())?;
     let engine = shared.engine.clone();
     let call = move || call_operation(&engine, &context, target.as_deref(), &body);
     let output = if shared.config.engine_blocks {

@@ -5,13 +5,16 @@
 //!
 //! It is not the engine (no DynamoDB semantics here) and never touches storage.
 
-mod auth;
+pub mod auth;
 mod encoding;
 mod http;
 mod listener;
 mod router;
+mod tls;
 mod wire;
 
+pub use auth::Authenticator;
 pub use http::{call_operation, serve, ServerConfig};
+pub use tls::tls_config;
 
 pub use router::{OPERATIONS, STREAM_OPERATIONS};

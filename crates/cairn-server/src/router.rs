@@ -6,62 +6,65 @@ use cairn_model::ApiError;
 
 type Handler = fn(&Engine, &RequestContext, &[u8]) -> Result<Vec<u8>, ApiError>;
 
+/// A handler: decode the typed input, authorize it (when a principal was
+/// authenticated), run the engine operation, encode its output.
+macro_rules! op {
+    ($name:literal, $method:ident) => {
+        ($name, |e, c, b| {
+            let input = decode(b)?;
+            e.authorize(c, $name, &input)?;
+            encode(&e.$method(c, input)?)
+        })
+    };
+    // Streams operations need no request context beyond authorization.
+    ($name:literal, $method:ident, streams) => {
+        ($name, |e, c, b| {
+            let input = decode(b)?;
+            e.authorize(c, $name, &input)?;
+            encode(&e.$method(input)?)
+        })
+    };
+}
+
 /// Every operation Cairn answers, sorted alphabetically.
 pub const OPERATIONS: &[(&str, Handler)] = &[
-    ("BatchExecuteStatement", |e, c, b| {
-        encode(&e.batch_execute_statement(c, decode(b)?)?)
-    }),
-    ("BatchGetItem", |e, c, b| encode(&e.batch_get_item(c, decode(b)?)?)),
-    ("BatchWriteItem", |e, c, b| encode(&e.batch_write_item(c, decode(b)?)?)),
-    ("CreateTable", |e, c, b| encode(&e.create_table(c, decode(b)?)?)),
-    ("DeleteItem", |e, c, b| encode(&e.delete_item(c, decode(b)?)?)),
-    ("DeleteTable", |e, c, b| encode(&e.delete_table(c, decode(b)?)?)),
-    ("DescribeContinuousBackups", |e, c, b| {
-        encode(&e.describe_continuous_backups(c, decode(b)?)?)
-    }),
-    ("DescribeEndpoints", |e, c, b| {
-        encode(&e.describe_endpoints(c, decode(b)?)?)
-    }),
-    ("DescribeLimits", |e, c, b| encode(&e.describe_limits(c, decode(b)?)?)),
-    ("DescribeTable", |e, c, b| encode(&e.describe_table(c, decode(b)?)?)),
-    ("DescribeTimeToLive", |e, c, b| {
-        encode(&e.describe_time_to_live(c, decode(b)?)?)
-    }),
-    ("ExecuteStatement", |e, c, b| {
-        encode(&e.execute_statement(c, decode(b)?)?)
-    }),
-    ("ExecuteTransaction", |e, c, b| {
-        encode(&e.execute_transaction(c, decode(b)?)?)
-    }),
-    ("GetItem", |e, c, b| encode(&e.get_item(c, decode(b)?)?)),
-    ("ListTables", |e, c, b| encode(&e.list_tables(c, decode(b)?)?)),
-    ("ListTagsOfResource", |e, c, b| {
-        encode(&e.list_tags_of_resource(c, decode(b)?)?)
-    }),
-    ("PutItem", |e, c, b| encode(&e.put_item(c, decode(b)?)?)),
-    ("Query", |e, c, b| encode(&e.query(c, decode(b)?)?)),
-    ("Scan", |e, c, b| encode(&e.scan(c, decode(b)?)?)),
-    ("TagResource", |e, c, b| encode(&e.tag_resource(c, decode(b)?)?)),
-    ("TransactGetItems", |e, c, b| {
-        encode(&e.transact_get_items(c, decode(b)?)?)
-    }),
-    ("TransactWriteItems", |e, c, b| {
-        encode(&e.transact_write_items(c, decode(b)?)?)
-    }),
-    ("UntagResource", |e, c, b| encode(&e.untag_resource(c, decode(b)?)?)),
-    ("UpdateItem", |e, c, b| encode(&e.update_item(c, decode(b)?)?)),
-    ("UpdateTable", |e, c, b| encode(&e.update_table(c, decode(b)?)?)),
-    ("UpdateTimeToLive", |e, c, b| {
-        encode(&e.update_time_to_live(c, decode(b)?)?)
-    }),
+    op!("BatchExecuteStatement", batch_execute_statement),
+    op!("BatchGetItem", batch_get_item),
+    op!("BatchWriteItem", batch_write_item),
+    op!("CreateTable", create_table),
+    op!("DeleteItem", delete_item),
+    op!("DeleteResourcePolicy", delete_resource_policy),
+    op!("DeleteTable", delete_table),
+    op!("DescribeContinuousBackups", describe_continuous_backups),
+    op!("DescribeEndpoints", describe_endpoints),
+    op!("DescribeLimits", describe_limits),
+    op!("DescribeTable", describe_table),
+    op!("DescribeTimeToLive", describe_time_to_live),
+    op!("ExecuteStatement", execute_statement),
+    op!("ExecuteTransaction", execute_transaction),
+    op!("GetItem", get_item),
+    op!("GetResourcePolicy", get_resource_policy),
+    op!("ListTables", list_tables),
+    op!("ListTagsOfResource", list_tags_of_resource),
+    op!("PutItem", put_item),
+    op!("PutResourcePolicy", put_resource_policy),
+    op!("Query", query),
+    op!("Scan", scan),
+    op!("TagResource", tag_resource),
+    op!("TransactGetItems", transact_get_items),
+    op!("TransactWriteItems", transact_write_items),
+    op!("UntagResource", untag_resource),
+    op!("UpdateItem", update_item),
+    op!("UpdateTable", update_table),
+    op!("UpdateTimeToLive", update_time_to_live),
 ];
 
 /// The DynamoDB Streams operations, sorted alphabetically.
 pub const STREAM_OPERATIONS: &[(&str, Handler)] = &[
-    ("DescribeStream", |e, _, b| encode(&e.describe_stream(decode(b)?)?)),
-    ("GetRecords", |e, _, b| encode(&e.get_records(decode(b)?)?)),
-    ("GetShardIterator", |e, _, b| encode(&e.get_shard_iterator(decode(b)?)?)),
-    ("ListStreams", |e, c, b| encode(&e.list_streams(c, decode(b)?)?)),
+    op!("DescribeStream", describe_stream, streams),
+    op!("GetRecords", get_records, streams),
+    op!("GetShardIterator", get_shard_iterator, streams),
+    op!("ListStreams", list_streams),
 ];
 
 const TARGET_PREFIX: &str = "DynamoDB_20120810.";

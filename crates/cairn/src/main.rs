@@ -33,6 +33,18 @@ enum Command {
     /// Verify a data directory offline (items, index entries, counters, stream
     /// records); `--repair` mends what it safely can.
     Check(commands::check::CheckArgs),
+    /// Manage the principals, keys and policies `--auth sigv4` verifies against.
+    Credentials(commands::credentials::CredentialsArgs),
+    /// Write a development CA and a server certificate for `--tls-cert`/`--tls-key`.
+    Cert(commands::cert::CertArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AuthMode {
+    /// Trust every caller (local development).
+    None,
+    /// Verify AWS Signature Version 4 and evaluate each principal's policies.
+    Sigv4,
 }
 
 #[derive(clap::Args)]
@@ -78,6 +90,26 @@ struct ServeArgs {
     /// remaining connections are closed.
     #[arg(long, env = "CAIRN_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     shutdown_grace_secs: u64,
+    /// How callers are authenticated.
+    #[arg(long, env = "CAIRN_AUTH", value_enum, default_value = "none")]
+    auth: AuthMode,
+    /// The credentials file for `--auth sigv4` (JSON, or TOML by extension);
+    /// default DATA_DIR/credentials.json. Re-read on SIGHUP.
+    #[arg(long, env = "CAIRN_CREDENTIALS")]
+    credentials: Option<PathBuf>,
+    /// Allow `--auth none` on an address other machines can reach.
+    #[arg(long, env = "CAIRN_ALLOW_ANONYMOUS")]
+    allow_anonymous: bool,
+    /// PEM certificate chain: serve HTTPS.
+    #[arg(long, env = "CAIRN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "CAIRN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// With TLS: serve HTTPS on this port and plain HTTP on --port. Without it, --port
+    /// serves HTTPS only.
+    #[arg(long, env = "CAIRN_HTTPS_PORT", requires = "tls_cert")]
+    https_port: Option<u16>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -90,6 +122,8 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve(args),
         Command::Tail(args) => tail::run(args),
         Command::Check(args) => commands::check::run(args),
+        Command::Credentials(args) => commands::credentials::run(args),
+        Command::Cert(args) => commands::cert::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -133,29 +167,107 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let authenticator = match args.auth {
+        AuthMode::None => None,
+        AuthMode::Sigv4 => {
+            let path = match (&args.credentials, args.in_memory) {
+                (Some(path), _) => path.clone(),
+                (None, false) => args.data_dir.join("credentials.json"),
+                (None, true) => return Err("--auth sigv4 with --in-memory needs --credentials FILE".to_string()),
+            };
+            let authenticator = cairn_server::Authenticator::from_file(&path, &EngineConfig::default().account_id)?;
+            tracing::info!(file = %path.display(), principals = authenticator.principal_count(), "verifying SigV4 signatures");
+            Some(Arc::new(authenticator))
+        }
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(cairn_server::tls_config(cert, key)?),
+        _ => None,
+    };
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
-            .await
-            .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+        let listener = bind(&args.host, args.port).await?;
+        let https_listener = match args.https_port {
+            Some(port) => Some(bind(&args.host, port).await?),
+            None => None,
+        };
         let address = listener.local_addr().map_err(|e| e.to_string())?;
-        tracing::info!(
-            %address,
-            backend = if args.in_memory { "memory" } else { "embedded" },
-            startup_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "cairn is listening"
-        );
+        if authenticator.is_none() && !address.ip().is_loopback() && !args.allow_anonymous {
+            return Err(format!(
+                "refusing to serve without authentication on {address}, which other machines can reach: use --auth sigv4 (see docs/security.md), listen on 127.0.0.1, or pass --allow-anonymous"
+            ));
+        }
         let server_config = ServerConfig {
             engine_blocks: args.sync,
             request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
             max_connections: args.max_connections.max(1),
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+            authenticator: authenticator.clone(),
+            tls: None,
         };
-        cairn_server::serve(listener, engine, server_config, shutdown_signal())
-            .await
-            .map_err(|e| e.to_string())?;
+        let (main_config, https) = match (tls, https_listener) {
+            (Some(tls), Some(https)) => (
+                server_config.clone(),
+                Some((https, ServerConfig { tls: Some(tls), ..server_config })),
+            ),
+            (tls, _) => (ServerConfig { tls, ..server_config }, None),
+        };
+        tracing::info!(
+            %address,
+            scheme = if main_config.tls.is_some() { "https" } else { "http" },
+            https = ?https.as_ref().and_then(|(l, _)| l.local_addr().ok()),
+            backend = if args.in_memory { "memory" } else { "embedded" },
+            auth = if authenticator.is_some() { "sigv4" } else { "none" },
+            startup_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "cairn is listening"
+        );
+        if let Some(authenticator) = authenticator {
+            tokio::spawn(reload_on_hangup(authenticator));
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let wait = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        let main = cairn_server::serve(listener, engine.clone(), main_config, wait(stopped.clone()));
+        let second = async {
+            match https {
+                Some((listener, config)) => cairn_server::serve(listener, engine.clone(), config, wait(stopped.clone())).await,
+                None => Ok(()),
+            }
+        };
+        let signal = async {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        };
+        let (main, second, ()) = tokio::join!(main, second, signal);
+        main.and(second).map_err(|e| e.to_string())?;
         tracing::info!("cairn stopped");
         Ok(())
     })
+}
+
+async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind((host, port))
+        .await
+        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))
+}
+
+/// Re-reads the credentials file on each SIGHUP; a broken file leaves the old
+/// credentials in force.
+async fn reload_on_hangup(authenticator: Arc<cairn_server::Authenticator>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match authenticator.reload() {
+                Ok(principals) => tracing::info!(principals, "credentials reloaded"),
+                Err(e) => tracing::warn!(error = %e, "credentials not reloaded; the previous ones stay in force"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = authenticator;
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -1,7 +1,7 @@
 //! CreateTable: DynamoDB's constraint checks, then its semantic checks of key schema,
 //! attribute definitions, billing and indexes, then the catalog entry.
 
-use crate::catalog::{allocate_table_id, persist_meta, BillingMode, IndexMeta, KeyAttribute, TableMeta};
+use crate::catalog::{allocate_table_id, persist_meta, BillingMode, IndexMeta, KeyAttribute, StoredPolicy, TableMeta};
 use crate::{storage_error, Engine, RequestContext};
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::{MAX_GSIS, MAX_LSIS, MAX_PROJECTED_NON_KEY_ATTRIBUTES};
@@ -538,6 +538,9 @@ impl Engine {
                 ));
             }
         }
+        if let Some(text) = input.resource_policy.as_deref() {
+            super::resource_policy::check_resource_policy(text)?;
+        }
 
         let _guard = self.catalog_lock();
         if self.catalog.get(&ctx.region, &name).is_some() {
@@ -597,6 +600,11 @@ impl Engine {
             last_decrease_at: None,
             decreases_today: 0,
             region: Some(ctx.region.clone()),
+            resource_policy: input.resource_policy.clone().map(|document| StoredPolicy {
+                document,
+                revision_id: self.next_revision(None),
+            }),
+            stream_resource_policy: None,
         };
         if let Some(spec) = input
             .stream_specification

@@ -2,11 +2,11 @@
 
 mod common;
 mod conditions;
-mod key_condition;
-mod legacy;
+pub(crate) mod key_condition;
+pub(crate) mod legacy;
 mod partiql_results;
 mod partiql_select;
-mod read_options;
+pub(crate) mod read_options;
 
 pub mod account;
 pub mod batch_get_item;
@@ -21,6 +21,7 @@ pub mod list_tables;
 pub mod partiql;
 pub mod put_item;
 pub mod query;
+pub mod resource_policy;
 pub mod scan;
 pub mod streams_api;
 pub mod tags;

@@ -46,12 +46,12 @@ fn statement_length(c: &mut Constraints, statement: Option<&str>, path: &str) {
     }
 }
 
-fn parse(statement: &ParameterizedStatement) -> Result<Statement, ApiError> {
+pub(crate) fn parse(statement: &ParameterizedStatement) -> Result<Statement, ApiError> {
     let text = statement.statement.as_deref().unwrap_or_default();
     translate(text, &parameters(statement.parameters.clone())?)
 }
 
-pub(super) fn condition_of(statement: &Statement, text: &str) -> Result<Condition, ApiError> {
+pub(crate) fn condition_of(statement: &Statement, text: &str) -> Result<Condition, ApiError> {
     let mut placeholders = Placeholders::new(Some(&statement.names), Some(&statement.values));
     parse_condition(text, ExpressionKind::Condition)
         .and_then(|ast| ast.resolve(ExpressionKind::Condition, &mut placeholders))
@@ -59,7 +59,7 @@ pub(super) fn condition_of(statement: &Statement, text: &str) -> Result<Conditio
 }
 
 /// `attribute = value` conjuncts at the top of a condition.
-pub(super) fn equalities(c: &Condition, out: &mut Vec<(String, AttributeValue)>) {
+pub(crate) fn equalities(c: &Condition, out: &mut Vec<(String, AttributeValue)>) {
     match c {
         Condition::And(a, b) => {
             equalities(a, out);

@@ -288,6 +288,12 @@ impl Engine {
         })
     }
 
+    /// The stream a shard iterator reads, if the iterator is one this server issued
+    /// (GetRecords is authorized against it).
+    pub(crate) fn stream_arn_of_iterator(&self, iterator: &str) -> Option<String> {
+        Position::decode(iterator, &self.iterator_key).map(|p| p.arn)
+    }
+
     pub fn get_records(&self, input: GetRecordsInput) -> Result<GetRecordsOutput, ApiError> {
         let mut c = Constraints::new();
         c.not_null(&input.shard_iterator, "shardIterator");

@@ -350,3 +350,28 @@ pub struct ListTagsOfResourceOutput {
 /// Operations that answer with an empty JSON object.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct EmptyOutput {}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutResourcePolicyInput {
+    pub resource_arn: Option<String>,
+    pub policy: Option<String>,
+    pub expected_revision_id: Option<String>,
+    pub confirm_remove_self_resource_access: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourceArnInput {
+    pub resource_arn: Option<String>,
+    pub expected_revision_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourcePolicyOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision_id: Option<String>,
+}

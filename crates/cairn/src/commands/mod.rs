@@ -1,3 +1,5 @@
 //! Administrative subcommands, one file each (DESIGN.md section 10).
 
+pub mod cert;
 pub mod check;
+pub mod credentials;
