@@ -22,12 +22,21 @@ impl TestServer {
     }
 
     pub async fn start_with(storage: Arc<dyn Storage>) -> TestServer {
+        Self::start_configured(storage, ServerConfig::default()).await
+    }
+
+    /// A server verifying SigV4 against `credentials` (the credentials file's JSON).
+    pub async fn start_secured(credentials: serde_json::Value) -> TestServer {
+        Self::start_configured(Arc::new(MemoryStorage::new()), secured_config(credentials)).await
+    }
+
+    pub async fn start_configured(storage: Arc<dyn Storage>, config: ServerConfig) -> TestServer {
         let engine = Arc::new(Engine::new(storage, EngineConfig::default()).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
-            cairn_server::serve(listener, engine, ServerConfig::default(), async {
+            cairn_server::serve(listener, engine, config, async {
                 let _ = rx.await;
             })
             .await
@@ -45,13 +54,48 @@ impl TestServer {
     }
 
     pub fn client_in(&self, region: &str) -> Client {
+        self.client_as("AKIDTEST", "secret", None, region)
+    }
+
+    /// A client signing with the given key, secret and session token.
+    pub fn client_as(&self, key: &str, secret: &str, token: Option<&str>, region: &str) -> Client {
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(self.url())
             .region(Region::new(region.to_string()))
-            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .credentials_provider(Credentials::new(key, secret, token.map(str::to_string), None, "test"))
             .build();
         Client::from_conf(config)
+    }
+}
+
+/// Server configuration verifying SigV4 against a credentials file's JSON.
+pub fn secured_config(credentials: serde_json::Value) -> ServerConfig {
+    let file: cairn_auth::CredentialsFile = serde_json::from_value(credentials).unwrap();
+    let credentials = cairn_auth::Credentials::from_file(&file, "000000000000").unwrap();
+    ServerConfig {
+        authenticator: Some(Arc::new(cairn_server::Authenticator::from_credentials(
+            credentials,
+            "000000000000",
+        ))),
+        ..ServerConfig::default()
+    }
+}
+
+/// The request context of an authenticated principal `name` with `policies` (a JSON
+/// list of policy documents; `None`: allowed everything).
+pub fn principal_context(name: &str, policies: Option<serde_json::Value>) -> cairn_engine::RequestContext {
+    let mut entry = serde_json::json!({"name": name, "access_key_id": format!("AKIA{}", name.to_uppercase()), "secret_access_key": "s"});
+    if let Some(policies) = policies {
+        entry["policies"] = policies;
+    }
+    let file: cairn_auth::CredentialsFile = serde_json::from_value(serde_json::json!({"principals": [entry]})).unwrap();
+    let credentials = cairn_auth::Credentials::from_file(&file, "000000000000").unwrap();
+    let principal = credentials.by_access_key(&format!("AKIA{}", name.to_uppercase())).unwrap();
+    cairn_engine::RequestContext {
+        access_key_id: Some(principal.access_key_id.clone()),
+        principal: Some(principal),
+        ..cairn_engine::RequestContext::default()
     }
 }
 
@@ -138,8 +182,18 @@ pub fn call_streams(
 }
 
 fn call_target(engine: &Engine, target: &str, body: serde_json::Value) -> Result<serde_json::Value, (String, String)> {
+    call_as(engine, &cairn_engine::RequestContext::default(), target, body)
+}
+
+/// Calls `target` (`DynamoDB_20120810.GetItem`) as the caller in `ctx`.
+pub fn call_as(
+    engine: &Engine,
+    ctx: &cairn_engine::RequestContext,
+    target: &str,
+    body: serde_json::Value,
+) -> Result<serde_json::Value, (String, String)> {
     let body = serde_json::to_vec(&body).unwrap();
-    match cairn_server::call_operation(engine, &cairn_engine::RequestContext::default(), Some(target), &body) {
+    match cairn_server::call_operation(engine, ctx, Some(target), &body) {
         Ok(output) => Ok(serde_json::from_slice(&output).unwrap()),
         Err(e) => Err((e.kind.name().to_string(), e.message)),
     }
