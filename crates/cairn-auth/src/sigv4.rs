@@ -11,27 +11,53 @@ use sha2::{Digest, Sha256};
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
-/// The parts of an HTTP request that SigV4 signs. Header names are lower case; a
-/// header sent more than once appears once per value, in the order received.
-#[derive(Debug, Clone, Copy)]
+/// Where the verifier reads headers from: a list in tests and tools, the server's
+/// own header map when serving (no copy per request). Names are lower case.
+pub trait Headers {
+    /// Calls `each` with every value of header `name`, in the order received.
+    fn each_value(&self, name: &str, each: &mut dyn FnMut(&str));
+    fn first(&self, name: &str) -> Option<&str>;
+}
+
+impl Headers for [(String, String)] {
+    fn each_value(&self, name: &str, each: &mut dyn FnMut(&str)) {
+        for (n, v) in self {
+            if n == name {
+                each(v);
+            }
+        }
+    }
+
+    fn first(&self, name: &str) -> Option<&str> {
+        self.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+impl Headers for Vec<(String, String)> {
+    fn each_value(&self, name: &str, each: &mut dyn FnMut(&str)) {
+        Headers::each_value(self.as_slice(), name, each)
+    }
+
+    fn first(&self, name: &str) -> Option<&str> {
+        Headers::first(self.as_slice(), name)
+    }
+}
+
+/// The parts of an HTTP request that SigV4 signs.
+#[derive(Clone, Copy)]
 pub struct HttpRequest<'a> {
     pub method: &'a str,
     /// The path as sent, percent-encoded.
     pub path: &'a str,
     pub query: Option<&'a str>,
-    pub headers: &'a [(String, String)],
+    pub headers: &'a dyn Headers,
     /// The body as sent (before any Content-Encoding is undone).
     pub body: &'a [u8],
 }
 
 impl HttpRequest<'_> {
-    /// Every value of a header, in the order received.
-    pub fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
-        self.headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers.first(name)
     }
 }
 
@@ -183,14 +209,20 @@ pub fn canonical_query(query: Option<&str>) -> String {
         .join("&")
 }
 
-/// A header value trimmed, with runs of whitespace (including folded lines) made one space.
-fn canonical_header_value(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Appends a header value trimmed, with runs of whitespace (including folded lines)
+/// made one space.
+fn push_canonical_value(out: &mut String, value: &str) {
+    for (i, word) in value.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
 /// The canonical request for the headers the client says it signed.
 pub fn canonical_request(request: &HttpRequest<'_>, signed_headers: &[&str]) -> String {
-    let mut out = String::with_capacity(256 + request.headers.len() * 48);
+    let mut out = String::with_capacity(512);
     out.push_str(request.method);
     out.push('\n');
     out.push_str(&canonical_uri(request.path));
@@ -198,10 +230,16 @@ pub fn canonical_request(request: &HttpRequest<'_>, signed_headers: &[&str]) -> 
     out.push_str(&canonical_query(request.query));
     out.push('\n');
     for name in signed_headers {
-        let values: Vec<String> = request.header_values(name).map(canonical_header_value).collect();
         out.push_str(name);
         out.push(':');
-        out.push_str(&values.join(","));
+        let mut first = true;
+        request.headers.each_value(name, &mut |value| {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            push_canonical_value(&mut out, value);
+        });
         out.push('\n');
     }
     out.push('\n');

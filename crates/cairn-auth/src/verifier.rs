@@ -25,7 +25,8 @@ pub struct Authenticated {
 pub struct Verifier {
     credentials: Credentials,
     service: String,
-    keys: RwLock<HashMap<(String, String, String), [u8; 32]>>,
+    /// Derived keys by `access key id/date/region`.
+    keys: RwLock<HashMap<String, [u8; 32]>>,
 }
 
 fn invalid_signature(message: impl Into<String>) -> ApiError {
@@ -149,7 +150,7 @@ impl Verifier {
     }
 
     fn signing_key(&self, principal: &Principal, date: &str, region: &str) -> [u8; 32] {
-        let cache_key = (principal.access_key_id.clone(), date.to_string(), region.to_string());
+        let cache_key = format!("{}/{date}/{region}", principal.access_key_id);
         if let Some(key) = self.keys.read().ok().and_then(|keys| keys.get(&cache_key).copied()) {
             return key;
         }

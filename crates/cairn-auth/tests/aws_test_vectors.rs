@@ -115,7 +115,7 @@ fn timestamp(vector: &Vector) -> i64 {
     cairn_auth::time::parse_rfc3339(vector.context["timestamp"].as_str().unwrap()).unwrap()
 }
 
-fn request<'a>(v: &'a Vector, headers: &'a [(String, String)], body: &'a [u8]) -> HttpRequest<'a> {
+fn request<'a>(v: &'a Vector, headers: &'a Vec<(String, String)>, body: &'a [u8]) -> HttpRequest<'a> {
     HttpRequest {
         method: &v.method,
         path: &v.path,

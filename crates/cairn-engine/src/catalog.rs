@@ -7,6 +7,7 @@ use cairn_model::value::ScalarType;
 use cairn_storage::{ScanRange, Storage, StorageError, StorageResult, Transaction};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 /// Key prefixes of the one ordered keyspace (DESIGN.md section 3).
@@ -152,6 +153,10 @@ pub struct StoredPolicy {
 }
 
 impl TableMeta {
+    pub fn has_resource_policy(&self) -> bool {
+        self.resource_policy.is_some() || self.stream_resource_policy.is_some()
+    }
+
     pub fn key_attributes(&self) -> impl Iterator<Item = &KeyAttribute> {
         std::iter::once(&self.hash_key).chain(self.range_key.as_ref())
     }
@@ -197,18 +202,25 @@ pub(crate) struct Catalog {
     /// Serializes catalog changes (create, delete, update of tables, index backfill
     /// completion).
     write: Mutex<()>,
+    /// Whether any table or stream has had a resource-based policy since this
+    /// process started; until one has, a caller allowed everything by identity needs
+    /// no per-request policy evaluation.
+    resource_policies_seen: AtomicBool,
 }
 
 impl Catalog {
     pub(crate) fn load(storage: &dyn Storage) -> StorageResult<Catalog> {
         let mut tables = BTreeMap::new();
+        let mut policies = false;
         for (_, value) in storage.scan(&ScanRange::prefix(&[CATALOG_PREFIX]), usize::MAX)? {
             let meta: TableMeta = serde_json::from_slice(&value).map_err(|e| corrupt("table metadata", e))?;
+            policies |= meta.has_resource_policy();
             tables.insert(map_key(&meta), Arc::new(meta));
         }
         Ok(Catalog {
             tables: RwLock::new(tables),
             write: Mutex::new(()),
+            resource_policies_seen: AtomicBool::new(policies),
         })
     }
 
@@ -267,7 +279,14 @@ impl Catalog {
             .cloned()
     }
 
+    pub(crate) fn resource_policies_seen(&self) -> bool {
+        self.resource_policies_seen.load(Ordering::Acquire)
+    }
+
     pub(crate) fn cache_put(&self, meta: TableMeta) {
+        if meta.has_resource_policy() {
+            self.resource_policies_seen.store(true, Ordering::Release);
+        }
         self.tables
             .write()
             .unwrap_or_else(|p| p.into_inner())

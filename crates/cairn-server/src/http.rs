@@ -8,6 +8,7 @@ use crate::listener::{AcceptBackoff, RateLimitedLog};
 use crate::router::route;
 use crate::wire::error_body;
 use bytes::Bytes;
+use cairn_auth::sigv4::Headers;
 use cairn_auth::HttpRequest;
 use cairn_engine::{Engine, RequestContext};
 use cairn_model::{ApiError, ErrorKind};
@@ -306,18 +307,10 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool) -> Resul
     if declared_length.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    // What SigV4 signs, taken before the body is consumed.
-    let signed_parts = shared.config.authenticator.as_ref().map(|_| {
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
-            .collect();
-        (req.uri().path().to_string(), req.uri().query().map(str::to_string), headers)
-    });
+    let (parts, body) = req.into_parts();
     let body = match tokio::time::timeout(
         shared.config.request_timeout,
-        Limited::new(req.into_body(), MAX_BODY_BYTES).collect(),
+        Limited::new(body, MAX_BODY_BYTES).collect(),
     )
     .await
     {
@@ -331,18 +324,18 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool) -> Resul
         Ok(Err(_)) => return Err(ApiError::serialization("Request body could not be read")),
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    let context = match (&shared.config.authenticator, &signed_parts) {
-        (Some(authenticator), Some((path, query, headers))) => authenticator.authenticate(
+    let context = match &shared.config.authenticator {
+        Some(authenticator) => authenticator.authenticate(
             &HttpRequest {
                 method: "POST",
-                path,
-                query: query.as_deref(),
-                headers,
+                path: parts.uri.path(),
+                query: parts.uri.query(),
+                headers: &HyperHeaders(&parts.headers),
                 body: &body,
             },
             secure,
         )?,
-        _ => context_from_authorization(authorization.as_deref())?,
+        None => context_from_authorization(authorization.as_deref())?,
     };
     let body = decode_body(content_encoding.as_deref(), body.to_vec(), MAX_BODY_BYTES)?;
     let engine = shared.engine.clone();
@@ -405,4 +398,19 @@ fn plain_response(status: StatusCode, text: String) -> Response<Full<Bytes>> {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     response
+}
+
+/// The request's headers as SigV4 reads them, without copying them.
+struct HyperHeaders<'a>(&'a hyper::HeaderMap);
+
+impl Headers for HyperHeaders<'_> {
+    fn each_value(&self, name: &str, each: &mut dyn FnMut(&str)) {
+        for value in self.0.get_all(name) {
+            each(std::str::from_utf8(value.as_bytes()).unwrap_or(""));
+        }
+    }
+
+    fn first(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+    }
 }
