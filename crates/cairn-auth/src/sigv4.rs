@@ -209,51 +209,111 @@ pub fn canonical_query(query: Option<&str>) -> String {
         .join("&")
 }
 
-/// Appends a header value trimmed, with runs of whitespace (including folded lines)
+/// Where a canonical request is written: text (tests, tools) or straight into its
+/// SHA-256 (verification, with no copy of the request).
+trait Sink {
+    fn put(&mut self, text: &str);
+}
+
+impl Sink for String {
+    fn put(&mut self, text: &str) {
+        self.push_str(text);
+    }
+}
+
+impl Sink for Sha256 {
+    fn put(&mut self, text: &str) {
+        Digest::update(self, text.as_bytes());
+    }
+}
+
+/// Writes a header value trimmed, with runs of whitespace (including folded lines)
 /// made one space.
-fn push_canonical_value(out: &mut String, value: &str) {
+fn put_canonical_value(out: &mut dyn Sink, value: &str) {
     for (i, word) in value.split_whitespace().enumerate() {
         if i > 0 {
-            out.push(' ');
+            out.put(" ");
         }
-        out.push_str(word);
+        out.put(word);
     }
+}
+
+fn write_canonical_request(out: &mut dyn Sink, request: &HttpRequest<'_>, signed_headers: &[&str]) {
+    out.put(request.method);
+    out.put("\n");
+    if request.path == "/" {
+        out.put("/");
+    } else {
+        out.put(&canonical_uri(request.path));
+    }
+    out.put("\n");
+    out.put(&canonical_query(request.query));
+    out.put("\n");
+    for name in signed_headers {
+        out.put(name);
+        out.put(":");
+        let mut first = true;
+        request.headers.each_value(name, &mut |value| {
+            if !first {
+                out.put(",");
+            }
+            first = false;
+            put_canonical_value(out, value);
+        });
+        out.put("\n");
+    }
+    out.put("\n");
+    for (i, name) in signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.put(";");
+        }
+        out.put(name);
+    }
+    out.put("\n");
+    let mut body_hash = [0u8; 64];
+    out.put(hex_into(&Sha256::digest(request.body), &mut body_hash));
 }
 
 /// The canonical request for the headers the client says it signed.
 pub fn canonical_request(request: &HttpRequest<'_>, signed_headers: &[&str]) -> String {
     let mut out = String::with_capacity(512);
-    out.push_str(request.method);
-    out.push('\n');
-    out.push_str(&canonical_uri(request.path));
-    out.push('\n');
-    out.push_str(&canonical_query(request.query));
-    out.push('\n');
-    for name in signed_headers {
-        out.push_str(name);
-        out.push(':');
-        let mut first = true;
-        request.headers.each_value(name, &mut |value| {
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_canonical_value(&mut out, value);
-        });
-        out.push('\n');
-    }
-    out.push('\n');
-    out.push_str(&signed_headers.join(";"));
-    out.push('\n');
-    out.push_str(&hex(&Sha256::digest(request.body)));
+    write_canonical_request(&mut out, request, signed_headers);
     out
 }
 
+/// The SHA-256 of the canonical request, computed without building it.
+pub fn canonical_request_digest(request: &HttpRequest<'_>, signed_headers: &[&str]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    write_canonical_request(&mut hasher, request, signed_headers);
+    hasher.finalize().into()
+}
+
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        hex(&Sha256::digest(canonical_request.as_bytes()))
-    )
+    string_to_sign_from_digest(amz_date, scope, &Sha256::digest(canonical_request.as_bytes()).into())
+}
+
+pub fn string_to_sign_from_digest(amz_date: &str, scope: &str, digest: &[u8; 32]) -> String {
+    let mut hex = [0u8; 64];
+    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 67);
+    out.push_str(ALGORITHM);
+    out.push('\n');
+    out.push_str(amz_date);
+    out.push('\n');
+    out.push_str(scope);
+    out.push('\n');
+    out.push_str(hex_into(digest, &mut hex));
+    out
+}
+
+/// Lower-case hex of 32 bytes, in a caller's buffer.
+fn hex_into<'b>(bytes: &[u8], buffer: &'b mut [u8; 64]) -> &'b str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, &b) in bytes.iter().take(32).enumerate() {
+        buffer[2 * i] = DIGITS[usize::from(b >> 4)];
+        buffer[2 * i + 1] = DIGITS[usize::from(b & 15)];
+    }
+    // INVARIANT: only ASCII hex digits were written.
+    std::str::from_utf8(&buffer[..bytes.len().min(32) * 2]).unwrap_or_default()
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -272,15 +332,27 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
     hmac(&k_service, b"aws4_request")
 }
 
+/// An HMAC already keyed with a signing key: cloning it skips the key's two
+/// compression rounds on every request.
+pub type KeyedMac = Hmac<Sha256>;
+
+pub fn keyed_mac(key: &[u8; 32]) -> KeyedMac {
+    // INVARIANT: HMAC accepts keys of any length, so this cannot fail.
+    #[allow(clippy::expect_used)]
+    Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length")
+}
+
 /// Whether `signature_hex` is the signature of `string_to_sign` under `key`, compared
 /// in constant time (the MAC's own verifier).
 pub fn signature_matches(key: &[u8; 32], string_to_sign: &str, signature_hex: &str) -> bool {
+    signature_matches_keyed(&keyed_mac(key), string_to_sign, signature_hex)
+}
+
+pub fn signature_matches_keyed(mac: &KeyedMac, string_to_sign: &str, signature_hex: &str) -> bool {
     let Some(claimed) = unhex(signature_hex) else {
         return false;
     };
-    // INVARIANT: HMAC accepts keys of any length, so this cannot fail.
-    #[allow(clippy::expect_used)]
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = mac.clone();
     mac.update(string_to_sign.as_bytes());
     mac.verify_slice(&claimed).is_ok()
 }

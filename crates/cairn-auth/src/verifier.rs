@@ -26,7 +26,7 @@ pub struct Verifier {
     credentials: Credentials,
     service: String,
     /// Derived keys by `access key id/date/region`.
-    keys: RwLock<HashMap<String, [u8; 32]>>,
+    keys: RwLock<HashMap<String, sigv4::KeyedMac>>,
 }
 
 fn invalid_signature(message: impl Into<String>) -> ApiError {
@@ -109,10 +109,10 @@ impl Verifier {
             .ok_or_else(unrecognized)?;
         check_session_token(&principal, request.header("x-amz-security-token"), now)?;
         check_skew(&amz_date, signed_at, now)?;
-        let key = self.signing_key(&principal, authorization.scope_date, authorization.region);
-        let canonical = sigv4::canonical_request(request, &authorization.signed_headers);
-        let string_to_sign = sigv4::string_to_sign(&amz_date, authorization.scope, &canonical);
-        if !sigv4::signature_matches(&key, &string_to_sign, authorization.signature) {
+        let mac = self.signing_mac(&principal, authorization.scope_date, authorization.region);
+        let digest = sigv4::canonical_request_digest(request, &authorization.signed_headers);
+        let string_to_sign = sigv4::string_to_sign_from_digest(&amz_date, authorization.scope, &digest);
+        if !sigv4::signature_matches_keyed(&mac, &string_to_sign, authorization.signature) {
             return Err(invalid_signature(
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
             ));
@@ -149,19 +149,21 @@ impl Verifier {
         Ok(())
     }
 
-    fn signing_key(&self, principal: &Principal, date: &str, region: &str) -> [u8; 32] {
+    /// The HMAC keyed with the derived signing key, from the cache when it is there.
+    fn signing_mac(&self, principal: &Principal, date: &str, region: &str) -> sigv4::KeyedMac {
         let cache_key = format!("{}/{date}/{region}", principal.access_key_id);
-        if let Some(key) = self.keys.read().ok().and_then(|keys| keys.get(&cache_key).copied()) {
-            return key;
+        if let Some(mac) = self.keys.read().ok().and_then(|keys| keys.get(&cache_key).cloned()) {
+            return mac;
         }
         let key = sigv4::signing_key(&principal.secret_access_key, date, region, &self.service);
+        let mac = sigv4::keyed_mac(&key);
         if let Ok(mut keys) = self.keys.write() {
             if keys.len() >= KEY_CACHE_LIMIT {
                 keys.clear();
             }
-            keys.insert(cache_key, key);
+            keys.insert(cache_key, mac.clone());
         }
-        key
+        mac
     }
 }
 

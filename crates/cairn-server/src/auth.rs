@@ -92,7 +92,11 @@ impl Authenticator {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let verified = self.current().verify(request, now)?;
+        // Verified under the read lock: no reference-count traffic per request.
+        let verified = match self.verifier.read() {
+            Ok(v) => v.verify(request, now)?,
+            Err(poisoned) => poisoned.into_inner().verify(request, now)?,
+        };
         Ok(RequestContext {
             region: verified.region,
             access_key_id: Some(verified.principal.access_key_id.clone()),
