@@ -77,5 +77,5 @@ wait_for 127.0.0.1 "$port"
 kill $anonymous; wait $anonymous 2>/dev/null || true
 chmod 644 "$creds"
 if "$cairn" serve --in-memory --auth sigv4 --credentials "$creds" --port "$(free_port)" 2>"$dir/err.txt"; then echo "world-readable credentials were used"; exit 1; fi
-grep -q "is accessible to every user" "$dir/err.txt"
+grep -q "is accessible to other users" "$dir/err.txt"
 echo "safe defaults: ok"

@@ -39,11 +39,17 @@ pub struct CredentialsFile {
 
 impl CredentialsFile {
     /// Parses the file's text; `toml` chooses the TOML reading.
+    /// Errors name the place and the problem but never quote the file: the line at
+    /// fault may hold a secret, and the message reaches the log.
     pub fn parse(text: &str, toml: bool) -> Result<CredentialsFile, String> {
         if toml {
-            ::toml::from_str(text).map_err(|e| e.to_string())
+            ::toml::from_str(text).map_err(|e| {
+                let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+                format!("line {line}: {}", without_quotes(e.message()))
+            })
         } else {
-            serde_json::from_str(text).map_err(|e| e.to_string())
+            serde_json::from_str(text)
+                .map_err(|e| format!("line {} column {}: {}", e.line(), e.column(), without_quotes(&strip_position(&e.to_string()))))
         }
     }
 
@@ -59,14 +65,45 @@ impl CredentialsFile {
         } else {
             serde_json::to_string_pretty(self).map_err(|e| e.to_string())? + "\n"
         };
-        let temporary = path.with_extension("tmp");
+        let temporary = path.with_extension(format!("tmp-{}", uuid_like()));
         write_private(&temporary, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
         std::fs::rename(&temporary, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))
     }
 }
 
+fn strip_position(message: &str) -> String {
+    message.rfind(" at line ").map_or(message, |i| &message[..i]).to_string()
+}
+
+/// A parser's message with any quoted value replaced: `invalid type: string "s3cr3t"`
+/// must not print the secret. Field names (in backticks) stay.
+fn without_quotes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !inside {
+                out.push_str("\"...\"");
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn is_toml(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+}
+
+/// A name part unlikely to exist already (the temporary file is created exclusively).
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{}-{nanos}", std::process::id())
 }
 
 #[cfg(unix)]
@@ -75,8 +112,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(path)?;
     file.write_all(bytes)?;
@@ -98,9 +134,11 @@ pub fn check_file_is_private(path: &Path) -> Result<(), String> {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?
             .permissions()
             .mode();
-        if mode & 0o007 != 0 {
+        // Nobody but the owner may read it, and only the owner's group may not even
+        // write it: a writer could add an all-powerful principal.
+        if mode & 0o027 != 0 {
             return Err(format!(
-                "credentials file {} is accessible to every user (mode {:o}); run `chmod 600 {}`",
+                "credentials file {} is accessible to other users (mode {:o}); run `chmod 600 {}`",
                 path.display(),
                 mode & 0o777,
                 path.display()
@@ -264,6 +302,16 @@ mod tests {
     }
 
     #[test]
+    fn parse_errors_never_quote_the_file() {
+        let json = CredentialsFile::parse(r#"{"principals": [{"name": "a", "access_key_id": "K", "secret_access_key": 5}]}"#, false)
+            .unwrap_err();
+        assert!(json.starts_with("line 1 column "), "{json}");
+        let toml = CredentialsFile::parse("[[principals]]\nname = \"a\"\nsecret_access_key = \"TOPSECRET\nbroken", true).unwrap_err();
+        assert!(!toml.contains("TOPSECRET"), "{toml}");
+        assert!(toml.starts_with("line "), "{toml}");
+    }
+
+    #[test]
     fn debug_output_never_shows_secrets() {
         let file = CredentialsFile::parse(
             r#"{"principals": [{"name": "a", "access_key_id": "K", "secret_access_key": "TOPSECRET", "session_token": "TOKENVALUE"}]}"#,
@@ -286,7 +334,11 @@ mod tests {
         assert!(Credentials::load(&path, "1").is_ok());
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let e = Credentials::load(&path, "1").unwrap_err();
-        assert!(e.contains("is accessible to every user (mode 644)"), "{e}");
+        assert!(e.contains("is accessible to other users (mode 644)"), "{e}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660)).unwrap();
+        assert!(Credentials::load(&path, "1").is_err(), "group-writable");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(Credentials::load(&path, "1").is_ok(), "group-readable is the owner's choice");
     }
 }
 

@@ -187,10 +187,15 @@ impl Statement {
             }
         }
         if let Some(principals) = &self.principals {
+            // An account (its id or root ARN) named in a Deny denies every principal
+            // of the account. In an Allow it only delegates to identity policies, as
+            // in AWS, so it allows no one by itself.
+            let account = request.principal_arn.split(':').nth(4).unwrap_or_default();
+            let names_account = |p: &str| p == account || p == format!("arn:aws:iam::{account}:root");
             let listed = principals
                 .patterns
                 .iter()
-                .any(|p| p == "*" || p == request.principal_arn);
+                .any(|p| p == "*" || p == request.principal_arn || (self.effect == Effect::Deny && names_account(p)));
             if listed == principals.negated {
                 return false;
             }
@@ -307,6 +312,29 @@ mod tests {
             .contains("Reource"));
         assert!(Policy::parse("[]").is_err());
         assert!(Policy::parse("{").unwrap_err().starts_with("the policy is not valid JSON"));
+    }
+
+    #[test]
+    fn an_account_principal_denies_everyone_in_it_but_allows_no_one() {
+        let context = ConditionContext::new();
+        let request = AccessRequest {
+            action: "dynamodb:GetItem",
+            resource: "arn:aws:dynamodb:us-east-1:000000000000:table/t",
+            principal_arn: "arn:aws:iam::000000000000:user/alice",
+            context: &context,
+        };
+        for account in ["000000000000", "arn:aws:iam::000000000000:root"] {
+            let deny = Policy::parse(&format!(
+                r#"{{"Statement": {{"Effect": "Deny", "Principal": {{"AWS": "{account}"}}, "Action": "*", "Resource": "*"}}}}"#
+            ))
+            .unwrap();
+            assert_eq!(evaluate(None, Some(&deny), &request), Decision::ExplicitDeny(PolicyKind::Resource));
+            let allow = Policy::parse(&format!(
+                r#"{{"Statement": {{"Effect": "Allow", "Principal": {{"AWS": "{account}"}}, "Action": "*", "Resource": "*"}}}}"#
+            ))
+            .unwrap();
+            assert_eq!(evaluate(Some(&[]), Some(&allow), &request), Decision::ImplicitDeny);
+        }
     }
 
     #[test]

@@ -103,19 +103,34 @@ impl Verifier {
                 "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
             ));
         }
+        // The operation and the body's coding decide what runs: a signature that
+        // leaves them out would let a captured request be replayed as another
+        // operation. Every AWS SDK signs them; AWS itself does not insist.
+        for (header, shown) in [("x-amz-target", "X-Amz-Target"), ("content-encoding", "Content-Encoding")] {
+            if request.header(header).is_some() && !authorization.signed_headers.contains(&header) {
+                return Err(invalid_signature(format!(
+                    "'{shown}' must be a 'SignedHeader' in the AWS Authorization."
+                )));
+            }
+        }
         let principal = self
             .credentials
             .by_access_key(authorization.access_key_id)
             .ok_or_else(unrecognized)?;
         check_session_token(&principal, request.header("x-amz-security-token"), now)?;
         check_skew(&amz_date, signed_at, now)?;
-        let mac = self.signing_mac(&principal, authorization.scope_date, authorization.region);
+        let (mac, cached) = self.signing_mac(&principal, authorization.scope_date, authorization.region);
         let digest = sigv4::canonical_request_digest(request, &authorization.signed_headers);
         let string_to_sign = sigv4::string_to_sign_from_digest(&amz_date, authorization.scope, &digest);
         if !sigv4::signature_matches_keyed(&mac, &string_to_sign, authorization.signature) {
             return Err(invalid_signature(
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
             ));
+        }
+        if !cached {
+            // Only keys that produced a valid signature are remembered, so nobody
+            // can fill the cache with made-up dates and regions.
+            self.remember(&principal, authorization.scope_date, authorization.region, mac);
         }
         Ok(Authenticated {
             principal,
@@ -131,8 +146,13 @@ impl Verifier {
                 &amz_date[..8]
             )));
         }
-        if authorization.region.is_empty() {
-            return Err(invalid_signature("Credential should be scoped to a valid region, not ''. "));
+        let region = authorization.region;
+        let region_ok = (1..=64).contains(&region.len())
+            && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !region_ok {
+            return Err(invalid_signature(format!(
+                "Credential should be scoped to a valid region, not '{region}'. "
+            )));
         }
         if authorization.service != self.service {
             return Err(invalid_signature(format!(
@@ -149,21 +169,23 @@ impl Verifier {
         Ok(())
     }
 
-    /// The HMAC keyed with the derived signing key, from the cache when it is there.
-    fn signing_mac(&self, principal: &Principal, date: &str, region: &str) -> sigv4::KeyedMac {
+    /// The HMAC keyed with the derived signing key, and whether it came from the cache.
+    fn signing_mac(&self, principal: &Principal, date: &str, region: &str) -> (sigv4::KeyedMac, bool) {
         let cache_key = format!("{}/{date}/{region}", principal.access_key_id);
         if let Some(mac) = self.keys.read().ok().and_then(|keys| keys.get(&cache_key).cloned()) {
-            return mac;
+            return (mac, true);
         }
         let key = sigv4::signing_key(&principal.secret_access_key, date, region, &self.service);
-        let mac = sigv4::keyed_mac(&key);
+        (sigv4::keyed_mac(&key), false)
+    }
+
+    fn remember(&self, principal: &Principal, date: &str, region: &str, mac: sigv4::KeyedMac) {
         if let Ok(mut keys) = self.keys.write() {
             if keys.len() >= KEY_CACHE_LIMIT {
                 keys.clear();
             }
-            keys.insert(cache_key, mac.clone());
+            keys.insert(format!("{}/{date}/{region}", principal.access_key_id), mac);
         }
-        mac
     }
 }
 
@@ -204,4 +226,53 @@ fn check_skew(amz_date: &str, signed_at: i64, now: i64) -> Result<(), ApiError> 
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CredentialsFile;
+
+    fn verifier() -> Verifier {
+        let file: CredentialsFile = serde_json::from_str(
+            r#"{"principals": [{"name": "a", "access_key_id": "AKID", "secret_access_key": "secret"}]}"#,
+        )
+        .unwrap();
+        Verifier::new(Credentials::from_file(&file, "1").unwrap(), "dynamodb")
+    }
+
+    fn request_with(authorization: &str) -> Vec<(String, String)> {
+        vec![
+            ("host".to_string(), "localhost".to_string()),
+            ("x-amz-date".to_string(), "20150830T123600Z".to_string()),
+            ("authorization".to_string(), authorization.to_string()),
+        ]
+    }
+
+    #[test]
+    fn failed_signatures_leave_nothing_in_the_key_cache() {
+        let v = verifier();
+        for region in ["us-east-1", "made-up-1", "made-up-2"] {
+            let headers = request_with(&format!(
+                "AWS4-HMAC-SHA256 Credential=AKID/20150830/{region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+            ));
+            let request = HttpRequest { method: "POST", path: "/", query: None, headers: &headers, body: b"" };
+            assert!(v.verify(&request, 1_440_938_160).is_err());
+        }
+        assert_eq!(v.keys.read().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn regions_must_be_plain_names() {
+        let v = verifier();
+        for (region, ok) in [("eu-west-1", true), ("local_1", true), ("a:b", false), ("x*", false)] {
+            let headers = request_with(&format!(
+                "AWS4-HMAC-SHA256 Credential=AKID/20150830/{region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+            ));
+            let request = HttpRequest { method: "POST", path: "/", query: None, headers: &headers, body: b"" };
+            let e = v.verify(&request, 1_440_938_160).unwrap_err();
+            let scoped = e.message.starts_with("Credential should be scoped to a valid region");
+            assert_eq!(!scoped, ok, "{region}: {}", e.message);
+        }
+    }
 }

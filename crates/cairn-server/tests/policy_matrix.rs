@@ -202,6 +202,36 @@ fn cases(stream: &str) -> Vec<Case> {
             operation: "GetItem", body: json!({"TableName": "nowhere", "Key": {"pk": {"S": "a"}}}), denied: deny("dynamodb:GetItem", arn("nowhere")) },
         Case { name: "tagging is authorized on the ARN given", policies: Some(json!([allow(json!("dynamodb:ListTagsOfResource"), json!(books))])),
             operation: "ListTagsOfResource", body: json!({"ResourceArn": secrets.clone()}), denied: deny("dynamodb:ListTagsOfResource", secrets.clone()) },
+        Case { name: "Attributes: copying a forbidden attribute into an allowed one", policies: Some(json!([allow_if("dynamodb:UpdateItem", &books, json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "title"]}}))])),
+            operation: "UpdateItem", body: json!({"TableName": "books", "Key": {"pk": {"S": "alice"}}, "UpdateExpression": "SET title = secret"}), denied: deny("dynamodb:UpdateItem", books.clone()) },
+        Case { name: "Attributes: a condition testing a forbidden attribute", policies: Some(json!([allow_if("dynamodb:PutItem", &books, json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "title"]}}))])),
+            operation: "PutItem", body: json!({"TableName": "books", "Item": {"pk": {"S": "alice"}, "title": {"S": "x"}}, "ConditionExpression": "secret = :s", "ExpressionAttributeValues": {":s": {"S": "x"}}}),
+            denied: deny("dynamodb:PutItem", books.clone()) },
+        Case { name: "Attributes: a condition on allowed attributes", policies: Some(json!([allow_if("dynamodb:PutItem", &books, json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "title"]}}))])),
+            operation: "PutItem", body: json!({"TableName": "books", "Item": {"pk": {"S": "alice"}, "title": {"S": "x"}}, "ConditionExpression": "attribute_exists(title)"}),
+            denied: None },
+        Case { name: "Attributes: the old item returned on a failed condition is every attribute", policies: Some(json!([allow_if("dynamodb:DeleteItem", &books, json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "title"]}}))])),
+            operation: "DeleteItem", body: json!({"TableName": "books", "Key": {"pk": {"S": "alice"}}, "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}),
+            denied: deny("dynamodb:DeleteItem", books.clone()) },
+        Case { name: "Attributes: a scan filter testing a forbidden attribute", policies: Some(json!([allow_if("dynamodb:Scan", &books, json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "title"]}}))])),
+            operation: "Scan", body: json!({"TableName": "books", "ProjectionExpression": "pk", "FilterExpression": "secret = :s", "ExpressionAttributeValues": {":s": {"S": "x"}}}),
+            denied: deny("dynamodb:Scan", books.clone()) },
+        Case { name: "Attributes: a PartiQL projection of a forbidden attribute", policies: Some(json!([allow_if("dynamodb:PartiQLSelect", &books, json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "title"]}}))])),
+            operation: "ExecuteStatement", body: json!({"Statement": "SELECT secret FROM books WHERE pk = 'alice'"}), denied: deny("dynamodb:PartiQLSelect", books.clone()) },
+        Case { name: "Attributes: a PartiQL projection of allowed attributes", policies: Some(json!([allow_if("dynamodb:PartiQLSelect", &books, json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "title"]}}))])),
+            operation: "ExecuteStatement", body: json!({"Statement": "SELECT title FROM books WHERE pk = 'alice'"}), denied: None },
+        Case { name: "LeadingKeys: a transactional delete is judged by the Key it deletes", policies: Some(json!([allow_if("dynamodb:DeleteItem", &books, leading_own.clone())])),
+            operation: "TransactWriteItems", body: json!({"TransactItems": [{"Delete": {"TableName": "books", "Item": {"pk": {"S": "alice"}}, "Key": {"pk": {"S": "bob"}}}}]}),
+            denied: deny("dynamodb:DeleteItem", books.clone()) },
+        Case { name: "CreateTable with a resource policy also needs PutResourcePolicy", policies: Some(json!([allow(json!("dynamodb:CreateTable"), json!("*"))])),
+            operation: "CreateTable", body: json!({"TableName": "withpolicy", "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}], "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST",
+                "ResourcePolicy": json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetItem", "Resource": "*"}]}).to_string()}),
+            denied: deny("dynamodb:PutResourcePolicy", arn("withpolicy")) },
+        Case { name: "tagging through another account's spelling of the ARN is the same table", policies: Some(json!([{"Statement": [
+                {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "dynamodb:TagResource", "Resource": secrets.clone()}]}])),
+            operation: "TagResource", body: json!({"ResourceArn": "arn:aws:dynamodb:us-east-1:999999999999:table/secrets", "Tags": [{"Key": "k", "Value": "v"}]}),
+            denied: Some(("dynamodb:TagResource", secrets.clone(), IDENTITY_DENY)) },
         Case { name: "DescribeStream on the stream ARN", policies: Some(json!([allow(json!("dynamodb:DescribeStream"), json!(format!("{books}/stream/*")))])),
             operation: "Streams:DescribeStream", body: json!({"StreamArn": stream}), denied: None },
         Case { name: "a table ARN does not cover its stream", policies: Some(json!([allow(json!("dynamodb:DescribeStream"), json!(books))])),
@@ -246,6 +276,38 @@ fn policy_matrix() {
         checked += 1;
     }
     assert!(checked >= 40, "only {checked} cases");
+}
+
+#[test]
+fn a_stream_arn_smuggling_another_table_is_authorized_as_that_table() {
+    let (engine, stream) = setup();
+    let label = stream.rsplit_once("/stream/").unwrap().1;
+    let smuggled = format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/public:table/books/stream/{label}");
+    let ctx = principal_context("alice", Some(json!([allow(json!("dynamodb:DescribeStream"), json!(format!("{}*", arn("public"))))])));
+    let (kind, message) = call_as(&engine, &ctx, "DynamoDBStreams_20120810.DescribeStream", json!({"StreamArn": smuggled})).unwrap_err();
+    assert_eq!(kind, "AccessDeniedException");
+    assert!(message.contains(&format!("on resource: {stream} ")), "{message}");
+}
+
+#[test]
+fn number_keys_are_compared_in_canonical_form() {
+    let engine = common::memory_engine();
+    call(&engine, "CreateTable", json!({
+        "TableName": "numbered",
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "N"}],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST"
+    }))
+    .unwrap();
+    let policy = json!([{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "dynamodb:PutItem", "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": ["1"]}}}]}]);
+    let ctx = principal_context("alice", Some(policy));
+    for spelling in ["1", "1.0", "01", "1E0"] {
+        let e = call_as(&engine, &ctx, "DynamoDB_20120810.PutItem", json!({"TableName": "numbered", "Item": {"id": {"N": spelling}}}));
+        assert_eq!(e.unwrap_err().0, "AccessDeniedException", "{spelling}");
+    }
+    call_as(&engine, &ctx, "DynamoDB_20120810.PutItem", json!({"TableName": "numbered", "Item": {"id": {"N": "2"}}})).unwrap();
 }
 
 #[test]

@@ -280,3 +280,21 @@ fn a_stream_has_its_own_policy() {
         "PolicyNotFoundException"
     );
 }
+
+#[test]
+fn another_accounts_or_longer_spelling_of_the_arn_cannot_remove_a_protective_policy() {
+    let engine = engine();
+    put(&engine, &policy(vec![statement("Deny", "dynamodb:DeleteResourcePolicy")])).unwrap();
+    let alice = principal_context("alice", None);
+    for spelling in [
+        "arn:aws:dynamodb:us-east-1:999999999999:table/shared".to_string(),
+        format!("{TABLE_ARN}/x"),
+        format!("{TABLE_ARN}/x/stream/y"),
+    ] {
+        let result = call_as(&engine, &alice, "DynamoDB_20120810.DeleteResourcePolicy", json!({"ResourceArn": spelling}));
+        assert!(result.is_err(), "{spelling}");
+        assert!(call(&engine, "GetResourcePolicy", json!({"ResourceArn": TABLE_ARN})).is_ok(), "{spelling} removed it");
+    }
+    let e = call_as(&engine, &alice, "DynamoDB_20120810.DeleteResourcePolicy", json!({"ResourceArn": TABLE_ARN})).unwrap_err();
+    assert_eq!(e.0, "AccessDeniedException");
+}

@@ -294,3 +294,37 @@ async fn errors_carry_the_coral_namespace_and_status_400() {
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "com.amazon.coral.service#UnrecognizedClientException");
 }
+
+#[tokio::test]
+async fn the_operation_header_must_be_signed() {
+    let server = server_with_table().await;
+    // Signed without X-Amz-Target, which is then added: the operation could be
+    // swapped by anyone holding the request.
+    let body = serde_json::to_vec(&json!({"TableName": "guarded", "Item": {"pk": {"S": "unsigned"}}})).unwrap();
+    let host = server.address.to_string();
+    let headers = vec![("host".to_string(), host.clone())];
+    let identity = SdkCredentials::new("AKIAADMIN", "admin-secret", None, None, "test").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("dynamodb")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let url = format!("http://{host}/");
+    let signable = SignableRequest::new("POST", &url, headers.iter().map(|(k, v)| (k.as_str(), v.as_str())), SignableBody::Bytes(&body)).unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut all = headers.clone();
+    for (name, value) in instructions.headers() {
+        all.push((name.to_string(), value.to_string()));
+    }
+    all.push(("x-amz-target".to_string(), "DynamoDB_20120810.PutItem".to_string()));
+    let (_, body_json) = send(&server, &all, &body).await;
+    assert_eq!(
+        error(&body_json),
+        ("InvalidSignatureException".to_string(), "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.".to_string())
+    );
+    assert!(!item_exists(&server, "unsigned").await);
+}

@@ -10,7 +10,8 @@ use crate::ops::key_condition::KeyCondition;
 use crate::read::Source;
 use crate::{Engine, RequestContext};
 use cairn_expr::path::UnresolvedElement;
-use cairn_expr::{parse_condition, parse_projection, parse_update, ExpressionKind, Placeholders};
+use cairn_expr::condition::ConditionAst;
+use cairn_expr::{parse_condition, parse_projection, parse_update, ExpressionKind, OperandAst, Placeholders};
 use cairn_model::types::*;
 use cairn_model::wire::{RawItem, RawValue};
 use base64::Engine as _;
@@ -25,9 +26,11 @@ const RETURN_VALUES: &str = "dynamodb:ReturnValues";
 const RETURN_CONSUMED_CAPACITY: &str = "dynamodb:ReturnConsumedCapacity";
 const ENCLOSING_OPERATION: &str = "dynamodb:EnclosingOperation";
 
-/// A key value as condition keys compare it: the text of S and N, the base64 of B.
+/// A key value as condition keys compare it, decoded as the operation decodes it (a
+/// number in its canonical form, so `1.0` and `1` are one key): the text of S and N,
+/// the base64 of B.
 fn raw_text(value: &RawValue) -> Option<String> {
-    value.s.clone().or_else(|| value.n.clone()).or_else(|| value.b.clone())
+    AttributeValue::from_raw(value.clone()).ok().as_ref().and_then(value_text)
 }
 
 pub(super) fn value_text(value: &AttributeValue) -> Option<String> {
@@ -41,12 +44,7 @@ pub(super) fn value_text(value: &AttributeValue) -> Option<String> {
 
 impl Engine {
     fn table_if_exists(&self, ctx: &RequestContext, name: Option<&str>) -> Option<Arc<TableMeta>> {
-        let name = name?;
-        let name = match super::resources::parse_arn(name) {
-            Some(parts) if name.starts_with("arn:") => parts.table,
-            _ => name,
-        };
-        self.catalog.get(&ctx.region, name)
+        self.catalog.get(&ctx.region, name?)
     }
 }
 
@@ -76,7 +74,7 @@ fn top_level(elements: &[UnresolvedElement], names: Option<&BTreeMap<String, Str
 
 /// The attributes a read asks for: ProjectionExpression or AttributesToGet (`None`
 /// when it asks for none in particular).
-fn projected(
+pub(super) fn projected(
     projection: Option<&str>,
     attributes_to_get: Option<&Vec<String>>,
     names: Option<&BTreeMap<String, String>>,
@@ -106,6 +104,66 @@ fn select_of(select: Option<&str>, attributes: &Option<Vec<String>>) -> String {
     }
 }
 
+fn operand_names(operand: &OperandAst, names: Option<&BTreeMap<String, String>>, out: &mut BTreeSet<String>) {
+    match operand {
+        OperandAst::Path(path) => out.extend(top_level(&path.0, names)),
+        OperandAst::Value(_) => {}
+        OperandAst::Function { args, .. } => args.iter().for_each(|a| operand_names(a, names, out)),
+    }
+}
+
+fn condition_names(condition: &ConditionAst, names: Option<&BTreeMap<String, String>>, out: &mut BTreeSet<String>) {
+    match condition {
+        ConditionAst::Compare(a, _, b) => [a, b].into_iter().for_each(|o| operand_names(o, names, out)),
+        ConditionAst::Between(a, b, c) => [a, b, c].into_iter().for_each(|o| operand_names(o, names, out)),
+        ConditionAst::In(a, list) => std::iter::once(a).chain(list).for_each(|o| operand_names(o, names, out)),
+        ConditionAst::Function(_, args) => args.iter().for_each(|o| operand_names(o, names, out)),
+        ConditionAst::And(a, b) | ConditionAst::Or(a, b) => {
+            condition_names(a, names, out);
+            condition_names(b, names, out);
+        }
+        ConditionAst::Not(a) => condition_names(a, names, out),
+    }
+}
+
+/// Attributes a request refers to besides what it reads or writes: those its
+/// condition or filter tests (a test reveals a value), legacy conditions' keys, and
+/// `*` when a failed condition returns the whole old item
+/// (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), which no list of allowed
+/// attributes covers.
+pub(super) fn referenced(
+    condition: Option<&str>,
+    kind: ExpressionKind,
+    legacy: impl IntoIterator<Item = String>,
+    names: Option<&BTreeMap<String, String>>,
+    return_on_failure: Option<&str>,
+) -> Result<BTreeSet<String>, ApiError> {
+    let mut out: BTreeSet<String> = legacy.into_iter().collect();
+    if let Some(text) = condition {
+        condition_names(&parse_condition(text, kind)?, names, &mut out);
+    }
+    if return_on_failure == Some("ALL_OLD") {
+        out.insert("*".to_string());
+    }
+    Ok(out)
+}
+
+pub(super) fn union(a: Vec<String>, b: BTreeSet<String>) -> Vec<String> {
+    let mut all: BTreeSet<String> = a.into_iter().collect();
+    all.extend(b);
+    all.into_iter().collect()
+}
+
+/// Reads: the projected attributes plus those the filter tests; `None` when the
+/// request names no attribute at all.
+fn read_attributes(projected: &Option<Vec<String>>, filtered: BTreeSet<String>) -> Option<Vec<String>> {
+    match projected {
+        None if filtered.is_empty() => None,
+        None => Some(filtered.into_iter().collect()),
+        Some(list) => Some(union(list.clone(), filtered)),
+    }
+}
+
 fn names_of(item: Option<&RawItem>) -> Vec<String> {
     item.map(|i| i.keys().cloned().collect()).unwrap_or_default()
 }
@@ -131,14 +189,26 @@ impl Accesses for PutItemInput {
         let table = engine.table_if_exists(ctx, self.table_name.as_deref());
         Ok(vec![Access::new(operation, engine.table_resource(ctx, self.table_name.as_deref()))
             .with(LEADING_KEYS, leading_keys(table.as_deref(), self.item.as_ref()))
-            .with(ATTRIBUTES, names_of(self.item.as_ref()))
+            .with(
+                ATTRIBUTES,
+                union(
+                    names_of(self.item.as_ref()),
+                    referenced(
+                        self.condition_expression.as_deref(),
+                        ExpressionKind::Condition,
+                        self.expected.iter().flat_map(|m| m.keys().cloned()),
+                        self.expression_attribute_names.as_ref(),
+                        self.return_values_on_condition_check_failure.as_deref(),
+                    )?,
+                ),
+            )
             .with_one(RETURN_VALUES, Some(self.return_values.as_deref().unwrap_or("NONE")))
             .with_one(RETURN_CONSUMED_CAPACITY, self.return_consumed_capacity.as_deref())])
     }
 }
 
 /// The attributes an update writes: the key's and each action's target.
-fn updated_attributes(
+pub(super) fn updated_attributes(
     key: Option<&RawItem>,
     expression: Option<&str>,
     legacy: Option<&BTreeMap<String, AttributeValueUpdate>>,
@@ -146,12 +216,25 @@ fn updated_attributes(
 ) -> Result<Vec<String>, ApiError> {
     let mut set: BTreeSet<String> = names_of(key).into_iter().collect();
     if let Some(text) = expression {
+        use cairn_expr::update::{ActionAst, SetValueAst};
         for action in parse_update(text)?.actions {
+            // The target, and every attribute a value is computed from (`SET a = b`
+            // copies b).
             let path = match &action {
-                cairn_expr::update::ActionAst::Set(p, _)
-                | cairn_expr::update::ActionAst::Remove(p)
-                | cairn_expr::update::ActionAst::Add(p, _)
-                | cairn_expr::update::ActionAst::Delete(p, _) => p,
+                ActionAst::Set(p, SetValueAst::Operand(o)) => {
+                    operand_names(o, names, &mut set);
+                    p
+                }
+                ActionAst::Set(p, SetValueAst::Plus(a, b) | SetValueAst::Minus(a, b)) => {
+                    operand_names(a, names, &mut set);
+                    operand_names(b, names, &mut set);
+                    p
+                }
+                ActionAst::Remove(p) => p,
+                ActionAst::Add(p, o) | ActionAst::Delete(p, o) => {
+                    operand_names(o, names, &mut set);
+                    p
+                }
             };
             set.extend(top_level(&path.0, names));
         }
@@ -163,12 +246,21 @@ fn updated_attributes(
 impl Accesses for UpdateItemInput {
     fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
         let table = engine.table_if_exists(ctx, self.table_name.as_deref());
-        let attributes = updated_attributes(
-            self.key.as_ref(),
-            self.update_expression.as_deref(),
-            self.attribute_updates.as_ref(),
-            self.expression_attribute_names.as_ref(),
-        )?;
+        let attributes = union(
+            updated_attributes(
+                self.key.as_ref(),
+                self.update_expression.as_deref(),
+                self.attribute_updates.as_ref(),
+                self.expression_attribute_names.as_ref(),
+            )?,
+            referenced(
+                self.condition_expression.as_deref(),
+                ExpressionKind::Condition,
+                self.expected.iter().flat_map(|m| m.keys().cloned()),
+                self.expression_attribute_names.as_ref(),
+                self.return_values_on_condition_check_failure.as_deref(),
+            )?,
+        );
         Ok(vec![Access::new(operation, engine.table_resource(ctx, self.table_name.as_deref()))
             .with(LEADING_KEYS, leading_keys(table.as_deref(), self.key.as_ref()))
             .with(ATTRIBUTES, attributes)
@@ -182,7 +274,19 @@ impl Accesses for DeleteItemInput {
         let table = engine.table_if_exists(ctx, self.table_name.as_deref());
         Ok(vec![Access::new(operation, engine.table_resource(ctx, self.table_name.as_deref()))
             .with(LEADING_KEYS, leading_keys(table.as_deref(), self.key.as_ref()))
-            .with(ATTRIBUTES, names_of(self.key.as_ref()))
+            .with(
+                ATTRIBUTES,
+                union(
+                    names_of(self.key.as_ref()),
+                    referenced(
+                        self.condition_expression.as_deref(),
+                        ExpressionKind::Condition,
+                        self.expected.iter().flat_map(|m| m.keys().cloned()),
+                        self.expression_attribute_names.as_ref(),
+                        self.return_values_on_condition_check_failure.as_deref(),
+                    )?,
+                ),
+            )
             .with_one(RETURN_VALUES, Some(self.return_values.as_deref().unwrap_or("NONE")))
             .with_one(RETURN_CONSUMED_CAPACITY, self.return_consumed_capacity.as_deref())])
     }
@@ -223,6 +327,13 @@ impl Accesses for QueryInput {
             self.attributes_to_get.as_ref(),
             self.expression_attribute_names.as_ref(),
         )?;
+        let filtered = referenced(
+            self.filter_expression.as_deref(),
+            ExpressionKind::Filter,
+            self.query_filter.iter().flat_map(|m| m.keys().cloned()),
+            self.expression_attribute_names.as_ref(),
+            None,
+        )?;
         let access = Access::new(
             operation,
             engine.index_resource(ctx, self.table_name.as_deref(), self.index_name.as_deref()),
@@ -230,7 +341,7 @@ impl Accesses for QueryInput {
         .with(LEADING_KEYS, query_leading_keys(table.as_deref(), self)?)
         .with_one(SELECT, Some(&select_of(self.select.as_deref(), &attributes)))
         .with_one(RETURN_CONSUMED_CAPACITY, self.return_consumed_capacity.as_deref());
-        Ok(vec![with_attributes(access, attributes)])
+        Ok(vec![with_attributes(access, read_attributes(&attributes, filtered))])
     }
 }
 
@@ -241,13 +352,20 @@ impl Accesses for ScanInput {
             self.attributes_to_get.as_ref(),
             self.expression_attribute_names.as_ref(),
         )?;
+        let filtered = referenced(
+            self.filter_expression.as_deref(),
+            ExpressionKind::Filter,
+            self.scan_filter.iter().flat_map(|m| m.keys().cloned()),
+            self.expression_attribute_names.as_ref(),
+            None,
+        )?;
         let access = Access::new(
             operation,
             engine.index_resource(ctx, self.table_name.as_deref(), self.index_name.as_deref()),
         )
         .with_one(SELECT, Some(&select_of(self.select.as_deref(), &attributes)))
         .with_one(RETURN_CONSUMED_CAPACITY, self.return_consumed_capacity.as_deref());
-        Ok(vec![with_attributes(access, attributes)])
+        Ok(vec![with_attributes(access, read_attributes(&attributes, filtered))])
     }
 }
 
@@ -327,7 +445,8 @@ impl Accesses for TransactWriteItemsInput {
             for (action, item) in actions {
                 let Some(item) = item else { continue };
                 let table = engine.table_if_exists(ctx, item.table_name.as_deref());
-                let key = item.item.as_ref().or(item.key.as_ref());
+                // The operation reads Put's `Item` and the others' `Key`.
+                let key = if action == "PutItem" { item.item.as_ref() } else { item.key.as_ref() };
                 let attributes = match action {
                     "PutItem" => names_of(item.item.as_ref()),
                     "UpdateItem" => updated_attributes(
@@ -338,6 +457,16 @@ impl Accesses for TransactWriteItemsInput {
                     )?,
                     _ => names_of(item.key.as_ref()),
                 };
+                let attributes = union(
+                    attributes,
+                    referenced(
+                        item.condition_expression.as_deref(),
+                        ExpressionKind::Condition,
+                        None,
+                        item.expression_attribute_names.as_ref(),
+                        item.return_values_on_condition_check_failure.as_deref(),
+                    )?,
+                );
                 out.push(
                     Access::new(action, engine.table_resource(ctx, item.table_name.as_deref()))
                         .with(LEADING_KEYS, leading_keys(table.as_deref(), key))

@@ -11,7 +11,7 @@ mod partiql;
 pub(crate) mod resources;
 
 use crate::{Engine, RequestContext};
-use cairn_auth::{evaluate, AccessRequest, ConditionContext, Decision, Policy, PolicyKind};
+use cairn_auth::{evaluate, AccessRequest, ConditionContext, Decision, PolicyKind};
 use cairn_model::{ApiError, ErrorKind};
 
 /// One action on one resource.
@@ -86,9 +86,17 @@ impl Engine {
         context.set_one("aws:PrincipalAccount", self.config.account_id.clone());
         context.set_one("aws:SecureTransport", ctx.secure_transport.to_string());
         context.set_one("aws:RequestedRegion", ctx.region.clone());
-        let resource_policy = self
-            .stored_policy_of(ctx, &access.resource)
-            .and_then(|stored| Policy::parse(&stored.document).ok());
+        // A stored policy that no longer parses may hold denials: fail closed.
+        let resource_policy = match self.resource_policy_of(ctx, &access.resource) {
+            Ok(policy) => policy,
+            Err(()) => {
+                return Err(denied(
+                    principal,
+                    access,
+                    "with an explicit deny in a resource-based policy".to_string(),
+                ))
+            }
+        };
         let request = AccessRequest {
             action: &access.action,
             resource: &access.resource,
@@ -101,12 +109,16 @@ impl Engine {
             Decision::ExplicitDeny(PolicyKind::Identity) => "with an explicit deny in an identity-based policy".to_string(),
             Decision::ExplicitDeny(PolicyKind::Resource) => "with an explicit deny in a resource-based policy".to_string(),
         };
-        Err(ApiError::new(
-            ErrorKind::AccessDenied,
-            format!(
-                "User: {} is not authorized to perform: {} on resource: {} {reason}",
-                principal.arn, access.action, access.resource
-            ),
-        ))
+        Err(denied(principal, access, reason))
     }
+}
+
+fn denied(principal: &cairn_auth::Principal, access: &Access, reason: String) -> ApiError {
+    ApiError::new(
+        ErrorKind::AccessDenied,
+        format!(
+            "User: {} is not authorized to perform: {} on resource: {} {reason}",
+            principal.arn, access.action, access.resource
+        ),
+    )
 }

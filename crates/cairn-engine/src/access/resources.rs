@@ -3,40 +3,52 @@
 //! or on `*` for account-wide actions).
 
 use super::{Access, Accesses};
-use crate::catalog::{region_of_arn, StoredPolicy};
+use crate::catalog::region_of_arn;
+use cairn_auth::Policy;
 use crate::{Engine, RequestContext};
 use cairn_model::types::*;
 use cairn_model::ApiError;
 
-/// What an ARN names, parsed from `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME[/index/I | /stream/L]`.
+/// What a Cairn ARN names: `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME`, optionally
+/// followed by `/stream/LABEL` or `/index/NAME` and nothing else.
 pub(crate) struct ArnParts<'a> {
     pub region: &'a str,
+    pub account: &'a str,
     pub table: &'a str,
-    pub stream: bool,
+    /// The stream label, for a stream ARN.
+    pub stream: Option<&'a str>,
+    pub index: Option<&'a str>,
 }
 
+/// Parses an ARN strictly: anything else (another partition, service, resource type,
+/// extra path segments) is `None`.
 pub(crate) fn parse_arn(arn: &str) -> Option<ArnParts<'_>> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "dynamodb" {
+    let ["arn", "aws", "dynamodb", region, account, resource] = parts.as_slice() else {
         return None;
-    }
-    let rest = parts[5].strip_prefix("table/")?;
-    let (table, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    };
+    let mut path = resource.strip_prefix("table/")?.split('/');
+    let table = path.next().filter(|t| !t.is_empty())?;
+    let (stream, index) = match (path.next(), path.next(), path.next()) {
+        (None, _, _) => (None, None),
+        (Some("stream"), Some(label), None) if !label.is_empty() => (Some(label), None),
+        (Some("index"), Some(index), None) if !index.is_empty() => (None, Some(index)),
+        _ => return None,
+    };
     Some(ArnParts {
-        region: region_of_arn(arn)?,
+        region,
+        account,
         table,
-        stream: tail.starts_with("stream/"),
+        stream,
+        index,
     })
 }
 
 impl Engine {
-    /// The ARN a request's `TableName` (a name or already an ARN) authorizes against.
+    /// The ARN a request's `TableName` authorizes against (the operations look the
+    /// name up in the caller's region as given).
     pub(crate) fn table_resource(&self, ctx: &RequestContext, name: Option<&str>) -> String {
-        let name = name.unwrap_or_default();
-        if name.starts_with("arn:") {
-            return name.to_string();
-        }
-        crate::ops::describe_table::table_arn(ctx, &self.config.account_id, name)
+        crate::ops::describe_table::table_arn(ctx, &self.config.account_id, name.unwrap_or_default())
     }
 
     pub(crate) fn index_resource(&self, ctx: &RequestContext, table: Option<&str>, index: Option<&str>) -> String {
@@ -47,17 +59,42 @@ impl Engine {
         }
     }
 
-    /// The resource-based policy guarding `arn`: a table's own policy guards it and
-    /// its indexes; a stream has its own.
-    pub(crate) fn stored_policy_of(&self, ctx: &RequestContext, arn: &str) -> Option<StoredPolicy> {
-        let parts = parse_arn(arn)?;
-        let region = if parts.region.is_empty() { &ctx.region } else { parts.region };
-        let table = self.catalog.get(region, parts.table)?;
-        if parts.stream {
-            table.stream_resource_policy.clone()
-        } else {
-            table.resource_policy.clone()
+    /// The resource-based policy guarding `arn` (one this engine built): a table's own
+    /// policy guards it and its indexes; a stream has its own. `Err` when a stored
+    /// policy no longer parses: the caller must deny.
+    pub(crate) fn resource_policy_of(&self, ctx: &RequestContext, arn: &str) -> Result<Option<Policy>, ()> {
+        let Some(parts) = parse_arn(arn) else {
+            return Ok(None);
+        };
+        let region = if parts.region.is_empty() { ctx.region.as_str() } else { parts.region };
+        let Some(table) = self.catalog.get(region, parts.table) else {
+            return Ok(None);
+        };
+        let stored = if parts.stream.is_some() { &table.stream_resource_policy } else { &table.resource_policy };
+        match stored {
+            None => Ok(None),
+            Some(stored) => Policy::parse(&stored.document).map(Some).map_err(|_| ()),
         }
+    }
+
+    /// The table ARN a tagging call acts on, rebuilt from the table name and region
+    /// the operation resolves (so another account's or partition's spelling of the
+    /// same table is authorized as the table); the raw text when it resolves to none.
+    fn tagged_resource(&self, ctx: &RequestContext, arn: Option<&str>) -> String {
+        let arn = arn.unwrap_or_default();
+        match crate::ops::tags::table_name_of(arn) {
+            Ok(name) => {
+                let region = region_of_arn(arn).unwrap_or(&ctx.region);
+                format!("arn:aws:dynamodb:{region}:{}:table/{name}", self.config.account_id)
+            }
+            Err(_) => arn.to_string(),
+        }
+    }
+
+    /// A stream ARN as the Streams operations resolve it.
+    fn stream_resource(&self, arn: Option<&str>) -> String {
+        let arn = arn.unwrap_or_default();
+        self.canonical_stream_arn(arn).unwrap_or_else(|| arn.to_string())
     }
 }
 
@@ -71,25 +108,45 @@ macro_rules! on_table {
         }
     )*};
 }
-on_table!(CreateTableInput, TableNameInput, UpdateTableInput, UpdateTimeToLiveInput);
+on_table!(TableNameInput, UpdateTableInput, UpdateTimeToLiveInput);
 
-/// Operations that name their resource by ARN.
-macro_rules! on_resource_arn {
+/// Creating a table with a resource policy also needs PutResourcePolicy on it, as in AWS.
+impl Accesses for CreateTableInput {
+    fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        let table = engine.table_resource(ctx, self.table_name.as_deref());
+        let mut out = vec![Access::new(operation, table.clone())];
+        if self.resource_policy.is_some() {
+            out.push(Access::new("PutResourcePolicy", table));
+        }
+        Ok(out)
+    }
+}
+
+/// Tagging: on the table the ARN resolves to.
+macro_rules! on_tagged_table {
     ($($input:ty),*) => {$(
         impl Accesses for $input {
-            fn accesses(&self, operation: &str, _: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
-                Ok(vec![Access::new(operation, self.resource_arn.clone().unwrap_or_default())])
+            fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+                Ok(vec![Access::new(operation, engine.tagged_resource(ctx, self.resource_arn.as_deref()))])
             }
         }
     )*};
 }
-on_resource_arn!(
-    TagResourceInput,
-    UntagResourceInput,
-    ListTagsOfResourceInput,
-    PutResourcePolicyInput,
-    ResourceArnInput
-);
+on_tagged_table!(TagResourceInput, UntagResourceInput, ListTagsOfResourceInput);
+
+/// Resource policies: on the table or stream the ARN resolves to.
+macro_rules! on_policy_target {
+    ($($input:ty),*) => {$(
+        impl Accesses for $input {
+            fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+                let arn = self.resource_arn.as_deref().unwrap_or_default();
+                let resource = engine.canonical_policy_target(ctx, arn).unwrap_or_else(|| arn.to_string());
+                Ok(vec![Access::new(operation, resource)])
+            }
+        }
+    )*};
+}
+on_policy_target!(PutResourcePolicyInput, ResourceArnInput);
 
 /// Operations that act on the account, not on one resource.
 macro_rules! account_wide {
@@ -104,14 +161,14 @@ macro_rules! account_wide {
 account_wide!(EmptyInput, ListTablesInput, ListStreamsInput);
 
 impl Accesses for DescribeStreamInput {
-    fn accesses(&self, operation: &str, _: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
-        Ok(vec![Access::new(operation, self.stream_arn.clone().unwrap_or_default())])
+    fn accesses(&self, operation: &str, engine: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        Ok(vec![Access::new(operation, engine.stream_resource(self.stream_arn.as_deref()))])
     }
 }
 
 impl Accesses for GetShardIteratorInput {
-    fn accesses(&self, operation: &str, _: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
-        Ok(vec![Access::new(operation, self.stream_arn.clone().unwrap_or_default())])
+    fn accesses(&self, operation: &str, engine: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        Ok(vec![Access::new(operation, engine.stream_resource(self.stream_arn.as_deref()))])
     }
 }
 

@@ -71,22 +71,35 @@ fn not_found(arn: &str) -> ApiError {
 
 impl Engine {
     /// The table an ARN names (or that owns the stream it names), and whether it is
-    /// the stream.
+    /// the stream. Only this account's table and stream ARNs are accepted.
     fn policy_target(&self, ctx: &RequestContext, arn: &str) -> Result<(Arc<TableMeta>, bool), ApiError> {
         let invalid = || ApiError::validation(format!("Invalid ResourceArn provided as input {arn}"));
         let parts = parse_arn(arn).ok_or_else(invalid)?;
-        if arn.contains("/index/") {
+        if parts.index.is_some() || parts.account != self.config.account_id {
             return Err(invalid());
         }
         let region = if parts.region.is_empty() { ctx.region.as_str() } else { parts.region };
-        let table = self
-            .catalog
-            .get(region, parts.table)
-            .ok_or_else(|| ApiError::resource_not_found(format!("Requested resource not found: {arn}")))?;
-        if parts.stream && table.streams.is_empty() {
-            return Err(ApiError::resource_not_found(format!("Requested resource not found: {arn}")));
+        let missing = || ApiError::resource_not_found(format!("Requested resource not found: {arn}"));
+        let table = self.catalog.get(region, parts.table).ok_or_else(missing)?;
+        if let Some(label) = parts.stream {
+            if !table.streams.iter().any(|s| s.label == label) {
+                return Err(missing());
+            }
         }
-        Ok((table, parts.stream))
+        Ok((table, parts.stream.is_some()))
+    }
+
+    /// The ARN a policy call acts on, rebuilt from what it resolves to.
+    pub(crate) fn canonical_policy_target(&self, ctx: &RequestContext, arn: &str) -> Option<String> {
+        let (table, stream) = self.policy_target(ctx, arn).ok()?;
+        let region = table.region.clone().unwrap_or_else(|| ctx.region.clone());
+        let table_arn = format!("arn:aws:dynamodb:{region}:{}:table/{}", self.config.account_id, table.name);
+        if stream {
+            let label = parse_arn(arn)?.stream?;
+            Some(format!("{table_arn}/stream/{label}"))
+        } else {
+            Some(table_arn)
+        }
     }
 
     fn save_policy(&self, table: &TableMeta, stream: bool, policy: Option<StoredPolicy>) -> Result<(), ApiError> {

@@ -288,6 +288,13 @@ impl Engine {
         })
     }
 
+    /// The ARN of the stream `arn` resolves to, rebuilt from the stream itself, so a
+    /// request is authorized on exactly what it will read.
+    pub(crate) fn canonical_stream_arn(&self, arn: &str) -> Option<String> {
+        let (table, stream) = self.stream_by_arn(arn).ok()?;
+        Some(stream.arn(&table, &self.config.account_id))
+    }
+
     /// The stream a shard iterator reads, if the iterator is one this server issued
     /// (GetRecords is authorized against it).
     pub(crate) fn stream_arn_of_iterator(&self, iterator: &str) -> Option<String> {

@@ -45,7 +45,7 @@ fn too_many_tags() -> ApiError {
 }
 
 /// The table name in `arn:aws:dynamodb:<region>:<account>:table/<name>`.
-fn table_name_of(arn: &str) -> Result<&str, ApiError> {
+pub(crate) fn table_name_of(arn: &str) -> Result<&str, ApiError> {
     if !arn.starts_with("arn:") {
         return Err(ApiError::invalid_parameter(format!(
             "ARNs must start with 'arn:': {arn}"

@@ -45,13 +45,20 @@ pub fn run(args: CertArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.out_dir).map_err(|e| format!("cannot create {}: {e}", args.out_dir.display()))?;
     let write = |name: &str, text: String, private: bool| -> Result<(), String> {
         let path = args.out_dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        // The key is created owner-only; it never exists readable by others.
         #[cfg(unix)]
         if private {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::remove_file(&path);
+            options.mode(0o600);
         }
+        #[cfg(not(unix))]
+        let _ = private;
+        use std::io::Write;
+        options.open(&path).and_then(|mut f| f.write_all(text.as_bytes())).map_err(failed)?;
         println!("wrote {}", path.display());
         Ok(())
     };

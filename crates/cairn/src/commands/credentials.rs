@@ -27,8 +27,9 @@ enum Action {
         /// Access key id to use; generated when omitted.
         #[arg(long)]
         access_key_id: Option<String>,
-        /// Secret access key to use; generated when omitted.
-        #[arg(long)]
+        /// Secret access key to use; generated when omitted. Prefer the environment
+        /// variable: command lines are visible to other users of the machine.
+        #[arg(long, env = "CAIRN_NEW_SECRET_ACCESS_KEY", hide_env_values = true)]
         secret_access_key: Option<String>,
         /// A file holding an IAM policy document (repeatable). Without any, the
         /// principal may do everything.
