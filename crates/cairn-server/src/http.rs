@@ -35,7 +35,7 @@ use tokio::sync::Semaphore;
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 const CONTENT_TYPE_JSON: &str = "application/x-amz-json-1.0";
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Run engine calls off the async workers, for a backend whose commits wait on
     /// disk (fsync per commit).
@@ -52,7 +52,12 @@ pub struct ServerConfig {
     pub authenticator: Option<Arc<Authenticator>>,
     /// Serve HTTPS with this configuration instead of plain HTTP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Asked by the health check (`GET /`): whether the storage can be reached.
+    pub health: Option<HealthCheck>,
 }
+
+/// Whether the backend answers (a database backend's reachability).
+pub type HealthCheck = Arc<dyn Fn() -> bool + Send + Sync>;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -63,6 +68,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             authenticator: None,
             tls: None,
+            health: None,
         }
     }
 }
@@ -248,6 +254,9 @@ async fn respond(
     let (status, body) = match result {
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
         Ok(Reply::Health(host)) => return plain_response(StatusCode::OK, format!("healthy: {host} ")),
+        Ok(Reply::Unhealthy) => {
+            return plain_response(StatusCode::SERVICE_UNAVAILABLE, "unhealthy: the database cannot be reached".to_string())
+        }
         Ok(Reply::NotFound) => {
             return plain_response(StatusCode::NOT_FOUND, "<UnknownOperationException/>".to_string())
         }
@@ -271,6 +280,8 @@ enum Reply {
     Json(Vec<u8>),
     /// `GET /`: the health check, naming the host the client addressed.
     Health(String),
+    /// `GET /` while the storage backend cannot be reached.
+    Unhealthy,
     /// A GET of any other path.
     NotFound,
 }
@@ -285,6 +296,13 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool) -> Resul
             .get(hyper::header::HOST)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("dynamodb.us-east-1.amazonaws.com");
+        if let Some(check) = shared.config.health.clone() {
+            // The check may wait on the database: not on an async worker.
+            let reachable = tokio::task::spawn_blocking(move || check()).await.unwrap_or(false);
+            if !reachable {
+                return Ok(Reply::Unhealthy);
+            }
+        }
         return Ok(Reply::Health(host.to_string()));
     }
     if req.method() != Method::POST {

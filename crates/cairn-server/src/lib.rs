@@ -14,7 +14,7 @@ mod tls;
 mod wire;
 
 pub use auth::Authenticator;
-pub use http::{call_operation, serve, ServerConfig};
+pub use http::{call_operation, serve, HealthCheck, ServerConfig};
 pub use tls::tls_config;
 
 pub use router::{OPERATIONS, STREAM_OPERATIONS};

@@ -110,6 +110,19 @@ struct ServeArgs {
     /// serves HTTPS only.
     #[arg(long, env = "CAIRN_HTTPS_PORT", requires = "tls_cert")]
     https_port: Option<u16>,
+    /// Store everything in PostgreSQL (postgres://user:password@host:port/database)
+    /// instead of the embedded store; several servers may share one database.
+    #[arg(long, env = "CAIRN_POSTGRES_URL", conflicts_with = "in_memory", hide_env_values = true)]
+    postgres: Option<String>,
+    /// The PostgreSQL schema Cairn's tables live in (created if missing).
+    #[arg(long, env = "CAIRN_POSTGRES_SCHEMA", default_value = "cairn")]
+    postgres_schema: String,
+    /// PostgreSQL connections kept open at most.
+    #[arg(long, env = "CAIRN_POSTGRES_POOL_SIZE", default_value_t = 16)]
+    postgres_pool_size: u32,
+    /// Milliseconds after which the database cancels a statement.
+    #[arg(long, env = "CAIRN_POSTGRES_STATEMENT_TIMEOUT_MS", default_value_t = 30_000)]
+    postgres_statement_timeout_ms: u64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -136,7 +149,17 @@ fn main() -> std::process::ExitCode {
 
 fn serve(args: ServeArgs) -> Result<(), String> {
     let started = Instant::now();
-    let storage: Arc<dyn Storage> = if args.in_memory {
+    let mut health: Option<cairn_server::HealthCheck> = None;
+    let storage: Arc<dyn Storage> = if let Some(url) = &args.postgres {
+        let mut config = cairn_storage_postgres::PostgresConfig::new(url);
+        config.schema = args.postgres_schema.clone();
+        config.pool_size = args.postgres_pool_size.max(1);
+        config.statement_timeout = Duration::from_millis(args.postgres_statement_timeout_ms.max(1));
+        let store = Arc::new(cairn_storage_postgres::PostgresStorage::open(&config)?);
+        let probe = store.clone();
+        health = Some(Arc::new(move || probe.reachable()));
+        store
+    } else if args.in_memory {
         Arc::new(MemoryStorage::new())
     } else {
         let durability = if args.sync {
@@ -197,12 +220,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             ));
         }
         let server_config = ServerConfig {
-            engine_blocks: args.sync,
+            // Database calls block their thread: keep them off the async workers.
+            engine_blocks: args.sync || args.postgres.is_some(),
             request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
             max_connections: args.max_connections.max(1),
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             authenticator: authenticator.clone(),
             tls: None,
+            health,
         };
         let (main_config, https) = match (tls, https_listener) {
             (Some(tls), Some(https)) => (
@@ -215,7 +240,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             %address,
             scheme = if main_config.tls.is_some() { "https" } else { "http" },
             https = ?https.as_ref().and_then(|(l, _)| l.local_addr().ok()),
-            backend = if args.in_memory { "memory" } else { "embedded" },
+            backend = if args.postgres.is_some() { "postgres" } else if args.in_memory { "memory" } else { "embedded" },
             auth = if authenticator.is_some() { "sigv4" } else { "none" },
             startup_ms = started.elapsed().as_secs_f64() * 1000.0,
             "cairn is listening"

@@ -202,6 +202,19 @@ async fn acknowledged_writes_survive_kill_9_with_fsync() {
     crash_rounds(&["--sync"]).await;
 }
 
+/// The same kill -9 rounds with PostgreSQL as the store (scripts/with-postgres sets
+/// the URL; the data directory is then unused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_kill_9_on_postgres() {
+    let Ok(url) = std::env::var("CAIRN_TEST_POSTGRES_URL") else {
+        assert!(std::env::var("CAIRN_REQUIRE_POSTGRES").is_err(), "CAIRN_TEST_POSTGRES_URL is not set");
+        eprintln!("skipped: CAIRN_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = format!("crash_{}", std::process::id());
+    crash_rounds(&["--postgres", &url, "--postgres-schema", &schema]).await;
+}
+
 /// Items of one transaction: all present or all absent after any crash.
 const PARTS: [&str; 3] = ["a", "b", "c"];
 

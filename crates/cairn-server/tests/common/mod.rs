@@ -17,8 +17,20 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// A server over memory storage, or over PostgreSQL (a fresh schema) when
+    /// `CAIRN_TEST_BACKEND=postgres` and `CAIRN_TEST_POSTGRES_URL` are set, so the SDK
+    /// integration tests run against either backend.
     pub async fn start() -> TestServer {
-        Self::start_with(Arc::new(MemoryStorage::new())).await
+        match postgres_storage() {
+            Some(storage) => {
+                let config = ServerConfig {
+                    engine_blocks: true,
+                    ..ServerConfig::default()
+                };
+                Self::start_configured(storage, config).await
+            }
+            None => Self::start_with(Arc::new(MemoryStorage::new())).await,
+        }
     }
 
     pub async fn start_with(storage: Arc<dyn Storage>) -> TestServer {
@@ -31,7 +43,13 @@ impl TestServer {
     }
 
     pub async fn start_configured(storage: Arc<dyn Storage>, config: ServerConfig) -> TestServer {
-        let engine = Arc::new(Engine::new(storage, EngineConfig::default()).unwrap());
+        // Opening the engine reads the catalog, which may wait on a database.
+        let engine = Arc::new(
+            std::thread::spawn(move || Engine::new(storage, EngineConfig::default()))
+                .join()
+                .unwrap()
+                .unwrap(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -67,6 +85,23 @@ impl TestServer {
             .build();
         Client::from_conf(config)
     }
+}
+
+/// PostgreSQL storage in a fresh schema, when the environment asks for it.
+fn postgres_storage() -> Option<Arc<dyn Storage>> {
+    if std::env::var("CAIRN_TEST_BACKEND").ok()?.as_str() != "postgres" {
+        return None;
+    }
+    let url = std::env::var("CAIRN_TEST_POSTGRES_URL").expect("CAIRN_TEST_BACKEND=postgres needs CAIRN_TEST_POSTGRES_URL");
+    let mut config = cairn_storage_postgres::PostgresConfig::new(&url);
+    config.schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+    config.pool_size = 8;
+    // The PostgreSQL client blocks: never on an async worker.
+    let storage = std::thread::spawn(move || cairn_storage_postgres::PostgresStorage::open(&config))
+        .join()
+        .unwrap()
+        .unwrap();
+    Some(Arc::new(storage))
 }
 
 /// Server configuration verifying SigV4 against a credentials file's JSON.

@@ -1,0 +1,142 @@
+//! `cairn-storage-postgres` is the storage trait over PostgreSQL (or an engine that
+//! speaks its protocol): one table of `k bytea primary key, v bytea`, so the
+//! contract's ordered range scans are B-tree range scans, and transactions are the
+//! database's SERIALIZABLE transactions, so several Cairn servers over one database
+//! keep every guarantee the contract states.
+//!
+//! It is not a cache and holds no state of its own beyond a connection pool; it
+//! knows nothing of DynamoDB. Calls block the calling thread on the database: the
+//! server runs engine calls on blocking threads for this backend, never on its async
+//! workers.
+
+mod connection;
+mod migrations;
+mod transaction;
+
+use cairn_storage::{KeyValue, ScanRange, Storage, StorageError, StorageResult, Transaction};
+use connection::{Connection, Manager};
+use postgres::error::SqlState;
+use std::time::Duration;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct PostgresConfig {
+    /// `postgres://user:password@host:port/database`.
+    pub url: String,
+    /// The schema Cairn's tables live in (created if missing).
+    pub schema: String,
+    /// Connections kept open at most.
+    pub pool_size: u32,
+    /// A statement running longer is cancelled by the database.
+    pub statement_timeout: Duration,
+    /// How long to wait for a connection (at start, and from the pool).
+    pub connect_timeout: Duration,
+}
+
+impl PostgresConfig {
+    pub fn new(url: &str) -> PostgresConfig {
+        PostgresConfig {
+            url: url.to_string(),
+            schema: "cairn".to_string(),
+            pool_size: 16,
+            statement_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub struct PostgresStorage {
+    pool: r2d2::Pool<Manager>,
+}
+
+/// Where a URL points, without its password: for messages and logs.
+pub fn describe_url(url: &str) -> String {
+    match url.parse::<postgres::Config>() {
+        Ok(config) => {
+            let hosts: Vec<String> = config
+                .get_hosts()
+                .iter()
+                .map(|h| match h {
+                    postgres::config::Host::Tcp(name) => name.clone(),
+                    #[cfg(unix)]
+                    postgres::config::Host::Unix(path) => path.display().to_string(),
+                })
+                .collect();
+            let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+            format!(
+                "{} (port {}, database {})",
+                hosts.join(","),
+                if ports.is_empty() { "5432".to_string() } else { ports.join(",") },
+                config.get_dbname().unwrap_or("default")
+            )
+        }
+        Err(_) => "an unparseable PostgreSQL URL".to_string(),
+    }
+}
+
+/// Maps a database error to the few kinds the engine tells apart: serialization
+/// failures and deadlocks are conflicts (retry), a lost connection is unavailability.
+pub(crate) fn storage_error(e: postgres::Error) -> StorageError {
+    match e.code() {
+        Some(code) if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED => {
+            StorageError::Conflict
+        }
+        Some(code) if *code == SqlState::QUERY_CANCELED => StorageError::Unavailable("statement timed out".into()),
+        Some(_) => StorageError::Other(e.to_string()),
+        None => StorageError::Unavailable(e.to_string()),
+    }
+}
+
+impl PostgresStorage {
+    /// Connects, and creates or migrates the schema. Fails fast with a clear message
+    /// when the database cannot be reached or its schema is newer than this build.
+    pub fn open(config: &PostgresConfig) -> Result<PostgresStorage, String> {
+        let where_ = describe_url(&config.url);
+        let mut pg: postgres::Config = config
+            .url
+            .parse()
+            .map_err(|e| format!("invalid PostgreSQL URL ({where_}): {e}"))?;
+        pg.connect_timeout(config.connect_timeout);
+        {
+            let mut client = pg
+                .connect(postgres::NoTls)
+                .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {e}"))?;
+            migrations::migrate(&mut client, &config.schema)?;
+        }
+        let manager = Manager::new(pg, &config.schema, config.statement_timeout);
+        let pool = r2d2::Pool::builder()
+            .max_size(config.pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(config.connect_timeout)
+            .build(manager)
+            .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {e}"))?;
+        Ok(PostgresStorage { pool })
+    }
+
+    pub(crate) fn connection(&self) -> StorageResult<r2d2::PooledConnection<Manager>> {
+        self.pool
+            .get()
+            .map_err(|e| StorageError::Unavailable(format!("no PostgreSQL connection: {e}")))
+    }
+
+    /// Whether the database answers now (for health checks).
+    pub fn reachable(&self) -> bool {
+        self.connection().map(|mut c| c.client.simple_query("").is_ok()).unwrap_or(false)
+    }
+}
+
+impl Storage for PostgresStorage {
+    fn get(&self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
+        let mut connection = self.connection()?;
+        Connection::get(&mut connection, key)
+    }
+
+    fn scan(&self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
+        let mut connection = self.connection()?;
+        Connection::scan(&mut connection, range, limit)
+    }
+
+    fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
+        Ok(Box::new(transaction::PgTransaction::new(self.connection()?)))
+    }
+}

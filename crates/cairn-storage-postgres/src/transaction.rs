@@ -1,0 +1,128 @@
+//! A SERIALIZABLE database transaction. Writes are buffered and sent at commit in one
+//! upsert and one delete; reads see them (the contract's read-your-writes). BEGIN is
+//! sent with the first read, so a transaction that only writes costs one batch.
+
+use crate::connection::Manager;
+use crate::storage_error;
+use cairn_storage::{KeyValue, ScanRange, StorageResult, Transaction};
+use std::collections::BTreeMap;
+
+pub(crate) struct PgTransaction {
+    connection: r2d2::PooledConnection<Manager>,
+    begun: bool,
+    /// Pending writes: `None` deletes.
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl PgTransaction {
+    pub(crate) fn new(connection: r2d2::PooledConnection<Manager>) -> PgTransaction {
+        PgTransaction {
+            connection,
+            begun: false,
+            writes: BTreeMap::new(),
+        }
+    }
+
+    fn begin(&mut self) -> StorageResult<()> {
+        if !self.begun {
+            self.connection
+                .client
+                .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                .map_err(storage_error)?;
+            self.begun = true;
+        }
+        Ok(())
+    }
+
+    fn rollback(&mut self) {
+        if self.begun {
+            let _ = self.connection.client.batch_execute("ROLLBACK");
+            self.begun = false;
+        }
+    }
+
+    fn finish(&mut self) -> StorageResult<()> {
+        self.begin()?;
+        let (puts, deletes): (Vec<_>, Vec<_>) = std::mem::take(&mut self.writes).into_iter().partition(|(_, v)| v.is_some());
+        let connection = &mut *self.connection;
+        if !puts.is_empty() {
+            let keys: Vec<&[u8]> = puts.iter().map(|(k, _)| k.as_slice()).collect();
+            let values: Vec<&[u8]> = puts.iter().filter_map(|(_, v)| v.as_deref()).collect();
+            connection
+                .client
+                .execute(&connection.upsert, &[&keys, &values])
+                .map_err(storage_error)?;
+        }
+        if !deletes.is_empty() {
+            let keys: Vec<&[u8]> = deletes.iter().map(|(k, _)| k.as_slice()).collect();
+            connection.client.execute(&connection.delete, &[&keys]).map_err(storage_error)?;
+        }
+        connection.client.batch_execute("COMMIT").map_err(storage_error)?;
+        self.begun = false;
+        Ok(())
+    }
+}
+
+impl Transaction for PgTransaction {
+    fn get(&mut self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
+        if let Some(pending) = self.writes.get(key) {
+            return Ok(pending.clone());
+        }
+        self.begin()?;
+        self.connection.get(key)
+    }
+
+    fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
+        self.begin()?;
+        let pending: Vec<(&Vec<u8>, &Option<Vec<u8>>)> =
+            self.writes.iter().filter(|(k, _)| range.contains(k)).collect();
+        // Pending deletes may hide stored rows: read enough to fill the page anyway.
+        let extra = pending.iter().filter(|(_, v)| v.is_none()).count();
+        let stored = self.connection.scan(range, limit.saturating_add(extra))?;
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = stored.into_iter().collect();
+        for (key, value) in pending {
+            match value {
+                Some(v) => {
+                    merged.insert(key.clone(), v.clone());
+                }
+                None => {
+                    merged.remove(key);
+                }
+            }
+        }
+        let mut out: Vec<KeyValue> = merged.into_iter().collect();
+        if range.reverse {
+            out.reverse();
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    fn put(&mut self, key: &[u8], value: &[u8]) {
+        self.writes.insert(key.to_vec(), Some(value.to_vec()));
+    }
+
+    fn delete(&mut self, key: &[u8]) {
+        self.writes.insert(key.to_vec(), None);
+    }
+
+    fn commit(mut self: Box<Self>) -> StorageResult<()> {
+        if self.writes.is_empty() {
+            self.rollback();
+            return Ok(());
+        }
+        // A serialization failure is a conflict the engine retries; a lost connection
+        // is Unavailable, answered as a retryable error and never acknowledged.
+        let result = self.finish();
+        if result.is_err() {
+            self.rollback();
+        }
+        result
+    }
+}
+
+impl Drop for PgTransaction {
+    fn drop(&mut self) {
+        self.rollback();
+    }
+}

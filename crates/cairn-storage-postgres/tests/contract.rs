@@ -1,0 +1,31 @@
+//! The storage contract against PostgreSQL: set `CAIRN_TEST_POSTGRES_URL`
+//! (scripts/with-postgres does, and CI runs it). Each store is a fresh schema.
+
+use cairn_storage::testkit::run_contract;
+use cairn_storage::Storage;
+use cairn_storage_postgres::{PostgresConfig, PostgresStorage};
+
+#[test]
+fn postgres_backend_honours_the_storage_contract() {
+    let Ok(url) = std::env::var("CAIRN_TEST_POSTGRES_URL") else {
+        if std::env::var("CAIRN_REQUIRE_POSTGRES").is_ok() {
+            panic!("CAIRN_REQUIRE_POSTGRES is set but CAIRN_TEST_POSTGRES_URL is not");
+        }
+        eprintln!("skipped: CAIRN_TEST_POSTGRES_URL is not set (scripts/with-postgres sets it)");
+        return;
+    };
+    run_contract(&|| {
+        let mut config = PostgresConfig::new(&url);
+        config.schema = format!("contract_{}", uuid::Uuid::new_v4().simple());
+        Box::new(PostgresStorage::open(&config).unwrap()) as Box<dyn Storage>
+    });
+}
+
+#[test]
+fn an_unreachable_database_fails_fast_with_a_clear_message() {
+    let mut config = PostgresConfig::new("postgres://cairn:secret-password@127.0.0.1:1/nothing");
+    config.connect_timeout = std::time::Duration::from_secs(2);
+    let e = PostgresStorage::open(&config).err().expect("nothing listens on port 1");
+    assert!(e.starts_with("cannot connect to PostgreSQL at 127.0.0.1 (port 1, database nothing): "), "{e}");
+    assert!(!e.contains("secret-password"), "{e}");
+}
