@@ -47,6 +47,10 @@ impl PostgresConfig {
 
 pub struct PostgresStorage {
     pool: r2d2::Pool<Manager>,
+    /// Holds the schema's session advisory lock for as long as this store is open:
+    /// one Cairn server per schema until the engine's caches (catalog, stream
+    /// sequence numbers, background work) are shared through the database.
+    _owner: std::sync::Mutex<postgres::Client>,
 }
 
 /// Where a URL points, without its password: for messages and logs.
@@ -97,12 +101,11 @@ impl PostgresStorage {
             .parse()
             .map_err(|e| format!("invalid PostgreSQL URL ({where_}): {e}"))?;
         pg.connect_timeout(config.connect_timeout);
-        {
-            let mut client = pg
-                .connect(postgres::NoTls)
-                .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {e}"))?;
-            migrations::migrate(&mut client, &config.schema)?;
-        }
+        let mut owner = pg
+            .connect(postgres::NoTls)
+            .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {e}"))?;
+        migrations::migrate(&mut owner, &config.schema)?;
+        migrations::claim(&mut owner, &config.schema)?;
         let manager = Manager::new(pg, &config.schema, config.statement_timeout);
         let pool = r2d2::Pool::builder()
             .max_size(config.pool_size.max(1))
@@ -110,7 +113,10 @@ impl PostgresStorage {
             .connection_timeout(config.connect_timeout)
             .build(manager)
             .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {e}"))?;
-        Ok(PostgresStorage { pool })
+        Ok(PostgresStorage {
+            pool,
+            _owner: std::sync::Mutex::new(owner),
+        })
     }
 
     pub(crate) fn connection(&self) -> StorageResult<r2d2::PooledConnection<Manager>> {

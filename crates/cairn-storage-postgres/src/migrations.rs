@@ -49,3 +49,23 @@ pub(crate) fn migrate(client: &mut Client, schema: &str) -> Result<(), String> {
     }
     tx.commit().map_err(failed)
 }
+
+/// Takes the schema's server lock (a session advisory lock keyed by the schema name),
+/// or explains why not: another server is using it.
+pub(crate) fn claim(client: &mut Client, schema: &str) -> Result<(), String> {
+    let failed = |e: postgres::Error| format!("cannot lock the database schema: {e}");
+    let claimed: bool = client
+        .query_one(
+            "SELECT pg_try_advisory_lock($1, hashtext($2))",
+            &[&(MIGRATION_LOCK as i32), &schema],
+        )
+        .map_err(failed)?
+        .get(0);
+    if claimed {
+        Ok(())
+    } else {
+        Err(format!(
+            "another Cairn server is using the PostgreSQL schema {schema:?}; several servers over one schema are not supported yet (see docs/scale-out.md), so give each server its own --postgres-schema"
+        ))
+    }
+}
