@@ -69,17 +69,17 @@ impl Engine {
         if principal.policies.is_none() && !self.catalog.resource_policies_seen() {
             return Ok(());
         }
-        for access in input.accesses(operation, self, ctx)? {
-            self.authorize_access(ctx, &access)?;
+        for mut access in input.accesses(operation, self, ctx)? {
+            self.authorize_access(ctx, &mut access)?;
         }
         Ok(())
     }
 
-    fn authorize_access(&self, ctx: &RequestContext, access: &Access) -> Result<(), ApiError> {
+    fn authorize_access(&self, ctx: &RequestContext, access: &mut Access) -> Result<(), ApiError> {
         let Some(principal) = &ctx.principal else {
             return Ok(());
         };
-        let mut context = access.context.clone();
+        let context = &mut access.context;
         context.set_one("aws:username", principal.name.clone());
         context.set_one("aws:userid", principal.access_key_id.clone());
         context.set_one("aws:PrincipalArn", principal.arn.clone());
@@ -101,7 +101,7 @@ impl Engine {
             action: &access.action,
             resource: &access.resource,
             principal_arn: &principal.arn,
-            context: &context,
+            context: &access.context,
         };
         let reason = match evaluate(principal.policies.as_deref(), resource_policy.as_ref(), &request) {
             Decision::Allow => return Ok(()),
