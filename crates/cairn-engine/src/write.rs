@@ -148,11 +148,27 @@ impl Engine {
         let mut attempt = 0;
         loop {
             let mut tx = self.storage.begin().map_err(storage_error)?;
-            let olds = storage_keys
-                .iter()
-                .zip(targets)
-                .map(|(k, (table, _))| read_in(tx.as_mut(), table, k))
-                .collect::<Result<Vec<_>, _>>()?;
+            // A database under SERIALIZABLE isolation may refuse a read, not only the
+            // commit, when a concurrent transaction interferes: that attempt restarts.
+            let mut read_conflict = false;
+            let mut olds = Vec::with_capacity(storage_keys.len());
+            for (k, (table, _)) in storage_keys.iter().zip(targets) {
+                match tx.get(k) {
+                    Ok(Some(bytes)) => olds.push(Some(decode_stored(table, k, &bytes)?)),
+                    Ok(None) => olds.push(None),
+                    Err(StorageError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {
+                        read_conflict = true;
+                        break;
+                    }
+                    Err(e) => return Err(storage_error(e)),
+                }
+            }
+            if read_conflict {
+                drop(tx);
+                attempt += 1;
+                std::thread::yield_now();
+                continue;
+            }
             let decisions = decide(&olds)?;
             let mut changes = Vec::with_capacity(targets.len());
             for (position, (((table, _), storage_key), (old, decision))) in targets

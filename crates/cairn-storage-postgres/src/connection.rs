@@ -13,6 +13,8 @@ use std::time::Duration;
 
 pub(crate) struct Connection {
     pub client: Client,
+    /// A ROLLBACK failed: the session's state is unknown, so the pool drops it.
+    pub broken: bool,
     table: String,
     get: Statement,
     pub upsert: Statement,
@@ -38,6 +40,7 @@ impl Connection {
         let delete = client.prepare(&format!("DELETE FROM {table} WHERE k = ANY($1::bytea[])"))?;
         Ok(Connection {
             client,
+            broken: false,
             table,
             get,
             upsert,
@@ -136,10 +139,10 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, connection: &mut Connection) -> Result<(), postgres::Error> {
-        connection.client.simple_query("").map(|_| ())
+        connection.client.is_valid(Duration::from_secs(5))
     }
 
     fn has_broken(&self, connection: &mut Connection) -> bool {
-        connection.client.is_closed()
+        connection.broken || connection.client.is_closed()
     }
 }

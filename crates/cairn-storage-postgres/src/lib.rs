@@ -46,11 +46,27 @@ impl PostgresConfig {
 }
 
 pub struct PostgresStorage {
-    pool: r2d2::Pool<Manager>,
+    /// `Option` only so that `Drop` can move them to a plain thread.
+    pool: Option<r2d2::Pool<Manager>>,
     /// Holds the schema's session advisory lock for as long as this store is open:
     /// one Cairn server per schema until the engine's caches (catalog, stream
     /// sequence numbers, background work) are shared through the database.
-    _owner: std::sync::Mutex<postgres::Client>,
+    owner: Option<std::sync::Mutex<postgres::Client>>,
+}
+
+/// The synchronous client closes its connection by running a small runtime, which
+/// panics on a thread that is already inside one (the server's workers, where the
+/// last reference often goes): close everything on a thread of its own.
+impl Drop for PostgresStorage {
+    fn drop(&mut self) {
+        let pool = self.pool.take();
+        let owner = self.owner.take();
+        let closing = std::thread::spawn(move || {
+            drop(pool);
+            drop(owner);
+        });
+        let _ = closing.join();
+    }
 }
 
 /// Where a URL points, without its password: for messages and logs.
@@ -86,6 +102,14 @@ pub(crate) fn storage_error(e: postgres::Error) -> StorageError {
             StorageError::Conflict
         }
         Some(code) if *code == SqlState::QUERY_CANCELED => StorageError::Unavailable("statement timed out".into()),
+        // Connection exceptions, shutdown or failover, resource limits, an
+        // idle-in-transaction timeout, a lock not available: retry later.
+        Some(code)
+            if ["08", "53", "57"].iter().any(|class| code.code().starts_with(class))
+                || matches!(code.code(), "25P03" | "55P03" | "40003") =>
+        {
+            StorageError::Unavailable(e.to_string())
+        }
         Some(_) => StorageError::Other(e.to_string()),
         None => StorageError::Unavailable(e.to_string()),
     }
@@ -101,33 +125,56 @@ impl PostgresStorage {
             .parse()
             .map_err(|e| format!("invalid PostgreSQL URL ({where_}): {e}"))?;
         pg.connect_timeout(config.connect_timeout);
+        // Notice a dead peer in seconds rather than the kernel's quarter of an hour.
+        pg.keepalives(true)
+            .keepalives_idle(Duration::from_secs(10))
+            .keepalives_interval(Duration::from_secs(5))
+            .keepalives_retries(3);
+        if config.schema.is_empty() || config.schema.len() > 63 {
+            return Err(format!(
+                "the PostgreSQL schema name must be 1 to 63 bytes (PostgreSQL truncates longer names): {:?}",
+                config.schema
+            ));
+        }
         let mut owner = pg
             .connect(postgres::NoTls)
             .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {e}"))?;
+        // Claim first: a server refused because another owns the schema must not
+        // have migrated it under the owner's feet.
+        migrations::claim(&mut owner, &config.schema, config.connect_timeout)?;
         migrations::migrate(&mut owner, &config.schema)?;
-        migrations::claim(&mut owner, &config.schema)?;
         let manager = Manager::new(pg, &config.schema, config.statement_timeout);
         let pool = r2d2::Pool::builder()
             .max_size(config.pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(config.connect_timeout)
+            // A ping before every checkout doubles the round trips; broken connections
+            // are noticed by has_broken and by the errors they return.
+            .test_on_check_out(false)
             .build(manager)
             .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {e}"))?;
         Ok(PostgresStorage {
-            pool,
-            _owner: std::sync::Mutex::new(owner),
+            pool: Some(pool),
+            owner: Some(std::sync::Mutex::new(owner)),
         })
     }
 
     pub(crate) fn connection(&self) -> StorageResult<r2d2::PooledConnection<Manager>> {
-        self.pool
-            .get()
+        let pool = self.pool.as_ref().ok_or_else(|| StorageError::Unavailable("closed".into()))?;
+        pool.get()
             .map_err(|e| StorageError::Unavailable(format!("no PostgreSQL connection: {e}")))
     }
 
-    /// Whether the database answers now (for health checks).
+    /// Whether the database answers now (for health checks): the server's own
+    /// session, so a busy pool does not make a healthy server look down.
     pub fn reachable(&self) -> bool {
-        self.connection().map(|mut c| c.client.simple_query("").is_ok()).unwrap_or(false)
+        let Some(owner) = &self.owner else {
+            return false;
+        };
+        match owner.lock() {
+            Ok(mut client) => client.is_valid(Duration::from_secs(2)).is_ok(),
+            Err(_) => false,
+        }
     }
 }
 

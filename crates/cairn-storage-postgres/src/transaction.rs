@@ -4,12 +4,15 @@
 
 use crate::connection::Manager;
 use crate::storage_error;
-use cairn_storage::{KeyValue, ScanRange, StorageResult, Transaction};
+use cairn_storage::{KeyValue, ScanRange, StorageError, StorageResult, Transaction};
 use std::collections::BTreeMap;
 
 pub(crate) struct PgTransaction {
     connection: r2d2::PooledConnection<Manager>,
     begun: bool,
+    /// A statement failed: the database has aborted the transaction, so a COMMIT
+    /// would silently roll back. Commit reports the failure instead.
+    poisoned: Option<StorageError>,
     /// Pending writes: `None` deletes.
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
@@ -19,6 +22,7 @@ impl PgTransaction {
         PgTransaction {
             connection,
             begun: false,
+            poisoned: None,
             writes: BTreeMap::new(),
         }
     }
@@ -36,9 +40,20 @@ impl PgTransaction {
 
     fn rollback(&mut self) {
         if self.begun {
-            let _ = self.connection.client.batch_execute("ROLLBACK");
+            if self.connection.client.batch_execute("ROLLBACK").is_err() {
+                // The pool must not hand out a connection left inside a transaction.
+                self.connection.broken = true;
+            }
             self.begun = false;
         }
+    }
+
+    /// Records a failed statement so the commit cannot pretend it succeeded.
+    fn note<T>(&mut self, result: StorageResult<T>) -> StorageResult<T> {
+        if let Err(e) = &result {
+            self.poisoned.get_or_insert(e.clone());
+        }
+        result
     }
 
     fn finish(&mut self) -> StorageResult<()> {
@@ -68,17 +83,21 @@ impl Transaction for PgTransaction {
         if let Some(pending) = self.writes.get(key) {
             return Ok(pending.clone());
         }
-        self.begin()?;
-        self.connection.get(key)
+        let begun = self.begin();
+        self.note(begun)?;
+        let got = self.connection.get(key);
+        self.note(got)
     }
 
     fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
-        self.begin()?;
+        let begun = self.begin();
+        self.note(begun)?;
+        // Pending deletes may hide stored rows: read enough to fill the page anyway.
+        let extra = self.writes.iter().filter(|(k, v)| v.is_none() && range.contains(k)).count();
+        let stored = self.connection.scan(range, limit.saturating_add(extra));
+        let stored = self.note(stored)?;
         let pending: Vec<(&Vec<u8>, &Option<Vec<u8>>)> =
             self.writes.iter().filter(|(k, _)| range.contains(k)).collect();
-        // Pending deletes may hide stored rows: read enough to fill the page anyway.
-        let extra = pending.iter().filter(|(_, v)| v.is_none()).count();
-        let stored = self.connection.scan(range, limit.saturating_add(extra))?;
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = stored.into_iter().collect();
         for (key, value) in pending {
             match value {
@@ -107,9 +126,22 @@ impl Transaction for PgTransaction {
     }
 
     fn commit(mut self: Box<Self>) -> StorageResult<()> {
-        if self.writes.is_empty() {
+        if let Some(e) = self.poisoned.take() {
             self.rollback();
-            return Ok(());
+            return Err(e);
+        }
+        if self.writes.is_empty() {
+            if !self.begun {
+                return Ok(());
+            }
+            // PostgreSQL validates a serializable transaction's reads only when it
+            // commits: a read-only one must commit too, to learn of a conflict.
+            let committed = self.connection.client.batch_execute("COMMIT").map_err(storage_error);
+            self.begun = false;
+            if committed.is_err() {
+                self.rollback();
+            }
+            return committed;
         }
         // A serialization failure is a conflict the engine retries; a lost connection
         // is Unavailable, answered as a retryable error and never acknowledged.

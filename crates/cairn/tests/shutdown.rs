@@ -57,3 +57,53 @@ fn sigterm_exits_after_the_grace_period_despite_a_stalled_connection() {
     }
     drop(stalled);
 }
+
+/// With PostgreSQL as the store, SIGTERM still ends in a clean exit: closing the
+/// database connections must not happen on the async runtime's threads (the
+/// synchronous client would panic there).
+#[test]
+fn sigterm_exits_cleanly_with_postgres_as_the_store() {
+    let Ok(url) = std::env::var("CAIRN_TEST_POSTGRES_URL") else {
+        assert!(std::env::var("CAIRN_REQUIRE_POSTGRES").is_err(), "CAIRN_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let schema = format!("shutdown_{}", std::process::id());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["serve", "--port", &port.to_string(), "--postgres", &url, "--postgres-schema", &schema])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => break stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("server never listened: {e}"),
+        }
+    };
+    // One request through the database, so pooled connections exist to be closed.
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        if Instant::now() > deadline {
+            server.kill().unwrap();
+            panic!("cairn did not exit after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
