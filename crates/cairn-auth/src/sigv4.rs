@@ -348,6 +348,34 @@ pub fn signature_matches(key: &[u8; 32], string_to_sign: &str, signature_hex: &s
     signature_matches_keyed(&keyed_mac(key), string_to_sign, signature_hex)
 }
 
+/// `signature_matches_keyed` over the string to sign's parts, fed to the MAC one by
+/// one instead of being assembled.
+pub fn signature_of_parts_matches(mac: &KeyedMac, amz_date: &str, scope: &str, digest: &[u8; 32], signature_hex: &str) -> bool {
+    let Some(claimed) = unhex32(signature_hex) else {
+        return false;
+    };
+    let mut hex = [0u8; 64];
+    let mut mac = mac.clone();
+    for part in [ALGORITHM, "\n", amz_date, "\n", scope, "\n", hex_into(digest, &mut hex)] {
+        mac.update(part.as_bytes());
+    }
+    mac.verify_slice(&claimed).is_ok()
+}
+
+/// A 64-digit hex signature as its 32 bytes.
+fn unhex32(text: &str) -> Option<[u8; 32]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let digit = |b: u8| (b as char).to_digit(16);
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(out)
+}
+
 pub fn signature_matches_keyed(mac: &KeyedMac, string_to_sign: &str, signature_hex: &str) -> bool {
     let Some(claimed) = unhex(signature_hex) else {
         return false;

@@ -6,14 +6,14 @@ use crate::credentials::{Credentials, Principal};
 use crate::sigv4::{self, HttpRequest};
 use crate::time::{format_amz_date, parse_amz_date};
 use cairn_model::{ApiError, ErrorKind};
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 /// AWS accepts a signature dated up to 15 minutes either side of its clock.
 pub const CLOCK_SKEW_SECONDS: i64 = 15 * 60;
-/// Bound on cached signing keys; the cache is emptied when full (a day's keys for
-/// thousands of principals fit, and a flood of unknown dates cannot grow it forever).
-const KEY_CACHE_LIMIT: usize = 16_384;
+/// Bound on cached signing keys (only keys that verified a signature are kept); the
+/// cache is emptied when full. A day's keys for a couple of hundred principals and
+/// regions fit; beyond that, keys are derived again (four HMACs) now and then.
+const KEY_CACHE_LIMIT: usize = 256;
 
 /// Who sent the request, and the region its credential scope names.
 #[derive(Debug, Clone)]
@@ -22,11 +22,19 @@ pub struct Authenticated {
     pub region: String,
 }
 
+struct CachedKey {
+    access_key_id: String,
+    date: String,
+    region: String,
+    mac: sigv4::KeyedMac,
+}
+
 pub struct Verifier {
     credentials: Credentials,
     service: String,
-    /// Derived keys by `access key id/date/region`.
-    keys: RwLock<HashMap<String, sigv4::KeyedMac>>,
+    /// Derived keys by (access key id, date, region); a short list scanned without
+    /// allocating (a deployment has few principals and regions, and one date a day).
+    keys: RwLock<Vec<CachedKey>>,
 }
 
 fn invalid_signature(message: impl Into<String>) -> ApiError {
@@ -55,7 +63,7 @@ impl Verifier {
         Verifier {
             credentials,
             service: service.to_string(),
-            keys: RwLock::new(HashMap::new()),
+            keys: RwLock::new(Vec::new()),
         }
     }
 
@@ -72,14 +80,14 @@ impl Verifier {
             ));
         };
         let authorization = sigv4::parse_authorization(header)?;
-        let amz_date = match request.header("x-amz-date") {
-            Some(text) => text.trim().to_string(),
+        let amz_date: std::borrow::Cow<'_, str> = match request.header("x-amz-date") {
+            Some(text) => std::borrow::Cow::Borrowed(text.trim()),
             None => match request.header("date").and_then(|d| httpdate::parse_http_date(d.trim()).ok()) {
-                Some(time) => format_amz_date(
+                Some(time) => std::borrow::Cow::Owned(format_amz_date(
                     time.duration_since(std::time::UNIX_EPOCH)
                         .map(|d| d.as_secs() as i64)
                         .unwrap_or(0),
-                ),
+                )),
                 None => {
                     return Err(ApiError::new(
                         ErrorKind::IncompleteSignature,
@@ -121,8 +129,7 @@ impl Verifier {
         check_skew(&amz_date, signed_at, now)?;
         let (mac, cached) = self.signing_mac(&principal, authorization.scope_date, authorization.region);
         let digest = sigv4::canonical_request_digest(request, &authorization.signed_headers);
-        let string_to_sign = sigv4::string_to_sign_from_digest(&amz_date, authorization.scope, &digest);
-        if !sigv4::signature_matches_keyed(&mac, &string_to_sign, authorization.signature) {
+        if !sigv4::signature_of_parts_matches(&mac, &amz_date, authorization.scope, &digest, authorization.signature) {
             return Err(invalid_signature(
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
             ));
@@ -171,8 +178,12 @@ impl Verifier {
 
     /// The HMAC keyed with the derived signing key, and whether it came from the cache.
     fn signing_mac(&self, principal: &Principal, date: &str, region: &str) -> (sigv4::KeyedMac, bool) {
-        let cache_key = format!("{}/{date}/{region}", principal.access_key_id);
-        if let Some(mac) = self.keys.read().ok().and_then(|keys| keys.get(&cache_key).cloned()) {
+        let cached = self.keys.read().ok().and_then(|keys| {
+            keys.iter()
+                .find(|k| k.access_key_id == principal.access_key_id && k.date == date && k.region == region)
+                .map(|k| k.mac.clone())
+        });
+        if let Some(mac) = cached {
             return (mac, true);
         }
         let key = sigv4::signing_key(&principal.secret_access_key, date, region, &self.service);
@@ -184,7 +195,12 @@ impl Verifier {
             if keys.len() >= KEY_CACHE_LIMIT {
                 keys.clear();
             }
-            keys.insert(format!("{}/{date}/{region}", principal.access_key_id), mac);
+            keys.push(CachedKey {
+                access_key_id: principal.access_key_id.clone(),
+                date: date.to_string(),
+                region: region.to_string(),
+                mac,
+            });
         }
     }
 }
