@@ -267,7 +267,10 @@ mod tests {
     #[test]
     fn substitution_of_variables_and_escapes() {
         let c = context(&[("aws:username", &["alice"])]);
-        assert_eq!(c.substitute("users/${aws:username}/*").as_deref(), Some("users/alice/*"));
+        assert_eq!(
+            c.substitute("users/${aws:username}/*").as_deref(),
+            Some("users/alice/*")
+        );
         assert_eq!(c.substitute("${*}${?}${$}").as_deref(), Some("*?$"));
         assert_eq!(c.substitute("${aws:userid}"), None);
         assert_eq!(c.substitute("${aws:userid, 'nobody'}").as_deref(), Some("nobody"));
@@ -288,7 +291,9 @@ mod tests {
     #[test]
     fn set_qualifiers_over_several_values() {
         let c = context(&[("dynamodb:Attributes", &["id", "name"])]);
-        assert!(one(json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["id", "name", "email"]}})).holds(&c, true));
+        assert!(
+            one(json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["id", "name", "email"]}})).holds(&c, true)
+        );
         assert!(!one(json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["id"]}})).holds(&c, true));
         assert!(one(json!({"ForAnyValue:StringEquals": {"dynamodb:Attributes": ["name"]}})).holds(&c, true));
         assert!(!one(json!({"ForAnyValue:StringEquals": {"dynamodb:Attributes": ["secret"]}})).holds(&c, true));
@@ -311,7 +316,10 @@ mod tests {
         let c = context(&[("aws:username", &["alice"]), ("dynamodb:LeadingKeys", &["alice"])]);
         let condition = one(json!({"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:username}"]}}));
         assert!(condition.holds(&c, true));
-        assert!(!condition.holds(&c, false), "version 2008 policies take variables literally");
+        assert!(
+            !condition.holds(&c, false),
+            "version 2008 policies take variables literally"
+        );
     }
 
     #[test]

@@ -44,12 +44,20 @@ impl CredentialsFile {
     pub fn parse(text: &str, toml: bool) -> Result<CredentialsFile, String> {
         if toml {
             ::toml::from_str(text).map_err(|e| {
-                let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+                let line = e
+                    .span()
+                    .map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
                 format!("line {line}: {}", without_quotes(e.message()))
             })
         } else {
-            serde_json::from_str(text)
-                .map_err(|e| format!("line {} column {}: {}", e.line(), e.column(), without_quotes(&strip_position(&e.to_string()))))
+            serde_json::from_str(text).map_err(|e| {
+                format!(
+                    "line {} column {}: {}",
+                    e.line(),
+                    e.column(),
+                    without_quotes(&strip_position(&e.to_string()))
+                )
+            })
         }
     }
 
@@ -72,7 +80,10 @@ impl CredentialsFile {
 }
 
 fn strip_position(message: &str) -> String {
-    message.rfind(" at line ").map_or(message, |i| &message[..i]).to_string()
+    message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i])
+        .to_string()
 }
 
 /// A parser's message with any quoted value replaced: `invalid type: string "s3cr3t"`
@@ -174,7 +185,10 @@ impl Credentials {
         let mut by_key = HashMap::new();
         for entry in &file.principals {
             let principal = Principal::from_entry(entry, account_id)?;
-            if by_key.insert(principal.access_key_id.clone(), Arc::new(principal)).is_some() {
+            if by_key
+                .insert(principal.access_key_id.clone(), Arc::new(principal))
+                .is_some()
+            {
                 return Err(format!("access key id {} appears more than once", entry.access_key_id));
             }
         }
@@ -205,7 +219,9 @@ impl Principal {
     fn from_entry(entry: &PrincipalEntry, account_id: &str) -> Result<Principal, String> {
         let who = format!("principal {:?}", entry.name);
         if entry.name.is_empty() || entry.access_key_id.is_empty() || entry.secret_access_key.is_empty() {
-            return Err(format!("{who}: name, access_key_id and secret_access_key must not be empty"));
+            return Err(format!(
+                "{who}: name, access_key_id and secret_access_key must not be empty"
+            ));
         }
         let expires_at = match &entry.expires {
             None => None,
@@ -215,7 +231,9 @@ impl Principal {
             ),
         };
         if expires_at.is_some() && entry.session_token.is_none() {
-            return Err(format!("{who}: expires applies to temporary credentials, which need a session_token"));
+            return Err(format!(
+                "{who}: expires applies to temporary credentials, which need a session_token"
+            ));
         }
         let policies = match &entry.policies {
             None => None,
@@ -303,10 +321,17 @@ mod tests {
 
     #[test]
     fn parse_errors_never_quote_the_file() {
-        let json = CredentialsFile::parse(r#"{"principals": [{"name": "a", "access_key_id": "K", "secret_access_key": 5}]}"#, false)
-            .unwrap_err();
+        let json = CredentialsFile::parse(
+            r#"{"principals": [{"name": "a", "access_key_id": "K", "secret_access_key": 5}]}"#,
+            false,
+        )
+        .unwrap_err();
         assert!(json.starts_with("line 1 column "), "{json}");
-        let toml = CredentialsFile::parse("[[principals]]\nname = \"a\"\nsecret_access_key = \"TOPSECRET\nbroken", true).unwrap_err();
+        let toml = CredentialsFile::parse(
+            "[[principals]]\nname = \"a\"\nsecret_access_key = \"TOPSECRET\nbroken",
+            true,
+        )
+        .unwrap_err();
         assert!(!toml.contains("TOPSECRET"), "{toml}");
         assert!(toml.starts_with("line "), "{toml}");
     }
@@ -338,7 +363,10 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660)).unwrap();
         assert!(Credentials::load(&path, "1").is_err(), "group-writable");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        assert!(Credentials::load(&path, "1").is_ok(), "group-readable is the owner's choice");
+        assert!(
+            Credentials::load(&path, "1").is_ok(),
+            "group-readable is the owner's choice"
+        );
     }
 }
 

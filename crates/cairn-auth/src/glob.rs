@@ -37,8 +37,14 @@ mod tests {
         assert!(!glob_matches("a*b*c", "aXXbYY"));
         assert!(glob_matches("table/?ooks", "table/Books"));
         assert!(!glob_matches("table/?ooks", "table/ooks"));
-        assert!(glob_matches("arn:aws:dynamodb:*:*:table/Books/index/*", "arn:aws:dynamodb:us-east-1:1:table/Books/index/ByAuthor"));
-        assert!(!glob_matches("arn:aws:dynamodb:*:*:table/Books", "arn:aws:dynamodb:us-east-1:1:table/Books/index/ByAuthor"));
+        assert!(glob_matches(
+            "arn:aws:dynamodb:*:*:table/Books/index/*",
+            "arn:aws:dynamodb:us-east-1:1:table/Books/index/ByAuthor"
+        ));
+        assert!(!glob_matches(
+            "arn:aws:dynamodb:*:*:table/Books",
+            "arn:aws:dynamodb:us-east-1:1:table/Books/index/ByAuthor"
+        ));
     }
 
     #[test]

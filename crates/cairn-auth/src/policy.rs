@@ -113,7 +113,9 @@ fn principal_patterns(value: &Value, field: &str) -> Result<Vec<String>, String>
             }
             Ok(out)
         }
-        _ => Err(format!("{field} must be \"*\" or an object such as {{\"AWS\": \"arn:aws:iam::...\"}}")),
+        _ => Err(format!(
+            "{field} must be \"*\" or an object such as {{\"AWS\": \"arn:aws:iam::...\"}}"
+        )),
     }
 }
 
@@ -123,7 +125,15 @@ impl Statement {
             return Err("each statement must be an object".to_string());
         };
         const KNOWN: &[&str] = &[
-            "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition",
+            "Sid",
+            "Effect",
+            "Action",
+            "NotAction",
+            "Resource",
+            "NotResource",
+            "Principal",
+            "NotPrincipal",
+            "Condition",
         ];
         if let Some(unknown) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(format!("unknown statement field {unknown:?}"));
@@ -218,7 +228,10 @@ impl Policy {
         let Value::Object(map) = value else {
             return Err("a policy document must be a JSON object".to_string());
         };
-        if let Some(unknown) = map.keys().find(|k| !matches!(k.as_str(), "Version" | "Id" | "Statement")) {
+        if let Some(unknown) = map
+            .keys()
+            .find(|k| !matches!(k.as_str(), "Version" | "Id" | "Statement"))
+        {
             return Err(format!("unknown policy field {unknown:?}"));
         }
         let version = match map.get("Version") {
@@ -227,7 +240,9 @@ impl Policy {
             Some(other) => return Err(format!("Version must be \"2012-10-17\" or \"2008-10-17\", not {other}")),
         };
         let statements = match map.get("Statement") {
-            Some(Value::Array(list)) if !list.is_empty() => list.iter().map(Statement::parse).collect::<Result<_, _>>()?,
+            Some(Value::Array(list)) if !list.is_empty() => {
+                list.iter().map(Statement::parse).collect::<Result<_, _>>()?
+            }
             Some(single @ Value::Object(_)) => vec![Statement::parse(single)?],
             _ => return Err("a policy needs a Statement: an object or a non-empty list".to_string()),
         };
@@ -307,11 +322,15 @@ mod tests {
     #[test]
     fn unknown_fields_and_versions_are_refused() {
         assert!(Policy::parse(r#"{"Version": "2020-01-01", "Statement": []}"#).is_err());
-        assert!(Policy::parse(r#"{"Statement": [{"Effect": "Allow", "Action": "*", "Reource": "*"}]}"#)
-            .unwrap_err()
-            .contains("Reource"));
+        assert!(
+            Policy::parse(r#"{"Statement": [{"Effect": "Allow", "Action": "*", "Reource": "*"}]}"#)
+                .unwrap_err()
+                .contains("Reource")
+        );
         assert!(Policy::parse("[]").is_err());
-        assert!(Policy::parse("{").unwrap_err().starts_with("the policy is not valid JSON"));
+        assert!(Policy::parse("{")
+            .unwrap_err()
+            .starts_with("the policy is not valid JSON"));
     }
 
     #[test]
@@ -328,7 +347,10 @@ mod tests {
                 r#"{{"Statement": {{"Effect": "Deny", "Principal": {{"AWS": "{account}"}}, "Action": "*", "Resource": "*"}}}}"#
             ))
             .unwrap();
-            assert_eq!(evaluate(None, Some(&deny), &request), Decision::ExplicitDeny(PolicyKind::Resource));
+            assert_eq!(
+                evaluate(None, Some(&deny), &request),
+                Decision::ExplicitDeny(PolicyKind::Resource)
+            );
             let allow = Policy::parse(&format!(
                 r#"{{"Statement": {{"Effect": "Allow", "Principal": {{"AWS": "{account}"}}, "Action": "*", "Resource": "*"}}}}"#
             ))
@@ -339,7 +361,8 @@ mod tests {
 
     #[test]
     fn resource_policies_name_principals_and_resources() {
-        let identity_style = Policy::parse(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#).unwrap();
+        let identity_style =
+            Policy::parse(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#).unwrap();
         assert!(identity_style.check_resource_policy().is_err());
         let resource_style =
             Policy::parse(r#"{"Statement": {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:user/a"}, "Action": "*", "Resource": "*"}}"#)

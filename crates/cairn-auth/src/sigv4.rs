@@ -102,7 +102,11 @@ pub fn parse_authorization(header: &str) -> Result<Authorization<'_>, ApiError> 
         }
     }
     let mut missing = String::new();
-    for (name, value) in [("Credential", credential), ("Signature", signature), ("SignedHeaders", signed_headers)] {
+    for (name, value) in [
+        ("Credential", credential),
+        ("Signature", signature),
+        ("SignedHeaders", signed_headers),
+    ] {
         if value.is_none() {
             missing.push_str(&format!("Authorization header requires '{name}' parameter. "));
         }
@@ -350,7 +354,13 @@ pub fn signature_matches(key: &[u8; 32], string_to_sign: &str, signature_hex: &s
 
 /// `signature_matches_keyed` over the string to sign's parts, fed to the MAC one by
 /// one instead of being assembled.
-pub fn signature_of_parts_matches(mac: &KeyedMac, amz_date: &str, scope: &str, digest: &[u8; 32], signature_hex: &str) -> bool {
+pub fn signature_of_parts_matches(
+    mac: &KeyedMac,
+    amz_date: &str,
+    scope: &str,
+    digest: &[u8; 32],
+    signature_hex: &str,
+) -> bool {
     let Some(claimed) = unhex32(signature_hex) else {
         return false;
     };
@@ -427,7 +437,8 @@ mod tests {
 
     #[test]
     fn missing_parameters_are_listed_with_the_header() {
-        let e = parse_authorization("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/dynamodb/aws4_request").unwrap_err();
+        let e = parse_authorization("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/dynamodb/aws4_request")
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::IncompleteSignature);
         assert_eq!(
             e.message,

@@ -20,7 +20,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    } as u32;
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -120,7 +124,14 @@ mod tests {
 
     #[test]
     fn malformed_amz_dates_are_refused() {
-        for bad in ["", "20150830T123600", "2015083XT123600Z", "20151330T123600Z", "20150830T253600Z", "２0150830T12360Z"] {
+        for bad in [
+            "",
+            "20150830T123600",
+            "2015083XT123600Z",
+            "20151330T123600Z",
+            "20150830T253600Z",
+            "２0150830T12360Z",
+        ] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
     }

@@ -114,7 +114,10 @@ impl Verifier {
         // The operation and the body's coding decide what runs: a signature that
         // leaves them out would let a captured request be replayed as another
         // operation. Every AWS SDK signs them; AWS itself does not insist.
-        for (header, shown) in [("x-amz-target", "X-Amz-Target"), ("content-encoding", "Content-Encoding")] {
+        for (header, shown) in [
+            ("x-amz-target", "X-Amz-Target"),
+            ("content-encoding", "Content-Encoding"),
+        ] {
             if request.header(header).is_some() && !authorization.signed_headers.contains(&header) {
                 return Err(invalid_signature(format!(
                     "'{shown}' must be a 'SignedHeader' in the AWS Authorization."
@@ -155,7 +158,9 @@ impl Verifier {
         }
         let region = authorization.region;
         let region_ok = (1..=64).contains(&region.len())
-            && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !region_ok {
             return Err(invalid_signature(format!(
                 "Credential should be scoped to a valid region, not '{region}'. "
@@ -272,7 +277,13 @@ mod tests {
             let headers = request_with(&format!(
                 "AWS4-HMAC-SHA256 Credential=AKID/20150830/{region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
             ));
-            let request = HttpRequest { method: "POST", path: "/", query: None, headers: &headers, body: b"" };
+            let request = HttpRequest {
+                method: "POST",
+                path: "/",
+                query: None,
+                headers: &headers,
+                body: b"",
+            };
             assert!(v.verify(&request, 1_440_938_160).is_err());
         }
         assert_eq!(v.keys.read().unwrap().len(), 0);
@@ -285,7 +296,13 @@ mod tests {
             let headers = request_with(&format!(
                 "AWS4-HMAC-SHA256 Credential=AKID/20150830/{region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
             ));
-            let request = HttpRequest { method: "POST", path: "/", query: None, headers: &headers, body: b"" };
+            let request = HttpRequest {
+                method: "POST",
+                path: "/",
+                query: None,
+                headers: &headers,
+                body: b"",
+            };
             let e = v.verify(&request, 1_440_938_160).unwrap_err();
             let scoped = e.message.starts_with("Credential should be scoped to a valid region");
             assert_eq!(!scoped, ok, "{region}: {}", e.message);

@@ -53,7 +53,11 @@ fn parse_signed_request(dir: &Path) -> Option<Vector> {
         path,
         query,
         headers,
-        body: if context["sign_body"] == true { body.as_bytes().to_vec() } else { Vec::new() },
+        body: if context["sign_body"] == true {
+            body.as_bytes().to_vec()
+        } else {
+            Vec::new()
+        },
         canonical: std::fs::read_to_string(dir.join("header-canonical-request.txt")).ok()?,
         context,
     })
@@ -153,7 +157,9 @@ fn a_changed_signature_is_refused_in_every_vector() {
         let auth = headers.iter_mut().find(|(n, _)| n == "authorization").unwrap();
         let last = auth.1.pop().unwrap();
         auth.1.push(if last == '0' { '1' } else { '0' });
-        let e = verifier_for(v).verify(&request(v, &headers, &v.body), timestamp(v)).unwrap_err();
+        let e = verifier_for(v)
+            .verify(&request(v, &headers, &v.body), timestamp(v))
+            .unwrap_err();
         assert_eq!(e.kind.name(), "InvalidSignatureException", "{}", v.name);
     }
 }
@@ -164,7 +170,9 @@ fn a_changed_signed_header_is_refused_in_every_vector() {
         let mut headers = v.headers.clone();
         let host = headers.iter_mut().find(|(n, _)| n == "host").unwrap();
         host.1.push_str(".evil");
-        let e = verifier_for(v).verify(&request(v, &headers, &v.body), timestamp(v)).unwrap_err();
+        let e = verifier_for(v)
+            .verify(&request(v, &headers, &v.body), timestamp(v))
+            .unwrap_err();
         assert_eq!(e.kind.name(), "InvalidSignatureException", "{}", v.name);
     }
 }
@@ -174,7 +182,9 @@ fn a_changed_body_is_refused_in_every_vector() {
     for v in &vectors() {
         let mut body = v.body.clone();
         body.extend_from_slice(b"&extra=1");
-        let e = verifier_for(v).verify(&request(v, &v.headers, &body), timestamp(v)).unwrap_err();
+        let e = verifier_for(v)
+            .verify(&request(v, &v.headers, &body), timestamp(v))
+            .unwrap_err();
         assert_eq!(e.kind.name(), "InvalidSignatureException", "{}", v.name);
     }
 }

@@ -255,7 +255,10 @@ async fn respond(
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
         Ok(Reply::Health(host)) => return plain_response(StatusCode::OK, format!("healthy: {host} ")),
         Ok(Reply::Unhealthy) => {
-            return plain_response(StatusCode::SERVICE_UNAVAILABLE, "unhealthy: the database cannot be reached".to_string())
+            return plain_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unhealthy: the database cannot be reached".to_string(),
+            )
         }
         Ok(Reply::NotFound) => {
             return plain_response(StatusCode::NOT_FOUND, "<UnknownOperationException/>".to_string())

@@ -15,7 +15,8 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, 
     if chain.is_empty() {
         return Err(format!("{} holds no PEM certificate", cert.display()));
     }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
     // rustls deprecates ring's provider because it lacks post-quantum key exchange;
     // DESIGN.md keeps ring so the binary needs no C toolchain (aws-lc-rs does).
     #[allow(deprecated)]

@@ -73,7 +73,15 @@ async fn alice_reads_allowed_attributes_of_her_own_item() {
 #[tokio::test]
 async fn alice_cannot_read_bobs_item() {
     let (_server, _, alice) = start().await;
-    let (code, message) = error_of(alice.get_item().table_name(TABLE).key("pk", s("bob")).projection_expression("title").send().await);
+    let (code, message) = error_of(
+        alice
+            .get_item()
+            .table_name(TABLE)
+            .key("pk", s("bob"))
+            .projection_expression("title")
+            .send()
+            .await,
+    );
     denied(&code, &message, "GetItem");
 }
 
@@ -154,11 +162,39 @@ async fn alice_writes_only_allowed_attributes_of_her_own_item() {
             .await,
     );
     denied(&code, &message, "PutItem");
-    let (code, message) = error_of(alice.put_item().table_name(TABLE).item("pk", s("bob")).item("title", s("fired")).send().await);
+    let (code, message) = error_of(
+        alice
+            .put_item()
+            .table_name(TABLE)
+            .item("pk", s("bob"))
+            .item("title", s("fired"))
+            .send()
+            .await,
+    );
     denied(&code, &message, "PutItem");
-    let bob = admin.get_item().table_name(TABLE).key("pk", s("bob")).send().await.unwrap().item.unwrap();
-    assert_eq!(bob.get("title"), Some(&s("engineer")), "the denied write changed nothing");
-    let own = admin.get_item().table_name(TABLE).key("pk", s("alice")).send().await.unwrap().item.unwrap();
+    let bob = admin
+        .get_item()
+        .table_name(TABLE)
+        .key("pk", s("bob"))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(
+        bob.get("title"),
+        Some(&s("engineer")),
+        "the denied write changed nothing"
+    );
+    let own = admin
+        .get_item()
+        .table_name(TABLE)
+        .key("pk", s("alice"))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
     assert_eq!(own.get("email"), Some(&s("alice@example.com")));
     assert!(!own.contains_key("salary"));
 }

@@ -89,25 +89,45 @@ async fn send(server: &TestServer, headers: &[(String, String)], body: &[u8]) ->
 
 fn error(value: &Value) -> (String, String) {
     let kind = value["__type"].as_str().unwrap_or_default();
-    let message = value["message"].as_str().or(value["Message"].as_str()).unwrap_or_default();
+    let message = value["message"]
+        .as_str()
+        .or(value["Message"].as_str())
+        .unwrap_or_default();
     (kind.rsplit('#').next().unwrap().to_string(), message.to_string())
 }
 
 async fn item_exists(server: &TestServer, pk: &str) -> bool {
     let admin = server.client_as("AKIAADMIN", "admin-secret", None, "us-east-1");
-    let got = admin.get_item().table_name("guarded").key("pk", s(pk)).consistent_read(true).send().await.unwrap();
+    let got = admin
+        .get_item()
+        .table_name("guarded")
+        .key("pk", s(pk))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
     got.item.is_some()
 }
 
 fn header_mut<'a>(headers: &'a mut [(String, String)], name: &str) -> &'a mut String {
-    &mut headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)).unwrap().1
+    &mut headers
+        .iter_mut()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .unwrap()
+        .1
 }
 
 #[tokio::test]
 async fn requests_signed_by_the_sdk_are_accepted() {
     let server = server_with_table().await;
     let admin = server.client_as("AKIAADMIN", "admin-secret", None, "us-east-1");
-    admin.put_item().table_name("guarded").item("pk", s("a")).send().await.unwrap();
+    admin
+        .put_item()
+        .table_name("guarded")
+        .item("pk", s("a"))
+        .send()
+        .await
+        .unwrap();
     assert!(item_exists(&server, "a").await);
 }
 
@@ -134,7 +154,12 @@ async fn an_unknown_access_key_is_unrecognized() {
 async fn temporary_credentials_work_with_their_session_token() {
     let server = server_with_table().await;
     let temp = server.client_as("ASIATEMP", "temp-secret", Some("the-session-token"), "us-east-1");
-    temp.put_item().table_name("guarded").item("pk", s("t")).send().await.unwrap();
+    temp.put_item()
+        .table_name("guarded")
+        .item("pk", s("t"))
+        .send()
+        .await
+        .unwrap();
     assert!(item_exists(&server, "t").await);
 }
 
@@ -192,13 +217,22 @@ async fn a_tampered_signed_header_is_refused() {
 #[tokio::test]
 async fn a_signature_older_than_fifteen_minutes_has_expired() {
     let server = server_with_table().await;
-    let signed = signed_put(&server, "AKIAADMIN", "admin-secret", SystemTime::now() - Duration::from_secs(16 * 60), "late");
+    let signed = signed_put(
+        &server,
+        "AKIAADMIN",
+        "admin-secret",
+        SystemTime::now() - Duration::from_secs(16 * 60),
+        "late",
+    );
     let (status, body) = send(&server, &signed.headers, &signed.body).await;
     assert_eq!(status, 400);
     let (kind, message) = error(&body);
     assert_eq!(kind, "InvalidSignatureException");
     let date = &signed.headers.iter().find(|(n, _)| n == "x-amz-date").unwrap().1;
-    assert!(message.starts_with(&format!("Signature expired: {date} is now earlier than ")), "{message}");
+    assert!(
+        message.starts_with(&format!("Signature expired: {date} is now earlier than ")),
+        "{message}"
+    );
     assert!(message.ends_with(" - 15 min.)"), "{message}");
     assert!(!item_exists(&server, "late").await);
 }
@@ -206,14 +240,26 @@ async fn a_signature_older_than_fifteen_minutes_has_expired() {
 #[tokio::test]
 async fn a_signature_within_the_window_is_accepted() {
     let server = server_with_table().await;
-    let signed = signed_put(&server, "AKIAADMIN", "admin-secret", SystemTime::now() - Duration::from_secs(14 * 60), "skewed");
+    let signed = signed_put(
+        &server,
+        "AKIAADMIN",
+        "admin-secret",
+        SystemTime::now() - Duration::from_secs(14 * 60),
+        "skewed",
+    );
     assert_eq!(send(&server, &signed.headers, &signed.body).await.0, 200);
 }
 
 #[tokio::test]
 async fn a_signature_dated_in_the_future_is_not_yet_current() {
     let server = server_with_table().await;
-    let signed = signed_put(&server, "AKIAADMIN", "admin-secret", SystemTime::now() + Duration::from_secs(16 * 60), "early");
+    let signed = signed_put(
+        &server,
+        "AKIAADMIN",
+        "admin-secret",
+        SystemTime::now() + Duration::from_secs(16 * 60),
+        "early",
+    );
     let (_, body) = send(&server, &signed.headers, &signed.body).await;
     let (kind, message) = error(&body);
     assert_eq!(kind, "InvalidSignatureException");
@@ -226,7 +272,13 @@ async fn a_signature_dated_in_the_future_is_not_yet_current() {
 async fn a_captured_request_replayed_after_the_window_is_refused() {
     // A request captured 20 minutes ago is, to the server, one signed 20 minutes ago.
     let server = server_with_table().await;
-    let captured = signed_put(&server, "AKIAADMIN", "admin-secret", SystemTime::now() - Duration::from_secs(20 * 60), "replay");
+    let captured = signed_put(
+        &server,
+        "AKIAADMIN",
+        "admin-secret",
+        SystemTime::now() - Duration::from_secs(20 * 60),
+        "replay",
+    );
     let (_, body) = send(&server, &captured.headers, &captured.body).await;
     assert_eq!(error(&body).0, "InvalidSignatureException");
     assert!(!item_exists(&server, "replay").await);
@@ -240,7 +292,10 @@ async fn no_authorization_header_is_a_missing_token() {
     let (_, body) = send(&server, &signed.headers, &signed.body).await;
     assert_eq!(
         error(&body),
-        ("MissingAuthenticationTokenException".to_string(), "Request is missing Authentication Token".to_string())
+        (
+            "MissingAuthenticationTokenException".to_string(),
+            "Request is missing Authentication Token".to_string()
+        )
     );
 }
 
@@ -282,7 +337,10 @@ async fn a_credential_scoped_to_another_service_is_refused() {
     let (_, body) = send(&server, &signed.headers, &signed.body).await;
     assert_eq!(
         error(&body),
-        ("InvalidSignatureException".to_string(), "Credential should be scoped to correct service: 'dynamodb'. ".to_string())
+        (
+            "InvalidSignatureException".to_string(),
+            "Credential should be scoped to correct service: 'dynamodb'. ".to_string()
+        )
     );
 }
 
@@ -314,7 +372,13 @@ async fn the_operation_header_must_be_signed() {
         .unwrap()
         .into();
     let url = format!("http://{host}/");
-    let signable = SignableRequest::new("POST", &url, headers.iter().map(|(k, v)| (k.as_str(), v.as_str())), SignableBody::Bytes(&body)).unwrap();
+    let signable = SignableRequest::new(
+        "POST",
+        &url,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(&body),
+    )
+    .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     let mut all = headers.clone();
     for (name, value) in instructions.headers() {
@@ -324,7 +388,10 @@ async fn the_operation_header_must_be_signed() {
     let (_, body_json) = send(&server, &all, &body).await;
     assert_eq!(
         error(&body_json),
-        ("InvalidSignatureException".to_string(), "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.".to_string())
+        (
+            "InvalidSignatureException".to_string(),
+            "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.".to_string()
+        )
     );
     assert!(!item_exists(&server, "unsigned").await);
 }

@@ -86,7 +86,11 @@ pub fn describe_url(url: &str) -> String {
             format!(
                 "{} (port {}, database {})",
                 hosts.join(","),
-                if ports.is_empty() { "5432".to_string() } else { ports.join(",") },
+                if ports.is_empty() {
+                    "5432".to_string()
+                } else {
+                    ports.join(",")
+                },
                 config.get_dbname().unwrap_or("default")
             )
         }
@@ -160,7 +164,10 @@ impl PostgresStorage {
     }
 
     pub(crate) fn connection(&self) -> StorageResult<r2d2::PooledConnection<Manager>> {
-        let pool = self.pool.as_ref().ok_or_else(|| StorageError::Unavailable("closed".into()))?;
+        let pool = self
+            .pool
+            .as_ref()
+            .ok_or_else(|| StorageError::Unavailable("closed".into()))?;
         pool.get()
             .map_err(|e| StorageError::Unavailable(format!("no PostgreSQL connection: {e}")))
     }

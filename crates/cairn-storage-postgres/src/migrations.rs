@@ -22,14 +22,18 @@ pub(crate) fn migrate(client: &mut Client, schema: &str) -> Result<(), String> {
     let failed = |e: postgres::Error| format!("cannot prepare the database schema: {e}");
     let schema_sql = quoted(schema);
     let mut tx = client.transaction().map_err(failed)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(failed)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(failed)?;
     tx.batch_execute(&format!(
         "CREATE SCHEMA IF NOT EXISTS {schema_sql};
          CREATE TABLE IF NOT EXISTS {schema_sql}.schema_version (version integer NOT NULL)"
     ))
     .map_err(failed)?;
     let current: i32 = tx
-        .query_one(&format!("SELECT coalesce(max(version), 0) FROM {schema_sql}.schema_version"), &[])
+        .query_one(
+            &format!("SELECT coalesce(max(version), 0) FROM {schema_sql}.schema_version"),
+            &[],
+        )
         .map_err(failed)?
         .get(0);
     let latest = MIGRATIONS.len() as i32;
@@ -39,7 +43,8 @@ pub(crate) fn migrate(client: &mut Client, schema: &str) -> Result<(), String> {
         ));
     }
     for (i, statement) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        tx.batch_execute(&statement.replace("{schema}", &schema_sql)).map_err(failed)?;
+        tx.batch_execute(&statement.replace("{schema}", &schema_sql))
+            .map_err(failed)?;
         tx.execute(
             &format!("INSERT INTO {schema_sql}.schema_version (version) VALUES ($1)"),
             &[&(i as i32 + 1)],

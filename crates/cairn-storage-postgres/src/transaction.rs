@@ -58,7 +58,9 @@ impl PgTransaction {
 
     fn finish(&mut self) -> StorageResult<()> {
         self.begin()?;
-        let (puts, deletes): (Vec<_>, Vec<_>) = std::mem::take(&mut self.writes).into_iter().partition(|(_, v)| v.is_some());
+        let (puts, deletes): (Vec<_>, Vec<_>) = std::mem::take(&mut self.writes)
+            .into_iter()
+            .partition(|(_, v)| v.is_some());
         let connection = &mut *self.connection;
         if !puts.is_empty() {
             let keys: Vec<&[u8]> = puts.iter().map(|(k, _)| k.as_slice()).collect();
@@ -70,7 +72,10 @@ impl PgTransaction {
         }
         if !deletes.is_empty() {
             let keys: Vec<&[u8]> = deletes.iter().map(|(k, _)| k.as_slice()).collect();
-            connection.client.execute(&connection.delete, &[&keys]).map_err(storage_error)?;
+            connection
+                .client
+                .execute(&connection.delete, &[&keys])
+                .map_err(storage_error)?;
         }
         connection.client.batch_execute("COMMIT").map_err(storage_error)?;
         self.begun = false;
@@ -93,7 +98,11 @@ impl Transaction for PgTransaction {
         let begun = self.begin();
         self.note(begun)?;
         // Pending deletes may hide stored rows: read enough to fill the page anyway.
-        let extra = self.writes.iter().filter(|(k, v)| v.is_none() && range.contains(k)).count();
+        let extra = self
+            .writes
+            .iter()
+            .filter(|(k, v)| v.is_none() && range.contains(k))
+            .count();
         let stored = self.connection.scan(range, limit.saturating_add(extra));
         let stored = self.note(stored)?;
         let pending: Vec<(&Vec<u8>, &Option<Vec<u8>>)> =

@@ -5,7 +5,7 @@
 //!
 //! usage: cargo run --release --example signed_load -- URL KEY SECRET CONNECTIONS SECONDS
 
-use cairn_auth::sigv4::{canonical_request, signing_key, sign, string_to_sign, HttpRequest};
+use cairn_auth::sigv4::{canonical_request, sign, signing_key, string_to_sign, HttpRequest};
 use cairn_auth::time::format_amz_date;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,7 +18,10 @@ struct Signer {
 
 impl Signer {
     fn request(&self, body: &str) -> Vec<u8> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
         let amz_date = format_amz_date(now);
         let headers = vec![
             ("content-type".to_string(), "application/x-amz-json-1.0".to_string()),
@@ -27,10 +30,19 @@ impl Signer {
             ("x-amz-target".to_string(), "DynamoDB_20120810.GetItem".to_string()),
         ];
         let signed: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
-        let request = HttpRequest { method: "POST", path: "/", query: None, headers: &headers, body: body.as_bytes() };
+        let request = HttpRequest {
+            method: "POST",
+            path: "/",
+            query: None,
+            headers: &headers,
+            body: body.as_bytes(),
+        };
         let scope = format!("{}/us-east-1/dynamodb/aws4_request", &amz_date[..8]);
         let to_sign = string_to_sign(&amz_date, &scope, &canonical_request(&request, &signed));
-        let signature = sign(&signing_key(&self.secret, &amz_date[..8], "us-east-1", "dynamodb"), &to_sign);
+        let signature = sign(
+            &signing_key(&self.secret, &amz_date[..8], "us-east-1", "dynamodb"),
+            &to_sign,
+        );
         let mut out = String::from("POST / HTTP/1.1\r\n");
         for (name, value) in &headers {
             out.push_str(&format!("{name}: {value}\r\n"));
@@ -85,7 +97,11 @@ async fn main() {
     let host = args[1].trim_start_matches("http://").trim_end_matches('/').to_string();
     let connections: usize = args[4].parse().unwrap_or(32);
     let duration = Duration::from_secs(args[5].parse().unwrap_or(10));
-    let signer = std::sync::Arc::new(Signer { host: host.clone(), key_id: args[2].clone(), secret: args[3].clone() });
+    let signer = std::sync::Arc::new(Signer {
+        host: host.clone(),
+        key_id: args[2].clone(),
+        secret: args[3].clone(),
+    });
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
     for worker in 0..connections {
@@ -124,7 +140,13 @@ async fn main() {
         latencies.extend(l);
     }
     latencies.sort_unstable();
-    let pick = |q: f64| latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0) as f64 / 1000.0;
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
     println!(
         "requests_per_second\t{:.0}\tok\t{ok}\tfailed\t{failed}\tp50_ms\t{:.2}\tp99_ms\t{:.2}",
         ok as f64 / duration.as_secs_f64(),

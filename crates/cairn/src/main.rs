@@ -112,7 +112,12 @@ struct ServeArgs {
     https_port: Option<u16>,
     /// Store everything in PostgreSQL (postgres://user:password@host:port/database)
     /// instead of the embedded store; several servers may share one database.
-    #[arg(long, env = "CAIRN_POSTGRES_URL", conflicts_with = "in_memory", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "CAIRN_POSTGRES_URL",
+        conflicts_with = "in_memory",
+        hide_env_values = true
+    )]
     postgres: Option<String>,
     /// The PostgreSQL schema Cairn's tables live in (created if missing).
     #[arg(long, env = "CAIRN_POSTGRES_SCHEMA", default_value = "cairn")]

@@ -207,7 +207,10 @@ async fn acknowledged_writes_survive_kill_9_with_fsync() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_kill_9_on_postgres() {
     let Ok(url) = std::env::var("CAIRN_TEST_POSTGRES_URL") else {
-        assert!(std::env::var("CAIRN_REQUIRE_POSTGRES").is_err(), "CAIRN_TEST_POSTGRES_URL is not set");
+        assert!(
+            std::env::var("CAIRN_REQUIRE_POSTGRES").is_err(),
+            "CAIRN_TEST_POSTGRES_URL is not set"
+        );
         eprintln!("skipped: CAIRN_TEST_POSTGRES_URL is not set");
         return;
     };

@@ -9,12 +9,12 @@ use crate::catalog::TableMeta;
 use crate::ops::key_condition::KeyCondition;
 use crate::read::Source;
 use crate::{Engine, RequestContext};
-use cairn_expr::path::UnresolvedElement;
+use base64::Engine as _;
 use cairn_expr::condition::ConditionAst;
+use cairn_expr::path::UnresolvedElement;
 use cairn_expr::{parse_condition, parse_projection, parse_update, ExpressionKind, OperandAst, Placeholders};
 use cairn_model::types::*;
 use cairn_model::wire::{RawItem, RawValue};
-use base64::Engine as _;
 use cairn_model::{ApiError, AttributeValue};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -30,7 +30,10 @@ const ENCLOSING_OPERATION: &str = "dynamodb:EnclosingOperation";
 /// number in its canonical form, so `1.0` and `1` are one key): the text of S and N,
 /// the base64 of B.
 fn raw_text(value: &RawValue) -> Option<String> {
-    AttributeValue::from_raw(value.clone()).ok().as_ref().and_then(value_text)
+    AttributeValue::from_raw(value.clone())
+        .ok()
+        .as_ref()
+        .and_then(value_text)
 }
 
 pub(super) fn value_text(value: &AttributeValue) -> Option<String> {
@@ -116,7 +119,9 @@ fn condition_names(condition: &ConditionAst, names: Option<&BTreeMap<String, Str
     match condition {
         ConditionAst::Compare(a, _, b) => [a, b].into_iter().for_each(|o| operand_names(o, names, out)),
         ConditionAst::Between(a, b, c) => [a, b, c].into_iter().for_each(|o| operand_names(o, names, out)),
-        ConditionAst::In(a, list) => std::iter::once(a).chain(list).for_each(|o| operand_names(o, names, out)),
+        ConditionAst::In(a, list) => std::iter::once(a)
+            .chain(list)
+            .for_each(|o| operand_names(o, names, out)),
         ConditionAst::Function(_, args) => args.iter().for_each(|o| operand_names(o, names, out)),
         ConditionAst::And(a, b) | ConditionAst::Or(a, b) => {
             condition_names(a, names, out);
@@ -184,26 +189,60 @@ impl Accesses for GetItemInput {
     }
 }
 
+/// Attributes a single-item write's condition tests (ConditionExpression or legacy
+/// Expected), and `*` when a failed condition returns the whole item.
+fn condition_attributes(
+    condition: Option<&str>,
+    expected: Option<&BTreeMap<String, ExpectedAttributeValue>>,
+    names: Option<&BTreeMap<String, String>>,
+    on_failure: Option<&str>,
+) -> Result<BTreeSet<String>, ApiError> {
+    referenced(
+        condition,
+        ExpressionKind::Condition,
+        expected.into_iter().flat_map(|m| m.keys().cloned()),
+        names,
+        on_failure,
+    )
+}
+
+/// The one access of PutItem, UpdateItem or DeleteItem: the partition key of `key`,
+/// the attributes the request names, and its ReturnValues (NONE unless given).
+struct ItemWrite<'a> {
+    table_name: Option<&'a str>,
+    key: Option<&'a RawItem>,
+    attributes: Vec<String>,
+    return_values: Option<&'a str>,
+    return_consumed_capacity: Option<&'a str>,
+}
+
+impl ItemWrite<'_> {
+    fn access(self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Vec<Access> {
+        let table = engine.table_if_exists(ctx, self.table_name);
+        vec![Access::new(operation, engine.table_resource(ctx, self.table_name))
+            .with(LEADING_KEYS, leading_keys(table.as_deref(), self.key))
+            .with(ATTRIBUTES, self.attributes)
+            .with_one(RETURN_VALUES, Some(self.return_values.unwrap_or("NONE")))
+            .with_one(RETURN_CONSUMED_CAPACITY, self.return_consumed_capacity)]
+    }
+}
+
 impl Accesses for PutItemInput {
     fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
-        let table = engine.table_if_exists(ctx, self.table_name.as_deref());
-        Ok(vec![Access::new(operation, engine.table_resource(ctx, self.table_name.as_deref()))
-            .with(LEADING_KEYS, leading_keys(table.as_deref(), self.item.as_ref()))
-            .with(
-                ATTRIBUTES,
-                union(
-                    names_of(self.item.as_ref()),
-                    referenced(
-                        self.condition_expression.as_deref(),
-                        ExpressionKind::Condition,
-                        self.expected.iter().flat_map(|m| m.keys().cloned()),
-                        self.expression_attribute_names.as_ref(),
-                        self.return_values_on_condition_check_failure.as_deref(),
-                    )?,
-                ),
-            )
-            .with_one(RETURN_VALUES, Some(self.return_values.as_deref().unwrap_or("NONE")))
-            .with_one(RETURN_CONSUMED_CAPACITY, self.return_consumed_capacity.as_deref())])
+        let tested = condition_attributes(
+            self.condition_expression.as_deref(),
+            self.expected.as_ref(),
+            self.expression_attribute_names.as_ref(),
+            self.return_values_on_condition_check_failure.as_deref(),
+        )?;
+        Ok(ItemWrite {
+            table_name: self.table_name.as_deref(),
+            key: self.item.as_ref(),
+            attributes: union(names_of(self.item.as_ref()), tested),
+            return_values: self.return_values.as_deref(),
+            return_consumed_capacity: self.return_consumed_capacity.as_deref(),
+        }
+        .access(operation, engine, ctx))
     }
 }
 
@@ -245,50 +284,45 @@ pub(super) fn updated_attributes(
 
 impl Accesses for UpdateItemInput {
     fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
-        let table = engine.table_if_exists(ctx, self.table_name.as_deref());
-        let attributes = union(
-            updated_attributes(
-                self.key.as_ref(),
-                self.update_expression.as_deref(),
-                self.attribute_updates.as_ref(),
-                self.expression_attribute_names.as_ref(),
-            )?,
-            referenced(
-                self.condition_expression.as_deref(),
-                ExpressionKind::Condition,
-                self.expected.iter().flat_map(|m| m.keys().cloned()),
-                self.expression_attribute_names.as_ref(),
-                self.return_values_on_condition_check_failure.as_deref(),
-            )?,
-        );
-        Ok(vec![Access::new(operation, engine.table_resource(ctx, self.table_name.as_deref()))
-            .with(LEADING_KEYS, leading_keys(table.as_deref(), self.key.as_ref()))
-            .with(ATTRIBUTES, attributes)
-            .with_one(RETURN_VALUES, Some(self.return_values.as_deref().unwrap_or("NONE")))
-            .with_one(RETURN_CONSUMED_CAPACITY, self.return_consumed_capacity.as_deref())])
+        let written = updated_attributes(
+            self.key.as_ref(),
+            self.update_expression.as_deref(),
+            self.attribute_updates.as_ref(),
+            self.expression_attribute_names.as_ref(),
+        )?;
+        let tested = condition_attributes(
+            self.condition_expression.as_deref(),
+            self.expected.as_ref(),
+            self.expression_attribute_names.as_ref(),
+            self.return_values_on_condition_check_failure.as_deref(),
+        )?;
+        Ok(ItemWrite {
+            table_name: self.table_name.as_deref(),
+            key: self.key.as_ref(),
+            attributes: union(written, tested),
+            return_values: self.return_values.as_deref(),
+            return_consumed_capacity: self.return_consumed_capacity.as_deref(),
+        }
+        .access(operation, engine, ctx))
     }
 }
 
 impl Accesses for DeleteItemInput {
     fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
-        let table = engine.table_if_exists(ctx, self.table_name.as_deref());
-        Ok(vec![Access::new(operation, engine.table_resource(ctx, self.table_name.as_deref()))
-            .with(LEADING_KEYS, leading_keys(table.as_deref(), self.key.as_ref()))
-            .with(
-                ATTRIBUTES,
-                union(
-                    names_of(self.key.as_ref()),
-                    referenced(
-                        self.condition_expression.as_deref(),
-                        ExpressionKind::Condition,
-                        self.expected.iter().flat_map(|m| m.keys().cloned()),
-                        self.expression_attribute_names.as_ref(),
-                        self.return_values_on_condition_check_failure.as_deref(),
-                    )?,
-                ),
-            )
-            .with_one(RETURN_VALUES, Some(self.return_values.as_deref().unwrap_or("NONE")))
-            .with_one(RETURN_CONSUMED_CAPACITY, self.return_consumed_capacity.as_deref())])
+        let tested = condition_attributes(
+            self.condition_expression.as_deref(),
+            self.expected.as_ref(),
+            self.expression_attribute_names.as_ref(),
+            self.return_values_on_condition_check_failure.as_deref(),
+        )?;
+        Ok(ItemWrite {
+            table_name: self.table_name.as_deref(),
+            key: self.key.as_ref(),
+            attributes: union(names_of(self.key.as_ref()), tested),
+            return_values: self.return_values.as_deref(),
+            return_consumed_capacity: self.return_consumed_capacity.as_deref(),
+        }
+        .access(operation, engine, ctx))
     }
 }
 
@@ -305,7 +339,8 @@ fn query_leading_keys(table: Option<&TableMeta>, input: &QueryInput) -> Result<V
     let mut placeholders = Placeholders::new(input.expression_attribute_names.as_ref(), values.as_ref());
     let condition = match (&input.key_condition_expression, &input.key_conditions) {
         (Some(text), _) => Some(
-            parse_condition(text, ExpressionKind::KeyCondition)?.resolve(ExpressionKind::KeyCondition, &mut placeholders)?,
+            parse_condition(text, ExpressionKind::KeyCondition)?
+                .resolve(ExpressionKind::KeyCondition, &mut placeholders)?,
         ),
         (None, Some(legacy)) => {
             crate::ops::legacy::expected_condition(legacy, None, crate::ops::legacy::LegacyUse::KeyConditions)?
@@ -380,7 +415,10 @@ impl Accesses for BatchGetItemInput {
                 request.expression_attribute_names.as_ref(),
             )?;
             let access = Access::new(operation, engine.table_resource(ctx, Some(name)))
-                .with(LEADING_KEYS, leading_keys(table.as_deref(), request.keys.iter().flatten()))
+                .with(
+                    LEADING_KEYS,
+                    leading_keys(table.as_deref(), request.keys.iter().flatten()),
+                )
                 .with_one(SELECT, Some(&select_of(None, &attributes)))
                 .with_one(RETURN_CONSUMED_CAPACITY, self.return_consumed_capacity.as_deref());
             out.push(with_attributes(access, attributes));
@@ -420,7 +458,11 @@ impl Accesses for TransactGetItemsInput {
         let mut out = Vec::new();
         for get in self.transact_items.iter().flatten().filter_map(|t| t.get.as_ref()) {
             let table = engine.table_if_exists(ctx, get.table_name.as_deref());
-            let attributes = projected(get.projection_expression.as_deref(), None, get.expression_attribute_names.as_ref())?;
+            let attributes = projected(
+                get.projection_expression.as_deref(),
+                None,
+                get.expression_attribute_names.as_ref(),
+            )?;
             let access = Access::new("GetItem", engine.table_resource(ctx, get.table_name.as_deref()))
                 .with(LEADING_KEYS, leading_keys(table.as_deref(), get.key.as_ref()))
                 .with_one(SELECT, Some(&select_of(None, &attributes)))
@@ -446,7 +488,11 @@ impl Accesses for TransactWriteItemsInput {
                 let Some(item) = item else { continue };
                 let table = engine.table_if_exists(ctx, item.table_name.as_deref());
                 // The operation reads Put's `Item` and the others' `Key`.
-                let key = if action == "PutItem" { item.item.as_ref() } else { item.key.as_ref() };
+                let key = if action == "PutItem" {
+                    item.item.as_ref()
+                } else {
+                    item.key.as_ref()
+                };
                 let attributes = match action {
                     "PutItem" => names_of(item.item.as_ref()),
                     "UpdateItem" => updated_attributes(

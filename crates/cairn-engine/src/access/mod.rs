@@ -106,8 +106,12 @@ impl Engine {
         let reason = match evaluate(principal.policies.as_deref(), resource_policy.as_ref(), &request) {
             Decision::Allow => return Ok(()),
             Decision::ImplicitDeny => format!("because no identity-based policy allows the {} action", access.action),
-            Decision::ExplicitDeny(PolicyKind::Identity) => "with an explicit deny in an identity-based policy".to_string(),
-            Decision::ExplicitDeny(PolicyKind::Resource) => "with an explicit deny in a resource-based policy".to_string(),
+            Decision::ExplicitDeny(PolicyKind::Identity) => {
+                "with an explicit deny in an identity-based policy".to_string()
+            }
+            Decision::ExplicitDeny(PolicyKind::Resource) => {
+                "with an explicit deny in a resource-based policy".to_string()
+            }
         };
         Err(denied(principal, access, reason))
     }

@@ -9,13 +9,13 @@
 use super::items::{projected, referenced, union, updated_attributes, value_text};
 use super::{Access, Accesses};
 use crate::ops::partiql::{condition_of, equalities, parse};
-use crate::{Engine, RequestContext};
 use crate::read::Source;
+use crate::{Engine, RequestContext};
 use cairn_expr::partiql::{Returning, Statement, Translated};
 use cairn_expr::ExpressionKind;
-use std::collections::BTreeSet;
 use cairn_model::types::*;
 use cairn_model::ApiError;
+use std::collections::BTreeSet;
 
 /// Partition key values the WHERE clause fixes by equality, for the table or the
 /// index the statement reads.
@@ -51,8 +51,14 @@ fn leading_keys(
 /// statement then fails when run), `*` stands for "unknown", which no list of
 /// allowed attributes covers: extraction fails closed.
 fn tested(condition: &str, statement: &Statement) -> BTreeSet<String> {
-    referenced(Some(condition), ExpressionKind::Condition, None, Some(&statement.names), None)
-        .unwrap_or_else(|_| BTreeSet::from(["*".to_string()]))
+    referenced(
+        Some(condition),
+        ExpressionKind::Condition,
+        None,
+        Some(&statement.names),
+        None,
+    )
+    .unwrap_or_else(|_| BTreeSet::from(["*".to_string()]))
 }
 
 /// The top-level attributes of a SELECT's projected paths (written with
@@ -88,7 +94,13 @@ fn statement_access(
 ) -> Option<Access> {
     let parsed = parse(statement).ok()?;
     let access = match &parsed.translated {
-        Translated::Select { table, index, projection, condition, .. } => {
+        Translated::Select {
+            table,
+            index,
+            projection,
+            condition,
+            ..
+        } => {
             let keys = condition
                 .as_deref()
                 .map(|c| leading_keys(engine, ctx, table, index.as_deref(), &parsed, c))
@@ -98,24 +110,36 @@ fn statement_access(
                 Some(c) => tested(c, &parsed),
                 None => BTreeSet::new(),
             };
-            let select = if projection.is_some() { "SPECIFIC_ATTRIBUTES" } else { "ALL_ATTRIBUTES" };
+            let select = if projection.is_some() {
+                "SPECIFIC_ATTRIBUTES"
+            } else {
+                "ALL_ATTRIBUTES"
+            };
             let attributes = match projection {
                 Some(list) => Some(union(projected_names(list, &parsed), filtered)),
                 None if filtered.is_empty() => None,
                 None => Some(filtered.into_iter().collect()),
             };
-            let access = Access::new("PartiQLSelect", engine.index_resource(ctx, Some(table), index.as_deref()))
-                .with("dynamodb:LeadingKeys", keys)
-                .with_one("dynamodb:FullTableScan", Some(&full_scan.to_string()))
-                .with_one("dynamodb:Select", Some(select));
+            let access = Access::new(
+                "PartiQLSelect",
+                engine.index_resource(ctx, Some(table), index.as_deref()),
+            )
+            .with("dynamodb:LeadingKeys", keys)
+            .with_one("dynamodb:FullTableScan", Some(&full_scan.to_string()))
+            .with_one("dynamodb:Select", Some(select));
             match attributes {
                 Some(list) => access.with("dynamodb:Attributes", list),
                 None => access,
             }
         }
-        Translated::Exists { table, condition } => Access::new("PartiQLSelect", engine.table_resource(ctx, Some(table)))
-            .with("dynamodb:LeadingKeys", leading_keys(engine, ctx, table, None, &parsed, condition))
-            .with("dynamodb:Attributes", tested(condition, &parsed).into_iter().collect()),
+        Translated::Exists { table, condition } => {
+            Access::new("PartiQLSelect", engine.table_resource(ctx, Some(table)))
+                .with(
+                    "dynamodb:LeadingKeys",
+                    leading_keys(engine, ctx, table, None, &parsed, condition),
+                )
+                .with("dynamodb:Attributes", tested(condition, &parsed).into_iter().collect())
+        }
         Translated::Insert { table, item } => {
             let keys = engine
                 .catalog
@@ -125,20 +149,33 @@ fn statement_access(
                 .with("dynamodb:LeadingKeys", keys.into_iter().collect())
                 .with("dynamodb:Attributes", item.keys().cloned().collect())
         }
-        Translated::Update { table, update, condition, returning } => {
+        Translated::Update {
+            table,
+            update,
+            condition,
+            returning,
+        } => {
             let written = updated_attributes(None, Some(update), None, Some(&parsed.names))
                 .unwrap_or_else(|_| vec!["*".to_string()]);
             Access::new("PartiQLUpdate", engine.table_resource(ctx, Some(table)))
-                .with("dynamodb:LeadingKeys", leading_keys(engine, ctx, table, None, &parsed, condition))
+                .with(
+                    "dynamodb:LeadingKeys",
+                    leading_keys(engine, ctx, table, None, &parsed, condition),
+                )
                 .with("dynamodb:Attributes", union(written, tested(condition, &parsed)))
                 .with_one("dynamodb:ReturnValues", Some(return_values(returning)))
         }
-        Translated::Delete { table, condition, returning } => {
-            Access::new("PartiQLDelete", engine.table_resource(ctx, Some(table)))
-                .with("dynamodb:LeadingKeys", leading_keys(engine, ctx, table, None, &parsed, condition))
-                .with("dynamodb:Attributes", tested(condition, &parsed).into_iter().collect())
-                .with_one("dynamodb:ReturnValues", Some(return_values(returning)))
-        }
+        Translated::Delete {
+            table,
+            condition,
+            returning,
+        } => Access::new("PartiQLDelete", engine.table_resource(ctx, Some(table)))
+            .with(
+                "dynamodb:LeadingKeys",
+                leading_keys(engine, ctx, table, None, &parsed, condition),
+            )
+            .with("dynamodb:Attributes", tested(condition, &parsed).into_iter().collect())
+            .with_one("dynamodb:ReturnValues", Some(return_values(returning))),
     };
     Some(access.with_one("dynamodb:EnclosingOperation", enclosing))
 }
@@ -153,9 +190,11 @@ fn single(text: &Option<String>, parameters: &Option<Vec<cairn_model::wire::RawV
 
 impl Accesses for ExecuteStatementInput {
     fn accesses(&self, _: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
-        Ok(statement_access(engine, ctx, &single(&self.statement, &self.parameters), None)
-            .into_iter()
-            .collect())
+        Ok(
+            statement_access(engine, ctx, &single(&self.statement, &self.parameters), None)
+                .into_iter()
+                .collect(),
+        )
     }
 }
 

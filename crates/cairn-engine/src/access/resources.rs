@@ -4,8 +4,8 @@
 
 use super::{Access, Accesses};
 use crate::catalog::region_of_arn;
-use cairn_auth::Policy;
 use crate::{Engine, RequestContext};
+use cairn_auth::Policy;
 use cairn_model::types::*;
 use cairn_model::ApiError;
 
@@ -66,11 +66,19 @@ impl Engine {
         let Some(parts) = parse_arn(arn) else {
             return Ok(None);
         };
-        let region = if parts.region.is_empty() { ctx.region.as_str() } else { parts.region };
+        let region = if parts.region.is_empty() {
+            ctx.region.as_str()
+        } else {
+            parts.region
+        };
         let Some(table) = self.catalog.get(region, parts.table) else {
             return Ok(None);
         };
-        let stored = if parts.stream.is_some() { &table.stream_resource_policy } else { &table.resource_policy };
+        let stored = if parts.stream.is_some() {
+            &table.stream_resource_policy
+        } else {
+            &table.resource_policy
+        };
         match stored {
             None => Ok(None),
             Some(stored) => Policy::parse(&stored.document).map(Some).map_err(|_| ()),
@@ -162,13 +170,19 @@ account_wide!(EmptyInput, ListTablesInput, ListStreamsInput);
 
 impl Accesses for DescribeStreamInput {
     fn accesses(&self, operation: &str, engine: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
-        Ok(vec![Access::new(operation, engine.stream_resource(self.stream_arn.as_deref()))])
+        Ok(vec![Access::new(
+            operation,
+            engine.stream_resource(self.stream_arn.as_deref()),
+        )])
     }
 }
 
 impl Accesses for GetShardIteratorInput {
     fn accesses(&self, operation: &str, engine: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
-        Ok(vec![Access::new(operation, engine.stream_resource(self.stream_arn.as_deref()))])
+        Ok(vec![Access::new(
+            operation,
+            engine.stream_resource(self.stream_arn.as_deref()),
+        )])
     }
 }
 

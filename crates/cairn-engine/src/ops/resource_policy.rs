@@ -78,7 +78,11 @@ impl Engine {
         if parts.index.is_some() || parts.account != self.config.account_id {
             return Err(invalid());
         }
-        let region = if parts.region.is_empty() { ctx.region.as_str() } else { parts.region };
+        let region = if parts.region.is_empty() {
+            ctx.region.as_str()
+        } else {
+            parts.region
+        };
         let missing = || ApiError::resource_not_found(format!("Requested resource not found: {arn}"));
         let table = self.catalog.get(region, parts.table).ok_or_else(missing)?;
         if let Some(label) = parts.stream {
@@ -93,7 +97,10 @@ impl Engine {
     pub(crate) fn canonical_policy_target(&self, ctx: &RequestContext, arn: &str) -> Option<String> {
         let (table, stream) = self.policy_target(ctx, arn).ok()?;
         let region = table.region.clone().unwrap_or_else(|| ctx.region.clone());
-        let table_arn = format!("arn:aws:dynamodb:{region}:{}:table/{}", self.config.account_id, table.name);
+        let table_arn = format!(
+            "arn:aws:dynamodb:{region}:{}:table/{}",
+            self.config.account_id, table.name
+        );
         if stream {
             let label = parse_arn(arn)?.stream?;
             Some(format!("{table_arn}/stream/{label}"))
@@ -119,7 +126,9 @@ impl Engine {
     /// A revision id: the time in milliseconds, always greater than `previous`.
     pub(crate) fn next_revision(&self, previous: Option<&StoredPolicy>) -> String {
         let now = (self.clock.now_seconds() * 1000.0) as u64;
-        let after = previous.and_then(|p| p.revision_id.parse::<u64>().ok()).map_or(0, |r| r + 1);
+        let after = previous
+            .and_then(|p| p.revision_id.parse::<u64>().ok())
+            .map_or(0, |r| r + 1);
         now.max(after).to_string()
     }
 
@@ -184,7 +193,11 @@ impl Engine {
         let policy = check_resource_policy(&text)?;
         let _guard = self.catalog.lock();
         let (table, stream) = self.policy_target(ctx, &arn)?;
-        let current = if stream { table.stream_resource_policy.as_ref() } else { table.resource_policy.as_ref() };
+        let current = if stream {
+            table.stream_resource_policy.as_ref()
+        } else {
+            table.resource_policy.as_ref()
+        };
         Self::check_expected_revision(&table, current, input.expected_revision_id.as_deref(), &arn)?;
         if input.confirm_remove_self_resource_access != Some(true) && self.locks_out_caller(ctx, &policy, &arn) {
             return Err(ApiError::new(
@@ -207,11 +220,19 @@ impl Engine {
         })
     }
 
-    pub fn get_resource_policy(&self, ctx: &RequestContext, input: ResourceArnInput) -> Result<ResourcePolicyOutput, ApiError> {
+    pub fn get_resource_policy(
+        &self,
+        ctx: &RequestContext,
+        input: ResourceArnInput,
+    ) -> Result<ResourcePolicyOutput, ApiError> {
         arn_constraints(input.resource_arn.as_deref(), None)?;
         let arn = input.resource_arn.unwrap_or_default();
         let (table, stream) = self.policy_target(ctx, &arn)?;
-        let current = if stream { &table.stream_resource_policy } else { &table.resource_policy };
+        let current = if stream {
+            &table.stream_resource_policy
+        } else {
+            &table.resource_policy
+        };
         let policy = current.clone().ok_or_else(|| not_found(&arn))?;
         Ok(ResourcePolicyOutput {
             policy: Some(policy.document),
@@ -229,7 +250,11 @@ impl Engine {
         let arn = input.resource_arn.unwrap_or_default();
         let _guard = self.catalog.lock();
         let (table, stream) = self.policy_target(ctx, &arn)?;
-        let current = if stream { table.stream_resource_policy.as_ref() } else { table.resource_policy.as_ref() };
+        let current = if stream {
+            table.stream_resource_policy.as_ref()
+        } else {
+            table.resource_policy.as_ref()
+        };
         Self::check_expected_revision(&table, current, input.expected_revision_id.as_deref(), &arn)?;
         let Some(current) = current else {
             return Ok(ResourcePolicyOutput::default());

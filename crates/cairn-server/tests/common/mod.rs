@@ -92,7 +92,8 @@ fn postgres_storage() -> Option<Arc<dyn Storage>> {
     if std::env::var("CAIRN_TEST_BACKEND").ok()?.as_str() != "postgres" {
         return None;
     }
-    let url = std::env::var("CAIRN_TEST_POSTGRES_URL").expect("CAIRN_TEST_BACKEND=postgres needs CAIRN_TEST_POSTGRES_URL");
+    let url =
+        std::env::var("CAIRN_TEST_POSTGRES_URL").expect("CAIRN_TEST_BACKEND=postgres needs CAIRN_TEST_POSTGRES_URL");
     let mut config = cairn_storage_postgres::PostgresConfig::new(&url);
     config.schema = format!("test_{}", uuid::Uuid::new_v4().simple());
     config.pool_size = 8;
@@ -126,7 +127,9 @@ pub fn principal_context(name: &str, policies: Option<serde_json::Value>) -> cai
     }
     let file: cairn_auth::CredentialsFile = serde_json::from_value(serde_json::json!({"principals": [entry]})).unwrap();
     let credentials = cairn_auth::Credentials::from_file(&file, "000000000000").unwrap();
-    let principal = credentials.by_access_key(&format!("AKIA{}", name.to_uppercase())).unwrap();
+    let principal = credentials
+        .by_access_key(&format!("AKIA{}", name.to_uppercase()))
+        .unwrap();
     cairn_engine::RequestContext {
         access_key_id: Some(principal.access_key_id.clone()),
         principal: Some(principal),

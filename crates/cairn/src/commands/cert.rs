@@ -23,8 +23,14 @@ pub fn run(args: CertArgs) -> Result<(), String> {
     let ca_key = KeyPair::generate().map_err(failed)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    ca_params.distinguished_name.push(DnType::CommonName, "Cairn development CA");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Cairn development CA");
     let ca_cert = ca_params.self_signed(&ca_key).map_err(failed)?;
     let issuer = Issuer::new(ca_params, ca_key);
 
@@ -58,13 +64,19 @@ pub fn run(args: CertArgs) -> Result<(), String> {
         #[cfg(not(unix))]
         let _ = private;
         use std::io::Write;
-        options.open(&path).and_then(|mut f| f.write_all(text.as_bytes())).map_err(failed)?;
+        options
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(failed)?;
         println!("wrote {}", path.display());
         Ok(())
     };
     write("ca.pem", ca_cert.pem(), false)?;
     write("cert.pem", cert.pem(), false)?;
     write("key.pem", key.serialize_pem(), true)?;
-    println!("serve with: cairn serve --tls-cert {0}/cert.pem --tls-key {0}/key.pem", args.out_dir.display());
+    println!(
+        "serve with: cairn serve --tls-cert {0}/cert.pem --tls-key {0}/key.pem",
+        args.out_dir.display()
+    );
     Ok(())
 }

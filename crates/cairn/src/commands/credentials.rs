@@ -71,7 +71,10 @@ pub fn run(args: CredentialsArgs) -> Result<(), String> {
     match args.action {
         Action::List => {
             for p in &file.principals {
-                let policies = p.policies.as_ref().map_or("all actions".to_string(), |l| format!("{} policies", l.len()));
+                let policies = p
+                    .policies
+                    .as_ref()
+                    .map_or("all actions".to_string(), |l| format!("{} policies", l.len()));
                 let kind = if p.session_token.is_some() { " (temporary)" } else { "" };
                 println!("{}\t{}{kind}\t{policies}", p.name, p.access_key_id);
             }
@@ -109,7 +112,8 @@ pub fn run(args: CredentialsArgs) -> Result<(), String> {
         Action::Remove { name, access_key_id } => {
             let before = file.principals.len();
             file.principals.retain(|p| {
-                !(name.as_deref() == Some(p.name.as_str()) || access_key_id.as_deref() == Some(p.access_key_id.as_str()))
+                !(name.as_deref() == Some(p.name.as_str())
+                    || access_key_id.as_deref() == Some(p.access_key_id.as_str()))
             });
             if file.principals.len() == before {
                 return Err("no principal matches".to_string());
