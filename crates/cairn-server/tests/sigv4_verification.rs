@@ -43,6 +43,19 @@ fn signed_put(server: &TestServer, key: &str, secret: &str, time: SystemTime, pk
         ("content-type".to_string(), "application/x-amz-json-1.0".to_string()),
         ("x-amz-target".to_string(), "DynamoDB_20120810.PutItem".to_string()),
     ];
+    let all = sign_with_sdk(&headers, &body, key, secret, time);
+    Signed { headers: all, body }
+}
+
+/// `headers` plus the ones the aws-sigv4 crate adds to sign them and `body` at `time`
+/// (X-Amz-Date and Authorization).
+fn sign_with_sdk(
+    headers: &[(String, String)],
+    body: &[u8],
+    key: &str,
+    secret: &str,
+    time: SystemTime,
+) -> Vec<(String, String)> {
     let identity = SdkCredentials::new(key, secret, None, None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -53,20 +66,21 @@ fn signed_put(server: &TestServer, key: &str, secret: &str, time: SystemTime, pk
         .build()
         .unwrap()
         .into();
+    let host = &headers.iter().find(|(n, _)| n == "host").unwrap().1;
     let url = format!("http://{host}/");
     let signable = SignableRequest::new(
         "POST",
         &url,
         headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        SignableBody::Bytes(&body),
+        SignableBody::Bytes(body),
     )
     .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut all = headers.clone();
+    let mut all = headers.to_vec();
     for (name, value) in instructions.headers() {
         all.push((name.to_string(), value.to_string()));
     }
-    Signed { headers: all, body }
+    all
 }
 
 /// Sends raw bytes and returns (status, body JSON).
@@ -359,31 +373,8 @@ async fn the_operation_header_must_be_signed() {
     // Signed without X-Amz-Target, which is then added: the operation could be
     // swapped by anyone holding the request.
     let body = serde_json::to_vec(&json!({"TableName": "guarded", "Item": {"pk": {"S": "unsigned"}}})).unwrap();
-    let host = server.address.to_string();
-    let headers = vec![("host".to_string(), host.clone())];
-    let identity = SdkCredentials::new("AKIAADMIN", "admin-secret", None, None, "test").into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("dynamodb")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .unwrap()
-        .into();
-    let url = format!("http://{host}/");
-    let signable = SignableRequest::new(
-        "POST",
-        &url,
-        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        SignableBody::Bytes(&body),
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut all = headers.clone();
-    for (name, value) in instructions.headers() {
-        all.push((name.to_string(), value.to_string()));
-    }
+    let headers = vec![("host".to_string(), server.address.to_string())];
+    let mut all = sign_with_sdk(&headers, &body, "AKIAADMIN", "admin-secret", SystemTime::now());
     all.push(("x-amz-target".to_string(), "DynamoDB_20120810.PutItem".to_string()));
     let (_, body_json) = send(&server, &all, &body).await;
     assert_eq!(
