@@ -5,9 +5,10 @@
 //! here) or conflicts and one side retries. Progress (the last key indexed) is saved
 //! after each chunk, so after a restart the backfill resumes where it stopped.
 
-use crate::catalog::{persist_meta, Catalog, TableMeta};
+use crate::catalog::{catalog_key, persist_meta, Catalog, TableMeta};
 use crate::indexes::{entry_key, project_entry};
 use crate::keys::table_prefix;
+use crate::leases::{Leases, BACKGROUND};
 use crate::write::decode_or_skip;
 use crate::Engine;
 use cairn_model::codec::encode_item;
@@ -32,12 +33,30 @@ impl Engine {
         }
     }
 
+    /// Starts the backfill of `index` on a thread of its own, unless it is already
+    /// running here or (several servers) another server holds the background lease
+    /// and will run it.
     pub(crate) fn start_backfill(&self, table: &TableMeta, index: &str) {
-        let (storage, catalog) = (self.storage.clone(), self.catalog.clone());
+        let Some(index_id) = table
+            .global_secondary_indexes
+            .iter()
+            .find(|i| i.name == index)
+            .map(|i| i.id)
+        else {
+            return;
+        };
+        if !self.leases.acquire(BACKGROUND) {
+            return;
+        }
+        let Some(task) = self.start_task(format!("backfill:{index_id}")) else {
+            return;
+        };
+        let (storage, catalog, leases) = (self.storage.clone(), self.catalog.clone(), self.leases.clone());
         let (table_id, table, index) = (table.id, table.name.clone(), index.to_string());
         std::thread::spawn(move || {
+            let _task = task;
             std::thread::sleep(GRACE);
-            if let Err(e) = backfill(storage.as_ref(), &catalog, table_id, &index) {
+            if let Err(e) = backfill(storage.as_ref(), &catalog, &leases, table_id, &index) {
                 tracing::warn!(table, index, error = %e, "index backfill failed; it resumes at the next start");
             }
         });
@@ -70,6 +89,9 @@ fn record_progress(
         "index backfill progress"
     );
     let mut tx = storage.begin()?;
+    catalog
+        .verify_unchanged(tx.as_mut(), Some(&table), &meta)
+        .map_err(|e| StorageError::Other(e.message))?;
     persist_meta(tx.as_mut(), &meta)?;
     tx.commit()?;
     catalog.cache_put(meta);
@@ -83,7 +105,13 @@ fn current(catalog: &Catalog, table_id: u64, index: &str, id: u64) -> Option<Arc
         .filter(|t| t.global_secondary_indexes.iter().any(|i| i.name == index && i.id == id))
 }
 
-fn backfill(storage: &dyn Storage, catalog: &Catalog, table_id: u64, index_name: &str) -> Result<(), StorageError> {
+fn backfill(
+    storage: &dyn Storage,
+    catalog: &Catalog,
+    leases: &Leases,
+    table_id: u64,
+    index_name: &str,
+) -> Result<(), StorageError> {
     let Some(table) = catalog.by_id(table_id) else {
         return Ok(());
     };
@@ -108,6 +136,14 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_id: u64, index_name:
         range.start = Bound::Excluded(last);
     }
     loop {
+        if !leases.keep(BACKGROUND) {
+            tracing::info!(
+                table = table_name,
+                index = index_name,
+                "index backfill handed over to another server"
+            );
+            return Ok(());
+        }
         let Some(table) = current(catalog, table_id, index_name, index_id) else {
             return Ok(());
         };
@@ -115,10 +151,25 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_id: u64, index_name:
             return Ok(());
         };
         let chunk = storage.scan(&range, CHUNK)?;
-        loop {
+        let mut keys: Vec<&[u8]> = chunk.iter().map(|(k, _)| k.as_slice()).collect();
+        // On a shared store each chunk also reads the table's metadata, so a write
+        // made through another server under metadata without this index either
+        // commits before (and is read here) or conflicts with this chunk.
+        let meta_key = catalog_key(&table);
+        if catalog.is_shared() {
+            keys.push(&meta_key);
+        }
+        let stale = loop {
             let mut tx = storage.begin()?;
-            for (key, _) in &chunk {
-                let Some(bytes) = tx.get(key)? else { continue };
+            let mut values = tx.get_many(&keys)?;
+            if catalog.is_shared() {
+                let stored = values.pop().flatten();
+                if !catalog.is_current(&table, stored.as_deref()) {
+                    break true;
+                }
+            }
+            for ((key, _), bytes) in chunk.iter().zip(values) {
+                let Some(bytes) = bytes else { continue };
                 let Some(item) = decode_or_skip(&table, key, &bytes) else {
                     continue;
                 };
@@ -132,10 +183,16 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_id: u64, index_name:
                 }
             }
             match tx.commit() {
-                Ok(()) => break,
+                Ok(()) => break false,
                 Err(StorageError::Conflict) => continue,
                 Err(e) => return Err(e),
             }
+        };
+        if stale {
+            // Another server changed the table: reload and redo this chunk.
+            catalog.reload()?;
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
         }
         match chunk.last() {
             Some((key, _)) if chunk.len() == CHUNK => {
@@ -155,6 +212,9 @@ fn backfill(storage: &dyn Storage, catalog: &Catalog, table_id: u64, index_name:
         index.backfilled_to = None;
     }
     let mut tx = storage.begin()?;
+    catalog
+        .verify_unchanged(tx.as_mut(), Some(&table), &meta)
+        .map_err(|e| StorageError::Other(e.message))?;
     persist_meta(tx.as_mut(), &meta)?;
     tx.commit()?;
     catalog.cache_put(meta);

@@ -4,6 +4,7 @@
 
 use cairn_model::types::{OnDemandThroughput, SseSpecification, StreamSpecification};
 use cairn_model::value::ScalarType;
+use cairn_model::{ApiError, ErrorKind};
 use cairn_storage::{ScanRange, Storage, StorageError, StorageResult, Transaction};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -194,47 +195,184 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
     StorageError::Corruption(format!("{what}: {e}"))
 }
 
+/// Changed (to a fresh random value) by every transaction that changes the catalog,
+/// so a server sharing the store notices with one read that its cache is stale.
+pub(crate) const CATALOG_VERSION_KEY: &[u8] = b"mcatalog_version";
+
+/// One cached table: its metadata, and the exact bytes stored for it, which a
+/// transaction on a shared store compares with what it reads to prove the metadata
+/// it used is still current.
+struct Entry {
+    meta: Arc<TableMeta>,
+    stored: Vec<u8>,
+}
+
+impl Entry {
+    fn new(meta: TableMeta, stored: Vec<u8>) -> Entry {
+        Entry {
+            meta: Arc::new(meta),
+            stored,
+        }
+    }
+}
+
 /// Cached view of the persisted catalog. Writers persist first, then update the cache,
 /// under the storage transaction that changed the catalog.
+///
+/// On a shared store (several servers over one database) the cache may lag changes
+/// made elsewhere: it is reloaded when the catalog version changes (polled, checked
+/// before every catalog change and on every miss), and every write transaction reads
+/// its tables' stored metadata and compares it with the cache (`is_current`), so no
+/// write is ever applied under stale metadata.
 pub(crate) struct Catalog {
     /// Tables by (region, name); region "" holds tables from before regions.
-    tables: RwLock<BTreeMap<(String, String), Arc<TableMeta>>>,
+    tables: RwLock<BTreeMap<(String, String), Entry>>,
     /// Serializes catalog changes (create, delete, update of tables, index backfill
-    /// completion).
+    /// completion) within this process.
     write: Mutex<()>,
     /// Whether any table or stream has had a resource-based policy since this
     /// process started; until one has, a caller allowed everything by identity needs
     /// no per-request policy evaluation.
     resource_policies_seen: AtomicBool,
+    /// The store, when it is shared with other servers.
+    shared: Option<Arc<dyn Storage>>,
+    /// The catalog version the cache was loaded at (shared stores only).
+    version: Mutex<Option<Vec<u8>>>,
+}
+
+fn load_entries(storage: &dyn Storage) -> StorageResult<BTreeMap<(String, String), Entry>> {
+    let mut tables = BTreeMap::new();
+    for (_, value) in storage.scan(&ScanRange::prefix(&[CATALOG_PREFIX]), usize::MAX)? {
+        let meta: TableMeta = serde_json::from_slice(&value).map_err(|e| corrupt("table metadata", e))?;
+        tables.insert(map_key(&meta), Entry::new(meta, value));
+    }
+    Ok(tables)
 }
 
 impl Catalog {
-    pub(crate) fn load(storage: &dyn Storage) -> StorageResult<Catalog> {
-        let mut tables = BTreeMap::new();
-        let mut policies = false;
-        for (_, value) in storage.scan(&ScanRange::prefix(&[CATALOG_PREFIX]), usize::MAX)? {
-            let meta: TableMeta = serde_json::from_slice(&value).map_err(|e| corrupt("table metadata", e))?;
-            policies |= meta.has_resource_policy();
-            tables.insert(map_key(&meta), Arc::new(meta));
-        }
+    pub(crate) fn load(storage: &Arc<dyn Storage>) -> StorageResult<Catalog> {
+        let shared = storage.shared().then(|| Arc::clone(storage));
+        let version = match &shared {
+            Some(s) => s.get(CATALOG_VERSION_KEY)?,
+            None => None,
+        };
+        let tables = load_entries(storage.as_ref())?;
+        let policies = tables.values().any(|e| e.meta.has_resource_policy());
         Ok(Catalog {
             tables: RwLock::new(tables),
             write: Mutex::new(()),
             resource_policies_seen: AtomicBool::new(policies),
+            shared,
+            version: Mutex::new(version),
         })
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
-        self.write.lock().unwrap_or_else(|p| p.into_inner())
+    /// Whether other servers may change the catalog.
+    pub(crate) fn is_shared(&self) -> bool {
+        self.shared.is_some()
     }
 
-    /// The table `name` as seen from `region`.
+    /// Serializes catalog changes in this process; on a shared store it first brings
+    /// the cache up to date, so the change starts from the latest metadata.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
+        let guard = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = self.refresh() {
+            tracing::warn!(error = %e, "reloading the table catalog failed");
+        }
+        guard
+    }
+
+    /// On a shared store: reloads the cache if another server changed the catalog
+    /// since it was loaded. Returns whether it reloaded.
+    pub(crate) fn refresh(&self) -> StorageResult<bool> {
+        let Some(storage) = &self.shared else {
+            return Ok(false);
+        };
+        // One reload at a time, each reading the version and then the tables, so a
+        // slow reload can never put an older catalog over a newer one.
+        let mut loaded = self.version.lock().unwrap_or_else(|p| p.into_inner());
+        let version = storage.get(CATALOG_VERSION_KEY)?;
+        if *loaded == version {
+            return Ok(false);
+        }
+        self.reload_at(storage.as_ref(), &mut loaded, version)?;
+        Ok(true)
+    }
+
+    /// On a shared store: reloads the cache whatever the version says (a transaction
+    /// found the stored metadata differs from the cache).
+    pub(crate) fn reload(&self) -> StorageResult<()> {
+        let Some(storage) = &self.shared else {
+            return Ok(());
+        };
+        let mut loaded = self.version.lock().unwrap_or_else(|p| p.into_inner());
+        let version = storage.get(CATALOG_VERSION_KEY)?;
+        self.reload_at(storage.as_ref(), &mut loaded, version)
+    }
+
+    /// Replaces the cache; `loaded` is the held version lock.
+    fn reload_at(
+        &self,
+        storage: &dyn Storage,
+        loaded: &mut Option<Vec<u8>>,
+        version: Option<Vec<u8>>,
+    ) -> StorageResult<()> {
+        // Read the version before the tables: a change landing in between leaves
+        // the old version recorded, so the next check reloads again.
+        let tables = load_entries(storage)?;
+        if tables.values().any(|e| e.meta.has_resource_policy()) {
+            self.resource_policies_seen.store(true, Ordering::Release);
+        }
+        *self.tables.write().unwrap_or_else(|p| p.into_inner()) = tables;
+        *loaded = version;
+        Ok(())
+    }
+
+    /// Reloads from a background thread every `interval` while the catalog lives
+    /// (shared stores only), so changes made through other servers show within it.
+    pub(crate) fn start_polling(self: &Arc<Self>, interval: std::time::Duration) {
+        if !self.is_shared() {
+            return;
+        }
+        let catalog = Arc::downgrade(self);
+        std::thread::spawn(move || loop {
+            std::thread::sleep(interval);
+            let Some(catalog) = catalog.upgrade() else { return };
+            if let Err(e) = catalog.refresh() {
+                tracing::debug!(error = %e, "polling the table catalog failed");
+            }
+        });
+    }
+
+    /// Whether `meta` is the cached metadata of its table and `stored` (what a
+    /// transaction just read under the table's catalog key) is what the cache was
+    /// built from.
+    pub(crate) fn is_current(&self, meta: &Arc<TableMeta>, stored: Option<&[u8]>) -> bool {
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        match (tables.get(&map_key(meta)), stored) {
+            (Some(entry), Some(stored)) => Arc::ptr_eq(&entry.meta, meta) && entry.stored == stored,
+            _ => false,
+        }
+    }
+
+    /// The table `name` as seen from `region`. On a shared store a miss first checks
+    /// whether another server created it.
     pub(crate) fn get(&self, region: &str, name: &str) -> Option<Arc<TableMeta>> {
+        let found = self.get_cached(region, name);
+        if found.is_none() && self.is_shared() {
+            // Whether this call or a concurrent one reloaded, look again.
+            let _ = self.refresh();
+            return self.get_cached(region, name);
+        }
+        found
+    }
+
+    fn get_cached(&self, region: &str, name: &str) -> Option<Arc<TableMeta>> {
         let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
         tables
             .get(&(region.to_string(), name.to_string()))
             .or_else(|| tables.get(&(String::new(), name.to_string())))
-            .cloned()
+            .map(|e| e.meta.clone())
     }
 
     /// The names of the tables visible from `region`, in order.
@@ -256,7 +394,7 @@ impl Catalog {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .values()
-            .cloned()
+            .map(|e| e.meta.clone())
             .collect()
     }
 
@@ -266,8 +404,8 @@ impl Catalog {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .values()
-            .find(|t| t.id == id)
-            .cloned()
+            .find(|e| e.meta.id == id)
+            .map(|e| e.meta.clone())
     }
 
     /// The current metadata of the table `meta` describes (by its region and name).
@@ -276,7 +414,7 @@ impl Catalog {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(&map_key(meta))
-            .cloned()
+            .map(|e| e.meta.clone())
     }
 
     pub(crate) fn resource_policies_seen(&self) -> bool {
@@ -287,25 +425,66 @@ impl Catalog {
         if meta.has_resource_policy() {
             self.resource_policies_seen.store(true, Ordering::Release);
         }
+        // The same serialization `persist_meta` stored.
+        let stored = serde_json::to_vec(&meta).unwrap_or_default();
+        // Not while a reload is in flight, which could put older data over this.
+        let _reloads = self.version.lock().unwrap_or_else(|p| p.into_inner());
         self.tables
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(map_key(&meta), Arc::new(meta));
+            .insert(map_key(&meta), Entry::new(meta, stored));
     }
 
     pub(crate) fn cache_remove(&self, meta: &TableMeta) {
+        let _reloads = self.version.lock().unwrap_or_else(|p| p.into_inner());
         self.tables
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&map_key(meta));
     }
+
+    /// On a shared store, proves inside `tx` that the table's stored metadata is what
+    /// this server's cache holds (absent for a table being created), so a catalog
+    /// change never overwrites one made concurrently through another server.
+    pub(crate) fn verify_unchanged(
+        &self,
+        tx: &mut dyn Transaction,
+        base: Option<&Arc<TableMeta>>,
+        meta: &TableMeta,
+    ) -> Result<(), ApiError> {
+        if !self.is_shared() {
+            return Ok(());
+        }
+        let stored = tx.get(&catalog_key(meta)).map_err(crate::storage_error)?;
+        let unchanged = match base {
+            Some(base) => self.is_current(base, stored.as_deref()),
+            None => stored.is_none(),
+        };
+        if unchanged {
+            return Ok(());
+        }
+        let _ = self.reload();
+        Err(ApiError::new(
+            ErrorKind::ResourceInUse,
+            format!(
+                "Attempt to change a resource which is still in use: Table {} was changed concurrently through another server",
+                meta.name
+            ),
+        ))
+    }
 }
 
-/// Writes table metadata in a storage transaction.
+/// Writes table metadata in a storage transaction, and marks the catalog changed.
 pub(crate) fn persist_meta(tx: &mut dyn Transaction, meta: &TableMeta) -> StorageResult<()> {
     let bytes = serde_json::to_vec(meta).map_err(|e| StorageError::Other(e.to_string()))?;
     tx.put(&catalog_key(meta), &bytes);
+    bump_catalog_version(tx);
     Ok(())
+}
+
+/// Marks the catalog changed (other servers reload their caches).
+pub(crate) fn bump_catalog_version(tx: &mut dyn Transaction) {
+    tx.put(CATALOG_VERSION_KEY, uuid::Uuid::new_v4().as_bytes());
 }
 
 /// Takes the next table id from the persisted counter, in the caller's transaction.

@@ -17,6 +17,7 @@ mod idempotency;
 mod index_keys;
 mod indexes;
 mod keys;
+mod leases;
 pub mod ops;
 mod read;
 mod request;
@@ -32,7 +33,8 @@ pub use streams::StreamMeta;
 use cairn_model::ApiError;
 use cairn_storage::{Storage, StorageError};
 use catalog::Catalog;
-use std::sync::{Arc, MutexGuard};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Settings that shape DynamoDB-visible behaviour.
@@ -52,6 +54,10 @@ pub struct EngineConfig {
     pub item_collection_limit_bytes: u64,
     /// Tables one account may have in one region (DynamoDB's default quota: 2,500).
     pub max_tables: usize,
+    /// On a shared store, how often the catalog version is checked so that tables
+    /// created or changed through another server show here (misses and catalog
+    /// changes check at once; writes always verify inside their transaction).
+    pub catalog_poll_interval: Duration,
 }
 
 impl Default for EngineConfig {
@@ -63,6 +69,7 @@ impl Default for EngineConfig {
             stream_retention: Duration::from_secs(24 * 3600),
             item_collection_limit_bytes: 10 * 1024 * 1024 * 1024,
             max_tables: 2500,
+            catalog_poll_interval: Duration::from_millis(50),
         }
     }
 }
@@ -76,6 +83,10 @@ pub struct Engine {
     tokens: idempotency::Tokens,
     sequencer: streams::Sequencer,
     iterator_key: streams::iterator_key::IteratorKey,
+    leases: Arc<leases::Leases>,
+    /// Background tasks running in this process (`backfill:ID`, `purge:ID`), so a
+    /// periodic resume does not start a second copy.
+    running: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Engine {
@@ -88,18 +99,23 @@ impl Engine {
         config: EngineConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Engine, ApiError> {
-        let catalog = Arc::new(Catalog::load(storage.as_ref()).map_err(storage_error)?);
+        let catalog = Arc::new(Catalog::load(&storage).map_err(storage_error)?);
+        catalog.start_polling(config.catalog_poll_interval);
         let sequencer = streams::Sequencer::default();
         sequencer.start_after(streams::highest_sequence(storage.as_ref(), &catalog).map_err(storage_error)?);
         let iterator_key =
             streams::iterator_key::IteratorKey::load_or_create(storage.as_ref()).map_err(storage_error)?;
+        let leases = Arc::new(leases::Leases::new(&storage));
+        let tokens = idempotency::Tokens::new(&storage);
         Ok(Engine {
+            leases,
+            running: Default::default(),
             iterator_key,
             storage,
             catalog,
             config,
             clock,
-            tokens: Default::default(),
+            tokens,
             sequencer,
         })
     }
@@ -112,6 +128,63 @@ impl Engine {
 
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
+    }
+
+    /// On a shared store, brings the catalog cache up to date (one read of the
+    /// catalog version): control-plane reads call it, so a change made through
+    /// another server shows on the next such call. Data-plane calls rely on the
+    /// poll (reads) and on the check inside every write transaction (writes).
+    pub(crate) fn sync_catalog(&self) {
+        if let Err(e) = self.catalog.refresh() {
+            tracing::warn!(error = %e, "reloading the table catalog failed");
+        }
+    }
+
+    /// This server's name among the servers sharing one store (random per process).
+    pub fn server_id(&self) -> &str {
+        self.leases.owner()
+    }
+
+    /// Whether the store is shared with other servers (the PostgreSQL backend).
+    pub fn shares_storage(&self) -> bool {
+        self.catalog.is_shared()
+    }
+
+    /// The leases this server holds now: `background` when it is the one running
+    /// TTL sweeps, stream trimming, purges and backfills.
+    pub fn leases_held(&self) -> Vec<String> {
+        self.leases.held()
+    }
+
+    /// Gives up this server's leases (on shutdown), so another server takes the
+    /// background work over at once.
+    pub fn release_leases(&self) {
+        self.leases.release_all();
+    }
+
+    /// Marks a background task running in this process; None if it already is. The
+    /// guard unmarks it.
+    pub(crate) fn start_task(&self, name: String) -> Option<TaskGuard> {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        running.insert(name.clone()).then(|| TaskGuard {
+            running: Arc::clone(&self.running),
+            name,
+        })
+    }
+}
+
+/// One background task marked running (see `Engine::start_task`).
+pub(crate) struct TaskGuard {
+    running: Arc<Mutex<HashSet<String>>>,
+    name: String,
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.name);
     }
 }
 

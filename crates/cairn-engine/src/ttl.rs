@@ -4,6 +4,7 @@
 //! expired item it stays readable, as on DynamoDB. Time is the engine's clock.
 
 use crate::keys::{key_of, table_prefix};
+use crate::leases::BACKGROUND;
 use crate::write::{decode_or_skip, Decision};
 use crate::{storage_error, Engine};
 use cairn_model::types::UserIdentity;
@@ -62,6 +63,10 @@ impl Engine {
                     })?;
                     deleted += usize::from(changes[0].old.is_some() && changes[0].new.is_none());
                 }
+                if !self.leases.keep(BACKGROUND) {
+                    // Another server took the work over.
+                    return Ok(deleted);
+                }
                 match chunk.last() {
                     Some((key, _)) if chunk.len() == SWEEP_CHUNK => range.start = Bound::Excluded(key.clone()),
                     _ => break,
@@ -71,19 +76,41 @@ impl Engine {
         Ok(deleted)
     }
 
-    /// Runs the TTL sweeper (and stream retention) every `interval` on a background
-    /// thread.
+    /// Runs the background work every `interval` on a thread of its own: the TTL
+    /// sweeper and stream retention, and, on a store shared with other servers,
+    /// purges and backfills left by a server that stopped. With several servers only
+    /// the holder of the `background` lease works; the lease lasts three intervals
+    /// (at least two seconds), so a dead holder's work resumes elsewhere within that.
     pub fn start_ttl_sweeper(self: &Arc<Self>, interval: std::time::Duration) {
+        self.leases
+            .set_length((interval * 3).max(std::time::Duration::from_secs(2)));
         let engine = Arc::downgrade(self);
         std::thread::spawn(move || loop {
             std::thread::sleep(interval);
             let Some(engine) = engine.upgrade() else { return };
-            if let Err(e) = engine.sweep_expired_items() {
-                tracing::warn!(error = %e, "TTL sweep failed");
-            }
-            if let Err(e) = engine.trim_streams() {
-                tracing::warn!(error = %e, "stream retention trim failed");
-            }
+            engine.background_tick();
         });
+    }
+
+    /// One round of background work, if this server holds the lease for it.
+    pub fn background_tick(&self) {
+        if !self.leases.acquire(BACKGROUND) {
+            return;
+        }
+        if let Err(e) = self.sweep_expired_items() {
+            tracing::warn!(error = %e, "TTL sweep failed");
+        }
+        if let Err(e) = self.trim_streams() {
+            tracing::warn!(error = %e, "stream retention trim failed");
+        }
+        if self.catalog.is_shared() {
+            match crate::idempotency::expire_stored(self.storage.as_ref(), self.clock.now_seconds()) {
+                Ok(n) if n > 0 => tracing::debug!(expired = n, "expired ClientRequestTokens deleted"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "expiring ClientRequestTokens failed"),
+            }
+            self.resume_purges();
+            self.resume_backfills();
+        }
     }
 }

@@ -3,17 +3,18 @@
 //! computes the new ones, and writes items and index entries atomically, so they can
 //! never disagree, together with the item's stream record.
 
+use crate::catalog::catalog_key;
 use crate::catalog::TableMeta;
 use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
 use crate::keys::item_storage_key;
-use crate::streams::record_key;
 use crate::streams::records::record_for;
+use crate::streams::{counter_key, decode_counter, encode_counter, newest_record, newest_record_range, record_key};
 use crate::{storage_error, Engine};
 use cairn_model::codec::{decode_item, encode_item};
 use cairn_model::item_limits::check_item_to_store;
 use cairn_model::types::UserIdentity;
 use cairn_model::{ApiError, Item};
-use cairn_storage::{StorageError, Transaction};
+use cairn_storage::StorageError;
 use std::sync::Arc;
 
 /// How many times a write is retried after losing an optimistic-concurrency race
@@ -72,13 +73,6 @@ pub(crate) fn decode_or_skip(table: &TableMeta, storage_key: &[u8], bytes: &[u8]
     }
 }
 
-fn read_in(tx: &mut dyn Transaction, table: &TableMeta, storage_key: &[u8]) -> Result<Option<Item>, ApiError> {
-    match tx.get(storage_key).map_err(storage_error)? {
-        Some(bytes) => Ok(Some(decode_stored(table, storage_key, &bytes)?)),
-        None => Ok(None),
-    }
-}
-
 impl Engine {
     /// Reads the current item with `key` (latest committed state).
     pub(crate) fn read_item(&self, table: &TableMeta, key: &Item) -> Result<Option<Item>, ApiError> {
@@ -96,8 +90,19 @@ impl Engine {
         keys: &[(Arc<TableMeta>, Item)],
     ) -> Result<Vec<Option<Item>>, ApiError> {
         let mut tx = self.storage.begin().map_err(storage_error)?;
+        let storage_keys: Vec<Vec<u8>> = keys.iter().map(|(table, key)| item_storage_key(table, key)).collect();
+        let wanted: Vec<&[u8]> = storage_keys.iter().map(Vec::as_slice).collect();
+        let values = tx.get_many(&wanted).map_err(storage_error)?;
+        // A read-only transaction commits too: on a database that validates
+        // serializable reads at commit, that is where a conflict shows.
+        tx.commit().map_err(storage_error)?;
         keys.iter()
-            .map(|(table, key)| read_in(tx.as_mut(), table, &item_storage_key(table, key)))
+            .zip(&storage_keys)
+            .zip(values)
+            .map(|(((table, _), k), bytes)| match bytes {
+                Some(bytes) => Ok(Some(decode_stored(table, k, &bytes)?)),
+                None => Ok(None),
+            })
             .collect()
     }
 
@@ -128,50 +133,106 @@ impl Engine {
 
     /// `write_items` on behalf of `identity` (the TTL service), which stream
     /// records name in `userIdentity`.
+    ///
+    /// On a shared store the same transaction also reads each table's stored
+    /// metadata (a mismatch with the cache reloads it and starts again, so no write
+    /// is applied under stale metadata) and each stream's sequence counter, all in
+    /// one round trip with the items.
     pub(crate) fn write_items_as(
         &self,
         targets: &[(Arc<TableMeta>, Item)],
         identity: Option<UserIdentity>,
         mut decide: impl FnMut(&[Option<Item>]) -> Result<Vec<Decision>, ApiError>,
     ) -> Result<Vec<ItemChange>, ApiError> {
+        let shared = self.catalog.is_shared();
         let storage_keys: Vec<Vec<u8>> = targets
             .iter()
             .map(|(table, key)| item_storage_key(table, key))
             .collect();
+        let mut tables: Vec<Arc<TableMeta>> = targets.iter().map(|(table, _)| table.clone()).collect();
         // Sequence numbers for stream records are reserved before the first attempt
         // and held (hiding later records from readers) until this write settles.
-        let ticket = targets
-            .iter()
-            .any(|(table, _)| table.active_stream().is_some())
+        // A shared store numbers them from counters inside the transaction instead.
+        let ticket = (!shared && tables.iter().any(|table| table.active_stream().is_some()))
             .then(|| self.sequencer.allocate(targets.len() as u64, self.clock.as_ref()));
         let interval = self.config.stream_shard_interval.as_secs_f64();
         let mut attempt = 0;
         loop {
+            // One read for everything: the items, then (shared store) each distinct
+            // table's metadata and each active stream's counter.
+            let mut distinct: Vec<&Arc<TableMeta>> = Vec::new();
+            let mut streams: Vec<u64> = Vec::new();
+            if shared {
+                for table in &tables {
+                    if !distinct.iter().any(|t| t.id == table.id) {
+                        distinct.push(table);
+                        streams.extend(table.active_stream().map(|s| s.id));
+                    }
+                }
+            }
+            let meta_keys: Vec<Vec<u8>> = distinct.iter().map(|t| catalog_key(t)).collect();
+            let counter_keys: Vec<Vec<u8>> = streams.iter().map(|id| counter_key(*id)).collect();
+            let keys: Vec<&[u8]> = storage_keys
+                .iter()
+                .chain(&meta_keys)
+                .chain(&counter_keys)
+                .map(Vec::as_slice)
+                .collect();
             let mut tx = self.storage.begin().map_err(storage_error)?;
             // A database under SERIALIZABLE isolation may refuse a read, not only the
             // commit, when a concurrent transaction interferes: that attempt restarts.
-            let mut read_conflict = false;
-            let mut olds = Vec::with_capacity(storage_keys.len());
-            for (k, (table, _)) in storage_keys.iter().zip(targets) {
-                match tx.get(k) {
-                    Ok(Some(bytes)) => olds.push(Some(decode_stored(table, k, &bytes)?)),
-                    Ok(None) => olds.push(None),
-                    Err(StorageError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {
-                        read_conflict = true;
-                        break;
-                    }
-                    Err(e) => return Err(storage_error(e)),
+            let mut values = match tx.get_many(&keys) {
+                Ok(values) => values.into_iter(),
+                Err(StorageError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {
+                    drop(tx);
+                    attempt += 1;
+                    self.back_off(attempt);
+                    continue;
                 }
+                Err(e) => return Err(storage_error(e)),
+            };
+            let mut olds = Vec::with_capacity(storage_keys.len());
+            for ((table, _), k) in targets.iter().zip(&storage_keys) {
+                olds.push(match values.next().flatten() {
+                    Some(bytes) => Some(decode_stored(table, k, &bytes)?),
+                    None => None,
+                });
             }
-            if read_conflict {
+            let stale = distinct
+                .iter()
+                .any(|table| !self.catalog.is_current(table, values.next().flatten().as_deref()));
+            if stale {
                 drop(tx);
+                if attempt >= MAX_CONFLICT_RETRIES {
+                    return Err(storage_error(StorageError::Conflict));
+                }
                 attempt += 1;
-                std::thread::yield_now();
+                self.catalog.reload().map_err(storage_error)?;
+                tables = tables
+                    .iter()
+                    .map(|table| match self.catalog.current(table) {
+                        Some(fresh) if fresh.id == table.id => Ok(fresh),
+                        _ => Err(ApiError::table_not_found()),
+                    })
+                    .collect::<Result<_, _>>()?;
                 continue;
             }
+            let mut counters: Vec<(u64, u64, u32)> = Vec::with_capacity(streams.len());
+            for id in &streams {
+                let (sequence, shard) = match values.next().flatten() {
+                    Some(bytes) => decode_counter(&bytes)
+                        .ok_or_else(|| ApiError::internal("a stream sequence counter cannot be decoded"))?,
+                    None => newest_record(&tx.scan(&newest_record_range(*id), 1).map_err(storage_error)?),
+                };
+                counters.push((*id, sequence, shard));
+            }
             let decisions = decide(&olds)?;
+            let now = match &ticket {
+                Some(ticket) => ticket.now,
+                None => self.clock.now_seconds(),
+            };
             let mut changes = Vec::with_capacity(targets.len());
-            for (position, (((table, _), storage_key), (old, decision))) in targets
+            for (position, ((table, storage_key), (old, decision))) in tables
                 .iter()
                 .zip(&storage_keys)
                 .zip(olds.into_iter().zip(decisions))
@@ -194,24 +255,37 @@ impl Engine {
                         }
                         crate::indexes::maintain(tx.as_mut(), table, old.as_ref(), new.as_ref());
                         self.account_collection(tx.as_mut(), table, old.as_ref(), new.as_ref())?;
-                        if let (Some(stream), Some(ticket)) = (table.active_stream(), &ticket) {
-                            let sequence = ticket.base + position as u64;
-                            let record = record_for(
-                                table,
-                                stream,
-                                old.as_ref(),
-                                new.as_ref(),
-                                sequence,
-                                ticket.now,
-                                identity.as_ref(),
-                            );
-                            if let Some(record) = record {
+                        if let Some(stream) = table.active_stream() {
+                            // (sequence, shard) of this record: from the ticket, or the
+                            // next number of the stream's counter (never an earlier
+                            // shard than the counter's, whatever this server's clock).
+                            let placed = match (&ticket, counters.iter_mut().find(|c| c.0 == stream.id)) {
+                                (Some(ticket), _) => {
+                                    Some((ticket.base + position as u64, stream.shard_at(now, interval)))
+                                }
+                                (None, Some(counter)) => {
+                                    Some((counter.1 + 1, stream.shard_at(now, interval).max(counter.2)))
+                                }
+                                (None, None) => None,
+                            };
+                            let record = placed.and_then(|(sequence, _)| {
+                                record_for(
+                                    table,
+                                    stream,
+                                    old.as_ref(),
+                                    new.as_ref(),
+                                    sequence,
+                                    now,
+                                    identity.as_ref(),
+                                )
+                            });
+                            if let (Some(record), Some((sequence, shard))) = (record, placed) {
                                 let json =
                                     serde_json::to_vec(&record).map_err(|e| ApiError::internal(e.to_string()))?;
-                                tx.put(
-                                    &record_key(stream.id, stream.shard_at(ticket.now, interval), sequence),
-                                    &json,
-                                );
+                                tx.put(&record_key(stream.id, shard, sequence), &json);
+                                if let Some(counter) = counters.iter_mut().find(|c| c.0 == stream.id) {
+                                    (counter.1, counter.2) = (sequence, shard);
+                                }
                             }
                         }
                         new
@@ -219,14 +293,36 @@ impl Engine {
                 };
                 changes.push(ItemChange { old, new });
             }
+            for (id, sequence, shard) in &counters {
+                tx.put(&counter_key(*id), &encode_counter(*sequence, *shard));
+            }
             match tx.commit() {
                 Ok(()) => return Ok(changes),
                 Err(StorageError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {
                     attempt += 1;
-                    std::thread::yield_now();
+                    self.back_off(attempt);
                 }
                 Err(e) => return Err(storage_error(e)),
             }
         }
+    }
+
+    /// Waits before retrying a conflicted write: a yield in process, where the
+    /// winner is already done; on a shared database a short random pause that grows
+    /// with the attempts, so writers contending for one row (a stream counter) do
+    /// not keep colliding.
+    fn back_off(&self, attempt: usize) {
+        if !self.catalog.is_shared() || attempt < 2 {
+            std::thread::yield_now();
+            return;
+        }
+        let ceiling_us = (200u64 << attempt.min(7)).min(20_000);
+        let jitter = u64::from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0),
+        );
+        std::thread::sleep(std::time::Duration::from_micros(jitter % ceiling_us));
     }
 }

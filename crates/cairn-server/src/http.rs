@@ -253,6 +253,7 @@ async fn respond(
     let result = process(req, shared, secure).await;
     let (status, body) = match result {
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
+        Ok(Reply::Status(body)) => return json_response(StatusCode::OK, body, None),
         Ok(Reply::Health(host)) => return plain_response(StatusCode::OK, format!("healthy: {host} ")),
         Ok(Reply::Unhealthy) => {
             return plain_response(
@@ -285,12 +286,38 @@ enum Reply {
     Health(String),
     /// `GET /` while the storage backend cannot be reached.
     Unhealthy,
+    /// `GET /_cairn/status`: this server's identity and its share of the work.
+    Status(Vec<u8>),
     /// A GET of any other path.
     NotFound,
 }
 
+/// A path no SDK sends (they POST to `/`).
+const STATUS_PATH: &str = "/_cairn/status";
+
+/// What `GET /_cairn/status` answers: which server this is, whether its store is
+/// shared with other servers and reachable, and the leases it holds (`background`
+/// on the one server running TTL sweeps, stream trimming, purges and backfills).
+async fn status(shared: &Shared) -> Vec<u8> {
+    let reachable = match shared.config.health.clone() {
+        Some(check) => tokio::task::spawn_blocking(move || check()).await.unwrap_or(false),
+        None => true,
+    };
+    let engine = &shared.engine;
+    serde_json::to_vec(&serde_json::json!({
+        "serverId": engine.server_id(),
+        "sharedStorage": engine.shares_storage(),
+        "storageReachable": reachable,
+        "leases": engine.leases_held(),
+    }))
+    .unwrap_or_default()
+}
+
 async fn process(req: Request<Incoming>, shared: &Shared, secure: bool) -> Result<Reply, ApiError> {
     if req.method() == Method::GET {
+        if req.uri().path() == STATUS_PATH {
+            return Ok(Reply::Status(status(shared).await));
+        }
         if req.uri().path() != "/" {
             return Ok(Reply::NotFound);
         }

@@ -17,6 +17,7 @@ pub(crate) struct Connection {
     pub broken: bool,
     table: String,
     get: Statement,
+    get_many: Statement,
     pub upsert: Statement,
     pub delete: Statement,
     scans: HashMap<(u8, u8, bool), Statement>,
@@ -34,6 +35,7 @@ impl Connection {
     fn new(mut client: Client, schema: &str) -> Result<Connection, postgres::Error> {
         let table = format!("{}.kv", quoted(schema));
         let get = client.prepare(&format!("SELECT v FROM {table} WHERE k = $1"))?;
+        let get_many = client.prepare(&format!("SELECT k, v FROM {table} WHERE k = ANY($1::bytea[])"))?;
         let upsert = client.prepare(&format!(
             "INSERT INTO {table} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
         ))?;
@@ -43,6 +45,7 @@ impl Connection {
             broken: false,
             table,
             get,
+            get_many,
             upsert,
             delete,
             scans: HashMap::new(),
@@ -52,6 +55,13 @@ impl Connection {
     pub(crate) fn get(&mut self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
         let row = self.client.query_opt(&self.get, &[&key]).map_err(storage_error)?;
         Ok(row.map(|r| r.get(0)))
+    }
+
+    /// The stored values of `keys` (in that order), in one statement.
+    pub(crate) fn get_many(&mut self, keys: &[&[u8]]) -> StorageResult<Vec<Option<Vec<u8>>>> {
+        let rows = self.client.query(&self.get_many, &[&keys]).map_err(storage_error)?;
+        let found: HashMap<Vec<u8>, Vec<u8>> = rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+        Ok(keys.iter().map(|k| found.get(*k).cloned()).collect())
     }
 
     /// Up to `limit` pairs in `range`, in key order (descending when reversed).

@@ -48,9 +48,8 @@ impl PostgresConfig {
 pub struct PostgresStorage {
     /// `Option` only so that `Drop` can move them to a plain thread.
     pool: Option<r2d2::Pool<Manager>>,
-    /// Holds the schema's session advisory lock for as long as this store is open:
-    /// one Cairn server per schema until the engine's caches (catalog, stream
-    /// sequence numbers, background work) are shared through the database.
+    /// A session of its own, outside the pool, for health checks (a busy pool must
+    /// not make a healthy server look down).
     owner: Option<std::sync::Mutex<postgres::Client>>,
 }
 
@@ -143,9 +142,8 @@ impl PostgresStorage {
         let mut owner = pg
             .connect(postgres::NoTls)
             .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {e}"))?;
-        // Claim first: a server refused because another owns the schema must not
-        // have migrated it under the owner's feet.
-        migrations::claim(&mut owner, &config.schema, config.connect_timeout)?;
+        // Several servers may share the schema: the engine keeps nothing
+        // authoritative in memory when the store is shared (see `Storage::shared`).
         migrations::migrate(&mut owner, &config.schema)?;
         let manager = Manager::new(pg, &config.schema, config.statement_timeout);
         let pool = r2d2::Pool::builder()
@@ -198,5 +196,9 @@ impl Storage for PostgresStorage {
 
     fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
         Ok(Box::new(transaction::PgTransaction::new(self.connection()?)))
+    }
+
+    fn shared(&self) -> bool {
+        true
     }
 }

@@ -54,29 +54,3 @@ pub(crate) fn migrate(client: &mut Client, schema: &str) -> Result<(), String> {
     }
     tx.commit().map_err(failed)
 }
-
-/// Takes the schema's server lock (a session advisory lock keyed by the schema name),
-/// waiting up to `patience` for a server that is shutting down to let go; otherwise
-/// explains that another server is using it.
-pub(crate) fn claim(client: &mut Client, schema: &str, patience: std::time::Duration) -> Result<(), String> {
-    let failed = |e: postgres::Error| format!("cannot lock the database schema: {e}");
-    let deadline = std::time::Instant::now() + patience;
-    loop {
-        let claimed: bool = client
-            .query_one(
-                "SELECT pg_try_advisory_lock($1, hashtext($2))",
-                &[&(MIGRATION_LOCK as i32), &schema],
-            )
-            .map_err(failed)?
-            .get(0);
-        if claimed {
-            return Ok(());
-        }
-        if std::time::Instant::now() >= deadline {
-            return Err(format!(
-                "another Cairn server is using the PostgreSQL schema {schema:?}; several servers over one schema are not supported yet (see docs/scale-out.md), so give each server its own --postgres-schema"
-            ));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-}

@@ -94,6 +94,26 @@ impl Transaction for PgTransaction {
         self.note(got)
     }
 
+    fn get_many(&mut self, keys: &[&[u8]]) -> StorageResult<Vec<Option<Vec<u8>>>> {
+        let unbuffered: Vec<&[u8]> = keys.iter().copied().filter(|k| !self.writes.contains_key(*k)).collect();
+        let mut stored = if unbuffered.is_empty() {
+            Vec::new()
+        } else {
+            let begun = self.begin();
+            self.note(begun)?;
+            let got = self.connection.get_many(&unbuffered);
+            self.note(got)?
+        }
+        .into_iter();
+        Ok(keys
+            .iter()
+            .map(|k| match self.writes.get(*k) {
+                Some(pending) => pending.clone(),
+                None => stored.next().flatten(),
+            })
+            .collect())
+    }
+
     fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
         let begun = self.begin();
         self.note(begun)?;

@@ -34,7 +34,7 @@ fn an_unreachable_database_fails_fast_with_a_clear_message() {
 }
 
 #[test]
-fn a_second_server_on_the_same_schema_is_refused_until_the_first_closes() {
+fn two_stores_on_one_schema_share_data_and_never_lose_an_increment() {
     let Ok(url) = std::env::var("CAIRN_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var("CAIRN_REQUIRE_POSTGRES").is_err(),
@@ -43,22 +43,43 @@ fn a_second_server_on_the_same_schema_is_refused_until_the_first_closes() {
         return;
     };
     let mut config = PostgresConfig::new(&url);
-    config.schema = format!("owned_{}", uuid::Uuid::new_v4().simple());
-    let first = PostgresStorage::open(&config).unwrap();
-    let e = PostgresStorage::open(&config).err().expect("the schema is in use");
-    assert!(
-        e.starts_with(&format!(
-            "another Cairn server is using the PostgreSQL schema {:?}",
-            config.schema
-        )),
-        "{e}"
+    config.schema = format!("shared_{}", uuid::Uuid::new_v4().simple());
+    let a = PostgresStorage::open(&config).unwrap();
+    let b = PostgresStorage::open(&config).expect("a second server may open the same schema");
+    assert!(a.shared() && b.shared(), "the engine must treat the store as shared");
+    let mut tx = a.begin().unwrap();
+    tx.put(b"counter", &0u64.to_be_bytes());
+    tx.commit().unwrap();
+    assert_eq!(
+        b.get(b"counter").unwrap(),
+        Some(0u64.to_be_bytes().to_vec()),
+        "b reads a's commit"
     );
-    let mut other = config.clone();
-    other.schema = format!("{}_b", config.schema);
-    assert!(PostgresStorage::open(&other).is_ok(), "another schema is free");
-    drop(first);
-    assert!(
-        PostgresStorage::open(&config).is_ok(),
-        "free again once the first closes"
+    std::thread::scope(|scope| {
+        for store in [&a, &b, &a, &b] {
+            scope.spawn(move || {
+                for _ in 0..25 {
+                    loop {
+                        let mut tx = store.begin().unwrap();
+                        let current = match tx.get(b"counter") {
+                            Ok(v) => u64::from_be_bytes(v.unwrap().try_into().unwrap()),
+                            Err(cairn_storage::StorageError::Conflict) => continue,
+                            Err(e) => panic!("{e:?}"),
+                        };
+                        tx.put(b"counter", &(current + 1).to_be_bytes());
+                        match tx.commit() {
+                            Ok(()) => break,
+                            Err(cairn_storage::StorageError::Conflict) => continue,
+                            Err(e) => panic!("{e:?}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(
+        a.get(b"counter").unwrap(),
+        Some(100u64.to_be_bytes().to_vec()),
+        "100 increments through two stores, none lost"
     );
 }

@@ -75,11 +75,25 @@ pub trait Storage: Send + Sync + 'static {
     /// Starts a read-write transaction. Its reads see its own writes; `commit` fails
     /// with [`StorageError::Conflict`] if anything it read changed meanwhile.
     fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>>;
+
+    /// Whether other processes may change this store while this one runs (several
+    /// Cairn servers over one database). The engine then keeps no authoritative state
+    /// in memory: it re-checks cached metadata inside its transactions, numbers
+    /// stream records from counters in the store, and runs background work under
+    /// leases.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 /// A read-write transaction. Dropping it without `commit` rolls it back.
 pub trait Transaction {
     fn get(&mut self, key: &[u8]) -> StorageResult<Option<Vec<u8>>>;
+    /// Reads several keys at once (one round trip on a networked backend); the
+    /// answer is in `keys` order.
+    fn get_many(&mut self, keys: &[&[u8]]) -> StorageResult<Vec<Option<Vec<u8>>>> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
     fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>>;
     fn put(&mut self, key: &[u8], value: &[u8]);
     fn delete(&mut self, key: &[u8]);

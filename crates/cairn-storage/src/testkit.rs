@@ -27,6 +27,10 @@ pub const CHECKS: &[(&str, Check)] = &[
         transaction_scans_merge_pending_writes,
     ),
     ("concurrent_increments_are_not_lost", concurrent_increments_are_not_lost),
+    (
+        "get_many_answers_in_key_order_with_pending_writes",
+        get_many_answers_in_key_order_with_pending_writes,
+    ),
 ];
 
 /// Runs every check, each on a fresh store from `make`.
@@ -139,6 +143,36 @@ fn transactions_read_their_own_writes(s: &dyn Storage) {
     tx.commit().unwrap();
     assert_eq!(s.get(b"x").unwrap(), None);
     assert_eq!(s.get(b"y").unwrap(), Some(b"1".to_vec()));
+}
+
+fn get_many_answers_in_key_order_with_pending_writes(s: &dyn Storage) {
+    put(s, b"a", b"1");
+    put(s, b"b", b"2");
+    put(s, b"c", b"3");
+    let mut tx = s.begin().unwrap();
+    tx.put(b"b", b"changed");
+    tx.delete(b"c");
+    tx.put(b"d", b"new");
+    let got = tx.get_many(&[b"c", b"a", b"missing", b"b", b"a", b"d"]).unwrap();
+    let want: Vec<Option<Vec<u8>>> = vec![
+        None,
+        Some(b"1".to_vec()),
+        None,
+        Some(b"changed".to_vec()),
+        Some(b"1".to_vec()),
+        Some(b"new".to_vec()),
+    ];
+    assert_eq!(
+        got, want,
+        "in the order asked, repeated keys answered twice, pending writes seen"
+    );
+    assert_eq!(tx.get_many(&[]).unwrap(), Vec::<Option<Vec<u8>>>::new());
+    drop(tx);
+    assert_eq!(
+        s.get(b"b").unwrap(),
+        Some(b"2".to_vec()),
+        "an abandoned transaction changed nothing"
+    );
 }
 
 fn transaction_scans_merge_pending_writes(s: &dyn Storage) {

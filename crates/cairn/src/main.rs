@@ -184,9 +184,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         ..EngineConfig::default()
     };
     let engine = Arc::new(Engine::new(storage, config).map_err(|e| e.to_string())?);
+    // The sweeper first: it sets the length of the background lease the resumes take.
+    engine.start_ttl_sweeper(Duration::from_millis(args.ttl_sweep_interval_ms.max(10)));
     engine.resume_purges();
     engine.resume_backfills();
-    engine.start_ttl_sweeper(Duration::from_millis(args.ttl_sweep_interval_ms.max(10)));
     // Engine calls run on the async workers; parsers and evaluators bound their
     // recursion (expression nesting, 300 operators, item depth 32), and the larger
     // stack keeps a margin over those bounds in every build profile.
@@ -270,6 +271,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         };
         let (main, second, ()) = tokio::join!(main, second, signal);
         main.and(second).map_err(|e| e.to_string())?;
+        // Another server sharing the store takes the background work over at once.
+        let releasing = engine.clone();
+        let _ = tokio::task::spawn_blocking(move || releasing.release_leases()).await;
         tracing::info!("cairn stopped");
         Ok(())
     })

@@ -1,7 +1,8 @@
 //! Durability: kill -9 the server in the middle of a write load, restart it on the
 //! same data directory, and check that every acknowledged write is there, intact.
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+mod support;
+
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue as Av, BillingMode, KeySchemaElement, KeyType, Put, ScalarAttributeType,
     TransactWriteItem,
@@ -10,18 +11,11 @@ use aws_sdk_dynamodb::Client;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::{all_stream_records, client, free_port, wait_ready};
 
 const WRITERS: usize = 8;
 const ROUNDS: usize = 3;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn start(data_dir: &Path, port: u16, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_cairn"))
@@ -32,24 +26,6 @@ fn start(data_dir: &Path, port: u16, extra: &[&str]) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-fn client(port: u16) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(format!("http://127.0.0.1:{port}"))
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
-        .build();
-    Client::from_conf(config)
-}
-
-async fn wait_ready(client: &Client) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while client.list_tables().send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The table every crash test writes to: string key `pk`, on demand, optionally
@@ -206,12 +182,7 @@ async fn acknowledged_writes_survive_kill_9_with_fsync() {
 /// the URL; the data directory is then unused).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_kill_9_on_postgres() {
-    let Ok(url) = std::env::var("CAIRN_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("CAIRN_REQUIRE_POSTGRES").is_err(),
-            "CAIRN_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("skipped: CAIRN_TEST_POSTGRES_URL is not set");
+    let Some(url) = support::postgres_url() else {
         return;
     };
     let schema = format!("crash_{}", std::process::id());
@@ -305,24 +276,6 @@ async fn transactions_are_all_or_nothing_across_kill_9() {
     server.wait().unwrap();
 }
 
-/// One DynamoDB Streams call over plain HTTP (the Rust SDK for Streams is not a
-/// dependency of these tests).
-fn streams_call(port: u16, operation: &str, body: serde_json::Value) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let body = body.to_string();
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Amz-Target: DynamoDBStreams_20120810.{operation}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let json = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
-    serde_json::from_str(json).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stream_records_are_neither_lost_nor_duplicated_across_kill_9() {
     let dir = tempfile::tempdir().unwrap();
@@ -366,32 +319,11 @@ async fn stream_records_are_neither_lost_nor_duplicated_across_kill_9() {
         .unwrap()
         .latest_stream_arn
         .unwrap();
-    let shards = streams_call(port, "DescribeStream", serde_json::json!({"StreamArn": arn}));
     let mut keys = Vec::new();
     let mut sequences: Vec<u128> = Vec::new();
-    for shard in shards["StreamDescription"]["Shards"].as_array().unwrap() {
-        let mut iterator = streams_call(
-            port,
-            "GetShardIterator",
-            serde_json::json!({"StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"}),
-        )["ShardIterator"]
-            .clone();
-        loop {
-            let page = streams_call(
-                port,
-                "GetRecords",
-                serde_json::json!({"ShardIterator": iterator, "Limit": 1000}),
-            );
-            let records = page["Records"].as_array().unwrap();
-            for r in records {
-                keys.push(r["dynamodb"]["Keys"]["pk"]["S"].as_str().unwrap().to_string());
-                sequences.push(r["dynamodb"]["SequenceNumber"].as_str().unwrap().parse().unwrap());
-            }
-            if records.is_empty() || page["NextShardIterator"].is_null() {
-                break;
-            }
-            iterator = page["NextShardIterator"].clone();
-        }
+    for r in all_stream_records(port, &arn) {
+        keys.push(r["dynamodb"]["Keys"]["pk"]["S"].as_str().unwrap().to_string());
+        sequences.push(r["dynamodb"]["SequenceNumber"].as_str().unwrap().parse().unwrap());
     }
     assert!(
         sequences.windows(2).all(|w| w[0] < w[1]),

@@ -16,6 +16,7 @@ impl Engine {
         ctx: &RequestContext,
         input: TableNameInput,
     ) -> Result<DescribeContinuousBackupsOutput, ApiError> {
+        self.sync_catalog();
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, input.table_name.as_deref());
         c.finish()?;

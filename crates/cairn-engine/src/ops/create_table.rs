@@ -629,6 +629,9 @@ impl Engine {
         {
             index.id |= id << 8;
         }
+        self.catalog
+            .verify_unchanged(tx.as_mut(), None, &meta)
+            .map_err(|_| ApiError::resource_in_use(format!("Table already exists: {name}")))?;
         persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_put(meta.clone());

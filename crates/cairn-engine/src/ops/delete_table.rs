@@ -29,18 +29,14 @@ impl Engine {
         }
         let (count, size) = self.table_statistics(&meta)?;
         let mut tx = self.storage.begin().map_err(storage_error)?;
+        self.catalog.verify_unchanged(tx.as_mut(), Some(&meta), &meta)?;
         tx.delete(&catalog_key(&meta));
+        crate::catalog::bump_catalog_version(tx.as_mut());
         tx.put(&purge_key(meta.id), &[]);
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_remove(&meta);
         let description = self.describe(ctx, &meta, count, size).into();
-        let storage = self.storage.clone();
-        let table_id = meta.id;
-        std::thread::spawn(move || {
-            if let Err(e) = purge_table(storage.as_ref(), table_id) {
-                tracing::warn!(table_id, error = %e, "purging a deleted table's items failed; retried at next start");
-            }
-        });
+        self.start_purge(meta.id);
         Ok(DeleteTableOutput {
             table_description: description,
         })
@@ -58,23 +54,42 @@ impl Engine {
         });
     }
 
-    /// Finishes purges interrupted by a restart.
-    pub fn resume_purges(&self) {
+    /// Purges a deleted table's items on a thread of its own, unless that already
+    /// runs here or (several servers) the server holding the background lease will.
+    fn start_purge(&self, table_id: u64) {
+        if !self.leases.acquire(crate::leases::BACKGROUND) {
+            return;
+        }
+        let Some(task) = self.start_task(format!("purge:{table_id}")) else {
+            return;
+        };
         let storage = self.storage.clone();
         std::thread::spawn(move || {
-            let pending = match storage.scan(&ScanRange::prefix(&[crate::catalog::PURGE_PREFIX]), usize::MAX) {
-                Ok(p) => p,
-                Err(e) => return tracing::warn!(error = %e, "listing pending purges failed"),
-            };
-            for (key, _) in pending {
-                let Some(id) = key.get(1..9).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes) else {
-                    continue;
-                };
-                if let Err(e) = purge_table(storage.as_ref(), id) {
-                    tracing::warn!(table_id = id, error = %e, "purging a deleted table's items failed");
-                }
+            let _task = task;
+            if let Err(e) = purge_table(storage.as_ref(), table_id) {
+                tracing::warn!(table_id, error = %e, "purging a deleted table's items failed; retried later");
             }
         });
+    }
+
+    /// Finishes purges interrupted by a restart (or, with several servers, by the
+    /// death of the server doing them).
+    pub fn resume_purges(&self) {
+        if !self.leases.acquire(crate::leases::BACKGROUND) {
+            return;
+        }
+        let pending = match self
+            .storage
+            .scan(&ScanRange::prefix(&[crate::catalog::PURGE_PREFIX]), usize::MAX)
+        {
+            Ok(p) => p,
+            Err(e) => return tracing::warn!(error = %e, "listing pending purges failed"),
+        };
+        for (key, _) in pending {
+            if let Some(id) = key.get(1..9).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes) {
+                self.start_purge(id);
+            }
+        }
     }
 }
 

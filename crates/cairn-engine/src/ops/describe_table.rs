@@ -182,6 +182,7 @@ impl Engine {
     }
 
     pub fn describe_table(&self, ctx: &RequestContext, input: TableNameInput) -> Result<DescribeTableOutput, ApiError> {
+        self.sync_catalog();
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, input.table_name.as_deref());
         c.finish()?;

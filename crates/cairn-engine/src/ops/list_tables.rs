@@ -9,6 +9,7 @@ use cairn_model::ApiError;
 
 impl Engine {
     pub fn list_tables(&self, ctx: &RequestContext, input: ListTablesInput) -> Result<ListTablesOutput, ApiError> {
+        self.sync_catalog();
         let mut c = Constraints::new();
         if let Some(start) = input.exclusive_start_table_name.as_deref() {
             c.table_name(Some(start), "exclusiveStartTableName");

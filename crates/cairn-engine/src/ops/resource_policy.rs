@@ -109,14 +109,15 @@ impl Engine {
         }
     }
 
-    fn save_policy(&self, table: &TableMeta, stream: bool, policy: Option<StoredPolicy>) -> Result<(), ApiError> {
-        let mut meta = table.clone();
+    fn save_policy(&self, table: &Arc<TableMeta>, stream: bool, policy: Option<StoredPolicy>) -> Result<(), ApiError> {
+        let mut meta = (**table).clone();
         if stream {
             meta.stream_resource_policy = policy;
         } else {
             meta.resource_policy = policy;
         }
         let mut tx = self.storage.begin().map_err(storage_error)?;
+        self.catalog.verify_unchanged(tx.as_mut(), Some(table), &meta)?;
         persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_put(meta);
@@ -225,6 +226,7 @@ impl Engine {
         ctx: &RequestContext,
         input: ResourceArnInput,
     ) -> Result<ResourcePolicyOutput, ApiError> {
+        self.sync_catalog();
         arn_constraints(input.resource_arn.as_deref(), None)?;
         let arn = input.resource_arn.unwrap_or_default();
         let (table, stream) = self.policy_target(ctx, &arn)?;

@@ -4,7 +4,10 @@
 use crate::catalog::region_of_arn;
 use crate::catalog::TableMeta;
 use crate::streams::iterator_key::IteratorKey;
-use crate::streams::{record_key, sequence_of, sequence_text, shard_prefix, StreamMeta};
+use crate::streams::{
+    counter_key, decode_counter, newest_record, newest_record_range, record_key, sequence_of, sequence_text,
+    shard_prefix, StreamMeta,
+};
 use crate::RequestContext;
 use crate::{storage_error, Engine};
 use cairn_model::constraints::Constraints;
@@ -68,6 +71,27 @@ impl Position {
 }
 
 impl Engine {
+    /// Records of `stream` up to this sequence number are committed or never will
+    /// be. In one process that is the sequencer's watermark; on a shared store the
+    /// stream's counter, which advances in the same transaction as each record.
+    fn visible_upto(&self, stream: &StreamMeta) -> Result<u64, ApiError> {
+        if !self.catalog.is_shared() {
+            return Ok(self.sequencer.visible_upto());
+        }
+        match self.storage.get(&counter_key(stream.id)).map_err(storage_error)? {
+            Some(bytes) => decode_counter(&bytes)
+                .map(|(sequence, _)| sequence)
+                .ok_or_else(|| ApiError::internal("a stream sequence counter cannot be decoded")),
+            None => Ok(newest_record(
+                &self
+                    .storage
+                    .scan(&newest_record_range(stream.id), 1)
+                    .map_err(storage_error)?,
+            )
+            .0),
+        }
+    }
+
     fn shard_interval(&self) -> f64 {
         self.config.stream_shard_interval.as_secs_f64()
     }
@@ -103,7 +127,7 @@ impl Engine {
             .storage
             .scan(&ScanRange { reverse: true, ..range }, 1)
             .map_err(storage_error)?;
-        let visible = self.sequencer.visible_upto();
+        let visible = self.visible_upto(stream)?;
         Ok(
             match (
                 first.first().and_then(|(k, _)| sequence_of(k)),
@@ -116,6 +140,7 @@ impl Engine {
     }
 
     pub fn list_streams(&self, ctx: &RequestContext, input: ListStreamsInput) -> Result<ListStreamsOutput, ApiError> {
+        self.sync_catalog();
         let mut c = Constraints::new();
         if let Some(limit) = input.limit {
             c.at_least(limit, "limit", 1);
@@ -157,6 +182,7 @@ impl Engine {
     }
 
     pub fn describe_stream(&self, input: DescribeStreamInput) -> Result<DescribeStreamOutput, ApiError> {
+        self.sync_catalog();
         let arn = input.stream_arn.clone().unwrap_or_default();
         let mut c = Constraints::new();
         c.not_null(&input.stream_arn, "streamArn");
@@ -177,7 +203,7 @@ impl Engine {
         let current = stream.current_shard(now, self.shard_interval());
         // A shard with no record yet starts after the last sequence number handed out,
         // so every shard has a StartingSequenceNumber, as on DynamoDB.
-        let next_sequence = self.sequencer.visible_upto() + 1;
+        let next_sequence = self.visible_upto(&stream)? + 1;
         let mut shards = Vec::new();
         for index in stream.trimmed_below..=current {
             let closed = index < current || stream.disabled_at.is_some();
@@ -273,7 +299,7 @@ impl Engine {
         };
         let after = match input.shard_iterator_type.as_deref() {
             Some("TRIM_HORIZON") => 0,
-            Some("LATEST") => self.sequencer.visible_upto(),
+            Some("LATEST") => self.visible_upto(&stream)?,
             Some("AT_SEQUENCE_NUMBER") => sequence()?.saturating_sub(1),
             _ => sequence()?,
         };
@@ -327,7 +353,7 @@ impl Engine {
         if position.shard < stream.trimmed_below {
             return Err(trimmed());
         }
-        let visible = self.sequencer.visible_upto();
+        let visible = self.visible_upto(&stream)?;
         let range = ScanRange {
             start: Bound::Excluded(record_key(stream.id, position.shard, position.after)),
             end: Bound::Included(record_key(stream.id, position.shard, visible)),

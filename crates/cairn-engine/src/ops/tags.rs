@@ -100,10 +100,11 @@ impl Engine {
         })
     }
 
-    fn save_tags(&self, table: &TableMeta, tags: Vec<(String, String)>) -> Result<(), ApiError> {
-        let mut meta = table.clone();
+    fn save_tags(&self, table: &Arc<TableMeta>, tags: Vec<(String, String)>) -> Result<(), ApiError> {
+        let mut meta = (**table).clone();
         meta.tags = tags;
         let mut tx = self.storage.begin().map_err(storage_error)?;
+        self.catalog.verify_unchanged(tx.as_mut(), Some(table), &meta)?;
         persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_put(meta);
@@ -198,6 +199,7 @@ impl Engine {
         ctx: &RequestContext,
         input: ListTagsOfResourceInput,
     ) -> Result<ListTagsOfResourceOutput, ApiError> {
+        self.sync_catalog();
         let table = self.tagged_table(ctx, input.resource_arn.as_deref(), "ListTagsOfResource")?;
         Ok(ListTagsOfResourceOutput {
             tags: table

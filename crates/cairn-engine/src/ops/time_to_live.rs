@@ -51,6 +51,7 @@ impl Engine {
         }
         meta.ttl_attribute = enable.then(|| attribute.clone());
         let mut tx = self.storage.begin().map_err(storage_error)?;
+        self.catalog.verify_unchanged(tx.as_mut(), Some(&table), &meta)?;
         persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_put(meta);
@@ -67,6 +68,7 @@ impl Engine {
         ctx: &RequestContext,
         input: TableNameInput,
     ) -> Result<DescribeTimeToLiveOutput, ApiError> {
+        self.sync_catalog();
         let mut c = Constraints::new();
         data_plane_table_name(&mut c, input.table_name.as_deref());
         c.finish()?;

@@ -211,6 +211,7 @@ impl Engine {
             }
             meta.stream_specification = enable.then(|| spec.clone());
         }
+        self.catalog.verify_unchanged(tx.as_mut(), Some(&current), &meta)?;
         persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_put(meta.clone());

@@ -148,6 +148,50 @@ pub(crate) fn highest_sequence(
     Ok(highest)
 }
 
+/// On a shared store (several servers), each stream's numbering lives in the store:
+/// `mseq · stream id` holds the last sequence number and shard used. A write reads
+/// and advances it inside its own transaction, so two writers to one stream conflict
+/// and one retries: numbers follow commit order, and a reader never sees a number
+/// before a smaller one has committed, whichever server wrote them.
+pub(crate) fn counter_key(stream_id: u64) -> Vec<u8> {
+    let mut key = b"mseq".to_vec();
+    key.extend_from_slice(&stream_id.to_be_bytes());
+    key
+}
+
+/// (last sequence number, last shard) of a stream's counter.
+pub(crate) fn decode_counter(bytes: &[u8]) -> Option<(u64, u32)> {
+    Some((
+        u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?),
+        u32::from_be_bytes(bytes.get(8..12)?.try_into().ok()?),
+    ))
+}
+
+pub(crate) fn encode_counter(sequence: u64, shard: u32) -> Vec<u8> {
+    let mut bytes = sequence.to_be_bytes().to_vec();
+    bytes.extend_from_slice(&shard.to_be_bytes());
+    bytes
+}
+
+/// The newest record of a stream as (sequence, shard): where a missing counter
+/// starts (a stream whose records predate counters).
+pub(crate) fn newest_record(pairs: &[(Vec<u8>, Vec<u8>)]) -> (u64, u32) {
+    pairs
+        .first()
+        .and_then(|(k, _)| {
+            let shard = u32::from_be_bytes(k.get(9..13)?.try_into().ok()?);
+            Some((sequence_of(k)?, shard))
+        })
+        .unwrap_or((0, 0))
+}
+
+pub(crate) fn newest_record_range(stream_id: u64) -> cairn_storage::ScanRange {
+    cairn_storage::ScanRange {
+        reverse: true,
+        ..cairn_storage::ScanRange::prefix(&stream_prefix(stream_id))
+    }
+}
+
 /// Hands out sequence numbers and tracks the ones not yet committed.
 #[derive(Default)]
 pub(crate) struct Sequencer {

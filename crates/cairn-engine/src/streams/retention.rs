@@ -33,6 +33,9 @@ impl Engine {
         let interval = self.config.stream_shard_interval.as_secs_f64();
         let mut trimmed = 0;
         for listed in self.catalog.all() {
+            if !self.leases.keep(crate::leases::BACKGROUND) {
+                break;
+            }
             let _guard = self.catalog_lock();
             let Some(table) = self.catalog.current(&listed) else {
                 continue;
@@ -66,6 +69,7 @@ impl Engine {
             changed |= meta.streams.len() != before;
             if changed {
                 let mut tx = self.storage.begin().map_err(storage_error)?;
+                self.catalog.verify_unchanged(tx.as_mut(), Some(&table), &meta)?;
                 persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
                 tx.commit().map_err(storage_error)?;
                 self.catalog.cache_put(meta);

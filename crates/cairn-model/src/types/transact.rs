@@ -38,7 +38,7 @@ pub struct TransactWriteItemsInput {
     pub client_request_token: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TransactWriteItemsOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
