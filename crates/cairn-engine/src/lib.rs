@@ -196,7 +196,13 @@ pub(crate) fn storage_error(e: StorageError) -> ApiError {
             cairn_model::ErrorKind::TransactionConflict,
             "Transaction is ongoing for the item",
         ),
-        StorageError::Unavailable(m) => ApiError::unavailable(m),
+        // The store cannot be reached (a database connection dropped or timed out):
+        // DynamoDB's retryable InternalServerError, with the cause in the log
+        // rather than in front of the client.
+        StorageError::Unavailable(m) => {
+            tracing::warn!(cause = %m, "storage unavailable; answering InternalServerError");
+            ApiError::internal("Internal server error")
+        }
         StorageError::Corruption(m) | StorageError::Other(m) => ApiError::internal(m),
     }
 }
