@@ -121,14 +121,21 @@ impl Connection {
 /// Makes and checks pooled connections.
 pub(crate) struct Manager {
     config: postgres::Config,
+    connector: crate::tls::Connector,
     schema: String,
     statement_timeout: Duration,
 }
 
 impl Manager {
-    pub(crate) fn new(config: postgres::Config, schema: &str, statement_timeout: Duration) -> Manager {
+    pub(crate) fn new(
+        config: postgres::Config,
+        connector: crate::tls::Connector,
+        schema: &str,
+        statement_timeout: Duration,
+    ) -> Manager {
         Manager {
             config,
+            connector,
             schema: schema.to_string(),
             statement_timeout,
         }
@@ -140,7 +147,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<Connection, postgres::Error> {
-        let mut client = self.config.connect(postgres::NoTls)?;
+        let mut client = self.connector.connect(&self.config)?;
         client.batch_execute(&format!(
             "SET statement_timeout = {}",
             self.statement_timeout.as_millis().max(1)

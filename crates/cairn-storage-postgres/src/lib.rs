@@ -11,6 +11,7 @@
 
 mod connection;
 mod migrations;
+mod tls;
 mod transaction;
 
 use cairn_storage::{KeyValue, ScanRange, Storage, StorageError, StorageResult, Transaction};
@@ -31,6 +32,9 @@ pub struct PostgresConfig {
     pub statement_timeout: Duration,
     /// How long to wait for a connection (at start, and from the pool).
     pub connect_timeout: Duration,
+    /// A PEM file of certificates to trust for TLS to the database (and TLS is then
+    /// required); without it, TLS is used when the URL says `sslmode=require`.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl PostgresConfig {
@@ -41,6 +45,7 @@ impl PostgresConfig {
             pool_size: 16,
             statement_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
+            ca_file: None,
         }
     }
 }
@@ -49,8 +54,10 @@ pub struct PostgresStorage {
     /// `Option` only so that `Drop` can move them to a plain thread.
     pool: Option<r2d2::Pool<Manager>>,
     /// A session of its own, outside the pool, for health checks (a busy pool must
-    /// not make a healthy server look down).
+    /// not make a healthy server look down); reopened when it was cut.
     owner: Option<std::sync::Mutex<postgres::Client>>,
+    /// How to open that session again.
+    reconnect: (postgres::Config, tls::Connector),
 }
 
 /// The synchronous client closes its connection by running a small runtime, which
@@ -97,6 +104,19 @@ pub fn describe_url(url: &str) -> String {
     }
 }
 
+/// An error and its causes (the client's own message alone says only "error
+/// performing TLS handshake", not which certificate was refused).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 /// Maps a database error to the few kinds the engine tells apart: serialization
 /// failures and deadlocks are conflicts (retry), a lost connection is unavailability.
 pub(crate) fn storage_error(e: postgres::Error) -> StorageError {
@@ -123,8 +143,7 @@ impl PostgresStorage {
     /// when the database cannot be reached or its schema is newer than this build.
     pub fn open(config: &PostgresConfig) -> Result<PostgresStorage, String> {
         let where_ = describe_url(&config.url);
-        let mut pg: postgres::Config = config
-            .url
+        let mut pg: postgres::Config = tls::normalize_url(&config.url)
             .parse()
             .map_err(|e| format!("invalid PostgreSQL URL ({where_}): {e}"))?;
         pg.connect_timeout(config.connect_timeout);
@@ -139,13 +158,14 @@ impl PostgresStorage {
                 config.schema
             ));
         }
-        let mut owner = pg
-            .connect(postgres::NoTls)
-            .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {e}"))?;
+        let connector = tls::connector(&mut pg, config.ca_file.as_deref())?;
+        let mut owner = connector
+            .connect(&pg)
+            .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {}", with_causes(&e)))?;
         // Several servers may share the schema: the engine keeps nothing
         // authoritative in memory when the store is shared (see `Storage::shared`).
         migrations::migrate(&mut owner, &config.schema)?;
-        let manager = Manager::new(pg, &config.schema, config.statement_timeout);
+        let manager = Manager::new(pg.clone(), connector.clone(), &config.schema, config.statement_timeout);
         let pool = r2d2::Pool::builder()
             .max_size(config.pool_size.max(1))
             .min_idle(Some(1))
@@ -158,6 +178,7 @@ impl PostgresStorage {
         Ok(PostgresStorage {
             pool: Some(pool),
             owner: Some(std::sync::Mutex::new(owner)),
+            reconnect: (pg, connector),
         })
     }
 
@@ -176,8 +197,25 @@ impl PostgresStorage {
         let Some(owner) = &self.owner else {
             return false;
         };
-        match owner.lock() {
-            Ok(mut client) => client.is_valid(Duration::from_secs(2)).is_ok(),
+        let Ok(mut client) = owner.lock() else {
+            return false;
+        };
+        if client.is_valid(Duration::from_secs(2)).is_ok() {
+            return true;
+        }
+        // The session was cut (a restart, failover, or an administrator): open a
+        // new one, so the check reports the database as it is now.
+        let (config, connector) = &self.reconnect;
+        let mut config = config.clone();
+        config.connect_timeout(Duration::from_secs(2));
+        match connector.connect(&config) {
+            Ok(fresh) => {
+                let stale = std::mem::replace(&mut *client, fresh);
+                // Closing runs a small runtime of its own: not on this thread,
+                // which may be a server worker.
+                std::thread::spawn(move || drop(stale));
+                true
+            }
             Err(_) => false,
         }
     }

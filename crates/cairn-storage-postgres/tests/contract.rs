@@ -83,3 +83,105 @@ fn two_stores_on_one_schema_share_data_and_never_lose_an_increment() {
         "100 increments through two stores, none lost"
     );
 }
+
+/// The throwaway database's URL and CA file (scripts/with-postgres starts it with TLS
+/// on when openssl is present), or None when the test should be skipped.
+fn tls_database() -> Option<(String, std::path::PathBuf)> {
+    let url = std::env::var("CAIRN_TEST_POSTGRES_URL").ok();
+    let ca = std::env::var("CAIRN_TEST_POSTGRES_CA").ok();
+    match (url, ca) {
+        (Some(url), Some(ca)) => Some((url, ca.into())),
+        _ => {
+            assert!(
+                std::env::var("CAIRN_REQUIRE_POSTGRES").is_err(),
+                "CAIRN_REQUIRE_POSTGRES is set but the database or its CA is missing"
+            );
+            None
+        }
+    }
+}
+
+/// Whether every session named `application` is encrypted, and how many there are.
+fn sessions_named(url: &str, application: &str) -> (i64, bool) {
+    let mut admin = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let row = admin
+        .query_one(
+            "SELECT count(*), coalesce(bool_and(s.ssl), false) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = $1",
+            &[&application],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+fn with_application(url: &str, application: &str, extra: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}application_name={application}{extra}")
+}
+
+#[test]
+fn a_ca_file_makes_every_connection_tls_verified_against_it() {
+    let Some((url, ca)) = tls_database() else { return };
+    let application = format!("tls_{}", uuid::Uuid::new_v4().simple());
+    let mut config = PostgresConfig::new(&with_application(&url, &application, ""));
+    config.schema = application.clone();
+    config.ca_file = Some(ca);
+    let store = PostgresStorage::open(&config).unwrap();
+    let mut tx = store.begin().unwrap();
+    tx.put(b"k", b"v");
+    tx.commit().unwrap();
+    assert_eq!(store.get(b"k").unwrap(), Some(b"v".to_vec()));
+    let (sessions, all_tls) = sessions_named(&url, &application);
+    assert!(sessions >= 2, "the health session and a pooled one: {sessions}");
+    assert!(all_tls, "every session of this store is encrypted");
+}
+
+#[test]
+fn without_tls_the_sessions_are_plain() {
+    let Some((url, _)) = tls_database() else { return };
+    let application = format!("plain_{}", uuid::Uuid::new_v4().simple());
+    let mut config = PostgresConfig::new(&with_application(&url, &application, ""));
+    config.schema = application.clone();
+    let store = PostgresStorage::open(&config).unwrap();
+    store.get(b"k").unwrap();
+    let (sessions, all_tls) = sessions_named(&url, &application);
+    assert!(sessions >= 1);
+    assert!(!all_tls, "no TLS unless asked for");
+}
+
+#[test]
+fn a_libpq_verify_full_url_is_accepted_with_the_ca_file() {
+    let Some((url, ca)) = tls_database() else { return };
+    let application = format!("verify_{}", uuid::Uuid::new_v4().simple());
+    let mut config = PostgresConfig::new(&with_application(&url, &application, "&sslmode=verify-full"));
+    config.schema = application.clone();
+    config.ca_file = Some(ca);
+    let store = PostgresStorage::open(&config).unwrap();
+    store.get(b"k").unwrap();
+    assert!(sessions_named(&url, &application).1);
+}
+
+#[test]
+fn tls_to_a_server_whose_certificate_is_not_trusted_is_refused() {
+    let Some((url, _)) = tls_database() else { return };
+    let mut config = PostgresConfig::new(&with_application(&url, "untrusted", "&sslmode=require"));
+    config.schema = "untrusted".to_string();
+    let e = PostgresStorage::open(&config)
+        .err()
+        .expect("the test CA is not a system root");
+    assert!(e.starts_with("cannot connect to PostgreSQL at 127.0.0.1"), "{e}");
+    assert!(
+        e.to_lowercase().contains("certificate"),
+        "names the certificate problem: {e}"
+    );
+}
+
+#[test]
+fn a_missing_ca_file_is_named_in_the_error() {
+    let mut config = PostgresConfig::new("postgres://cairn@127.0.0.1:1/db");
+    config.ca_file = Some("/nonexistent/ca.pem".into());
+    let e = PostgresStorage::open(&config).err().expect("no such file");
+    assert!(
+        e.starts_with("cannot read the PostgreSQL CA file /nonexistent/ca.pem: "),
+        "{e}"
+    );
+}

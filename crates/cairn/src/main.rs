@@ -128,6 +128,11 @@ struct ServeArgs {
     /// Milliseconds after which the database cancels a statement.
     #[arg(long, env = "CAIRN_POSTGRES_STATEMENT_TIMEOUT_MS", default_value_t = 30_000)]
     postgres_statement_timeout_ms: u64,
+    /// Connect to PostgreSQL over TLS, trusting the certificates in this PEM file
+    /// (besides the system's roots). `sslmode=require` in the URL asks for TLS
+    /// with the system's roots only. The server's certificate is always verified.
+    #[arg(long, env = "CAIRN_POSTGRES_CA_CERT", requires = "postgres")]
+    postgres_ca_cert: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -160,6 +165,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         config.schema = args.postgres_schema.clone();
         config.pool_size = args.postgres_pool_size.max(1);
         config.statement_timeout = Duration::from_millis(args.postgres_statement_timeout_ms.max(1));
+        config.ca_file = args.postgres_ca_cert.clone();
         let store = Arc::new(cairn_storage_postgres::PostgresStorage::open(&config)?);
         let probe = store.clone();
         health = Some(Arc::new(move || probe.reachable()));

@@ -30,7 +30,7 @@ impl Drop for Server {
     }
 }
 
-async fn serve(url: &str, schema: &str) -> Server {
+async fn serve(url: &str, schema: &str, extra: &[&str]) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_cairn"))
         .args([
@@ -43,6 +43,7 @@ async fn serve(url: &str, schema: &str) -> Server {
             schema,
         ])
         .args(["--ttl-sweep-interval-ms", "200"])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -52,12 +53,16 @@ async fn serve(url: &str, schema: &str) -> Server {
     Server { child, port, client }
 }
 
-/// Two servers on a fresh schema, or None when no database is available.
+/// Two servers on a fresh schema, or None when no database is available. B reaches
+/// the database over TLS when the test database offers it (`--postgres-ca-cert`).
 async fn pair(name: &str) -> Option<(Server, Server)> {
     let url = postgres_url()?;
     let schema = format!("two_{name}_{}", std::process::id());
-    let a = serve(&url, &schema).await;
-    let b = serve(&url, &schema).await;
+    let a = serve(&url, &schema, &[]).await;
+    let b = match std::env::var("CAIRN_TEST_POSTGRES_CA") {
+        Ok(ca) => serve(&url, &schema, &["--postgres-ca-cert", &ca]).await,
+        Err(_) => serve(&url, &schema, &[]).await,
+    };
     Some((a, b))
 }
 
