@@ -54,6 +54,10 @@ struct StoredToken {
     at: f64,
     /// None while the call runs.
     output: Option<TransactWriteItemsOutput>,
+    /// Written in the transaction's own storage transaction: true exactly when its
+    /// writes committed, even if the server died before recording `output`.
+    #[serde(default)]
+    committed: bool,
 }
 
 fn mismatch() -> ApiError {
@@ -119,6 +123,19 @@ impl Tokens {
         }
     }
 
+    /// On a shared store, the row to write in the transaction itself, marking the
+    /// token's writes committed (see `StoredToken::committed`).
+    pub(crate) fn commit_marker(&self, token: &str, fingerprint: u64, now: f64) -> Option<(Vec<u8>, Vec<u8>)> {
+        self.shared.as_ref()?;
+        let row = StoredToken {
+            fingerprint,
+            at: now,
+            output: None,
+            committed: true,
+        };
+        Some((token_key(token), serde_json::to_vec(&row).ok()?))
+    }
+
     pub(crate) fn finish(&self, token: &str, output: &TransactWriteItemsOutput) {
         if let Some(storage) = &self.shared {
             let done = |tx: &mut dyn cairn_storage::Transaction| -> StorageResult<()> {
@@ -142,12 +159,19 @@ impl Tokens {
         }
     }
 
-    /// A failed call does not consume its token.
+    /// A failed call does not consume its token. (On a shared store, unless its
+    /// commit marker is there: a commit whose answer was lost did happen.)
     pub(crate) fn abandon(&self, token: &str) {
         if let Some(storage) = &self.shared {
             let key = token_key(token);
             if let Err(e) = in_transaction(storage.as_ref(), |tx| {
-                tx.delete(&key);
+                let committed = tx
+                    .get(&key)?
+                    .and_then(|bytes| serde_json::from_slice::<StoredToken>(&bytes).ok())
+                    .is_some_and(|t| t.committed);
+                if !committed {
+                    tx.delete(&key);
+                }
                 Ok(())
             }) {
                 tracing::warn!(error = %e, "releasing a ClientRequestToken failed");
@@ -214,6 +238,9 @@ fn claim_stored(storage: &dyn Storage, token: &str, fingerprint: u64, now: f64) 
         Some(StoredToken {
             output: Some(output), ..
         }) => return Ok(Claim::Replay(output)),
+        // Committed, but its server died before recording the answer: the writes
+        // stand, so a retry succeeds without applying them again.
+        Some(StoredToken { committed: true, .. }) => return Ok(Claim::Replay(TransactWriteItemsOutput::default())),
         Some(t) if now - t.at < RUNNING_LIMIT_SECONDS => return Err(in_progress()),
         _ => {}
     }
@@ -221,6 +248,7 @@ fn claim_stored(storage: &dyn Storage, token: &str, fingerprint: u64, now: f64) 
         fingerprint,
         at: now,
         output: None,
+        committed: false,
     };
     tx.put(
         &key,
@@ -236,6 +264,61 @@ fn claim_stored(storage: &dyn Storage, token: &str, fingerprint: u64, now: f64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::shared_memory;
+
+    #[test]
+    fn a_stored_token_replays_and_refuses_a_mismatch_across_servers() {
+        let store = shared_memory();
+        let (a, b) = (Tokens::new(&store), Tokens::new(&store));
+        assert!(matches!(a.claim("t", 1, 0.0), Ok(Claim::Run)));
+        assert_eq!(
+            b.claim("t", 1, 1.0).err().map(|e| e.kind),
+            Some(ErrorKind::TransactionInProgress),
+            "the other server sees the call running"
+        );
+        a.finish("t", &TransactWriteItemsOutput::default());
+        assert!(matches!(b.claim("t", 1, 2.0), Ok(Claim::Replay(_))));
+        assert_eq!(
+            b.claim("t", 2, 3.0).err().map(|e| e.kind),
+            Some(ErrorKind::IdempotentParameterMismatch)
+        );
+        assert_eq!(expire_stored(store.as_ref(), 599.0).unwrap(), 0);
+        assert_eq!(
+            expire_stored(store.as_ref(), 600.0).unwrap(),
+            1,
+            "gone after 10 minutes"
+        );
+        assert!(matches!(b.claim("t", 2, 601.0), Ok(Claim::Run)));
+    }
+
+    #[test]
+    fn a_committed_token_whose_answer_was_lost_replays_instead_of_running_again() {
+        let store = shared_memory();
+        let tokens = Tokens::new(&store);
+        assert!(matches!(tokens.claim("t", 1, 0.0), Ok(Claim::Run)));
+        // The transaction commits with its marker; the server dies before `finish`.
+        let (key, value) = tokens.commit_marker("t", 1, 0.0).expect("a shared store marks commits");
+        let mut tx = store.begin().unwrap();
+        tx.put(&key, &value);
+        tx.commit().unwrap();
+        tokens.abandon("t");
+        assert!(
+            matches!(tokens.claim("t", 1, 120.0), Ok(Claim::Replay(_))),
+            "a retry, even after the running limit, must not apply the writes twice"
+        );
+    }
+
+    #[test]
+    fn a_claim_that_never_committed_stops_blocking_after_the_running_limit() {
+        let store = shared_memory();
+        let tokens = Tokens::new(&store);
+        assert!(matches!(tokens.claim("t", 1, 0.0), Ok(Claim::Run)));
+        assert_eq!(
+            tokens.claim("t", 1, 59.0).err().map(|e| e.kind),
+            Some(ErrorKind::TransactionInProgress)
+        );
+        assert!(matches!(tokens.claim("t", 1, 61.0), Ok(Claim::Run)));
+    }
 
     #[test]
     fn tokens_replay_mismatch_and_expire() {

@@ -216,27 +216,9 @@ mod tests {
     use super::*;
     use cairn_storage::MemoryStorage;
 
-    /// An in-memory store that claims to be shared, so leases are really contended.
-    struct Shared(MemoryStorage);
-
-    impl Storage for Shared {
-        fn get(&self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
-            self.0.get(key)
-        }
-        fn scan(&self, range: &cairn_storage::ScanRange, limit: usize) -> StorageResult<Vec<cairn_storage::KeyValue>> {
-            self.0.scan(range, limit)
-        }
-        fn begin(&self) -> StorageResult<Box<dyn cairn_storage::Transaction + '_>> {
-            self.0.begin()
-        }
-        fn shared(&self) -> bool {
-            true
-        }
-    }
-
     #[test]
     fn a_lease_is_held_by_one_server_until_it_runs_out_or_is_released() {
-        let store: Arc<dyn Storage> = Arc::new(Shared(MemoryStorage::new()));
+        let store = crate::testing::shared_memory();
         let (a, b) = (Leases::new(&store), Leases::new(&store));
         for leases in [&a, &b] {
             leases.set_length(Duration::from_millis(300));

@@ -25,6 +25,35 @@ mod streams;
 mod ttl;
 mod write;
 
+#[cfg(test)]
+pub(crate) mod testing {
+    use cairn_storage::{KeyValue, MemoryStorage, ScanRange, Storage, StorageResult, Transaction};
+    use std::sync::Arc;
+
+    /// An in-memory store that claims to be shared, so the shared-store paths
+    /// (leases, stored tokens) run in unit tests.
+    struct SharedMemory(MemoryStorage);
+
+    impl Storage for SharedMemory {
+        fn get(&self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
+            self.0.get(key)
+        }
+        fn scan(&self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
+            self.0.scan(range, limit)
+        }
+        fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
+            self.0.begin()
+        }
+        fn shared(&self) -> bool {
+            true
+        }
+    }
+
+    pub(crate) fn shared_memory() -> Arc<dyn Storage> {
+        Arc::new(SharedMemory(MemoryStorage::new()))
+    }
+}
+
 pub use catalog::{KeyAttribute, TableMeta};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use request::RequestContext;

@@ -57,7 +57,7 @@ impl Engine {
                     let targets = [(Arc::clone(&table), key_of(&table, &item))];
                     // Delete only if still expired: a concurrent write may have
                     // extended or removed the TTL.
-                    let changes = self.write_items_as(&targets, Some(ttl_identity()), |olds| {
+                    let changes = self.write_items_as(&targets, Some(ttl_identity()), &[], |olds| {
                         let still = olds[0].as_ref().is_some_and(|o| expired(o, &attribute, now));
                         Ok(vec![if still { Decision::Write(None) } else { Decision::Keep }])
                     })?;

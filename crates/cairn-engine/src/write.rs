@@ -128,7 +128,18 @@ impl Engine {
         targets: &[(Arc<TableMeta>, Item)],
         decide: impl FnMut(&[Option<Item>]) -> Result<Vec<Decision>, ApiError>,
     ) -> Result<Vec<ItemChange>, ApiError> {
-        self.write_items_as(targets, None, decide)
+        self.write_items_as(targets, None, &[], decide)
+    }
+
+    /// `write_items` that also stores `extra` pairs in the same transaction (a
+    /// ClientRequestToken's commit marker), so they exist exactly when the write does.
+    pub(crate) fn write_items_with(
+        &self,
+        targets: &[(Arc<TableMeta>, Item)],
+        extra: &[(Vec<u8>, Vec<u8>)],
+        decide: impl FnMut(&[Option<Item>]) -> Result<Vec<Decision>, ApiError>,
+    ) -> Result<Vec<ItemChange>, ApiError> {
+        self.write_items_as(targets, None, extra, decide)
     }
 
     /// `write_items` on behalf of `identity` (the TTL service), which stream
@@ -142,6 +153,7 @@ impl Engine {
         &self,
         targets: &[(Arc<TableMeta>, Item)],
         identity: Option<UserIdentity>,
+        extra: &[(Vec<u8>, Vec<u8>)],
         mut decide: impl FnMut(&[Option<Item>]) -> Result<Vec<Decision>, ApiError>,
     ) -> Result<Vec<ItemChange>, ApiError> {
         let shared = self.catalog.is_shared();
@@ -295,6 +307,9 @@ impl Engine {
             }
             for (id, sequence, shard) in &counters {
                 tx.put(&counter_key(*id), &encode_counter(*sequence, *shard));
+            }
+            for (key, value) in extra {
+                tx.put(key, value);
             }
             match tx.commit() {
                 Ok(()) => return Ok(changes),

@@ -203,7 +203,11 @@ impl Engine {
                 return Ok(output);
             }
         }
-        let result = self.run_transaction(&plans, capacity_mode);
+        let marker = input
+            .client_request_token
+            .as_deref()
+            .and_then(|token| self.tokens.commit_marker(token, fingerprint, self.clock.now_seconds()));
+        let result = self.run_transaction(&plans, capacity_mode, marker.as_slice());
         if let Some(token) = input.client_request_token.as_deref() {
             match &result {
                 Ok(output) => self.tokens.finish(token, output),
@@ -217,10 +221,11 @@ impl Engine {
         &self,
         plans: &[Planned],
         capacity_mode: cairn_model::types::ReturnConsumedCapacity,
+        marker: &[(Vec<u8>, Vec<u8>)],
     ) -> Result<TransactWriteItemsOutput, ApiError> {
         let targets: Vec<(Arc<TableMeta>, Item)> = plans.iter().map(|p| (p.table.clone(), p.key.clone())).collect();
         let changes = self
-            .write_items(&targets, |olds| {
+            .write_items_with(&targets, marker, |olds| {
                 let mut reasons: Vec<CancellationReason> = Vec::with_capacity(plans.len());
                 let mut decisions = Vec::with_capacity(plans.len());
                 for (plan, old) in plans.iter().zip(olds) {
