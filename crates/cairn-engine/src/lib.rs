@@ -44,6 +44,9 @@ pub(crate) mod testing {
         fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
             self.0.begin()
         }
+        fn snapshot(&self) -> StorageResult<Box<dyn cairn_storage::Snapshot>> {
+            self.0.snapshot()
+        }
         fn shared(&self) -> bool {
             true
         }

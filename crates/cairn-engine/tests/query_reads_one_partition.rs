@@ -31,6 +31,10 @@ impl Storage for CountingStorage {
     fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
         self.inner.begin()
     }
+
+    fn snapshot(&self) -> StorageResult<Box<dyn cairn_storage::Snapshot>> {
+        self.inner.snapshot()
+    }
 }
 
 fn input<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {

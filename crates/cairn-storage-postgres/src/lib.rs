@@ -14,7 +14,7 @@ mod migrations;
 mod tls;
 mod transaction;
 
-use cairn_storage::{KeyValue, ScanRange, Storage, StorageError, StorageResult, Transaction};
+use cairn_storage::{KeyValue, ScanRange, Snapshot, Storage, StorageError, StorageResult, Transaction};
 use connection::{Connection, Manager};
 use postgres::error::SqlState;
 use std::time::Duration;
@@ -234,6 +234,10 @@ impl Storage for PostgresStorage {
 
     fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
         Ok(Box::new(transaction::PgTransaction::new(self.connection()?)))
+    }
+
+    fn snapshot(&self) -> StorageResult<Box<dyn Snapshot>> {
+        Ok(Box::new(transaction::PgSnapshot::begin(self.connection()?)?))
     }
 
     fn shared(&self) -> bool {

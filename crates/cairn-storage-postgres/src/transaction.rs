@@ -187,3 +187,36 @@ impl Drop for PgTransaction {
         self.rollback();
     }
 }
+
+/// A REPEATABLE READ, READ ONLY transaction: every scan sees the database as of the
+/// first one, and PostgreSQL's MVCC never makes a writer wait for it. Rolled back
+/// when dropped.
+pub(crate) struct PgSnapshot {
+    connection: r2d2::PooledConnection<Manager>,
+}
+
+impl PgSnapshot {
+    pub(crate) fn begin(mut connection: r2d2::PooledConnection<Manager>) -> StorageResult<PgSnapshot> {
+        connection
+            .client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(storage_error)?;
+        // Take the snapshot now, not at the first scan.
+        connection.client.batch_execute("SELECT 1").map_err(storage_error)?;
+        Ok(PgSnapshot { connection })
+    }
+}
+
+impl cairn_storage::Snapshot for PgSnapshot {
+    fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
+        self.connection.scan(range, limit)
+    }
+}
+
+impl Drop for PgSnapshot {
+    fn drop(&mut self) {
+        if self.connection.client.batch_execute("ROLLBACK").is_err() {
+            self.connection.broken = true;
+        }
+    }
+}

@@ -6,7 +6,7 @@
 //! also waits for an fsync, shared between concurrent commits (group commit).
 
 use crate::group_sync::GroupSync;
-use crate::{KeyValue, ScanRange, Storage, StorageError, StorageResult, Transaction};
+use crate::{KeyValue, ScanRange, Snapshot, Storage, StorageError, StorageResult, Transaction};
 use fjall::{OptimisticTxDatabase, OptimisticTxKeyspace, OptimisticWriteTx, PersistMode, Readable};
 use std::ops::Bound;
 use std::path::Path;
@@ -93,6 +93,13 @@ impl Storage for EmbeddedStorage {
         scan_readable(&snapshot, &self.data, range, limit)
     }
 
+    fn snapshot(&self) -> StorageResult<Box<dyn Snapshot>> {
+        Ok(Box::new(EmbeddedSnapshot {
+            snapshot: self.db.read_tx(),
+            data: self.data.clone(),
+        }))
+    }
+
     fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
         let tx = self
             .db
@@ -100,6 +107,18 @@ impl Storage for EmbeddedStorage {
             .map_err(io_error)?
             .durability(Some(PersistMode::Buffer));
         Ok(Box::new(EmbeddedTransaction { store: self, tx }))
+    }
+}
+
+/// fjall's MVCC snapshot: reads at one sequence number while writers go on.
+struct EmbeddedSnapshot {
+    snapshot: fjall::Snapshot,
+    data: OptimisticTxKeyspace,
+}
+
+impl Snapshot for EmbeddedSnapshot {
+    fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
+        scan_readable(&self.snapshot, &self.data, range, limit)
     }
 }
 

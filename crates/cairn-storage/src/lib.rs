@@ -76,6 +76,10 @@ pub trait Storage: Send + Sync + 'static {
     /// with [`StorageError::Conflict`] if anything it read changed meanwhile.
     fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>>;
 
+    /// A read-only view of the whole store as it is now, which later writes do not
+    /// change and which never makes a writer wait (backups copy a table from one).
+    fn snapshot(&self) -> StorageResult<Box<dyn Snapshot>>;
+
     /// Whether other processes may change this store while this one runs (several
     /// Cairn servers over one database). The engine then keeps no authoritative state
     /// in memory: it re-checks cached metadata inside its transactions, numbers
@@ -84,6 +88,11 @@ pub trait Storage: Send + Sync + 'static {
     fn shared(&self) -> bool {
         false
     }
+}
+
+/// A consistent read-only view of the store at one instant (see `Storage::snapshot`).
+pub trait Snapshot: Send {
+    fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>>;
 }
 
 /// A read-write transaction. Dropping it without `commit` rolls it back.

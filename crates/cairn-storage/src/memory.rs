@@ -1,7 +1,7 @@
 //! In-memory backend for tests and `--in-memory`: a B-tree under a lock. Write
 //! transactions are serialized by one writer lock, so they never conflict.
 
-use crate::{KeyValue, ScanRange, Storage, StorageError, StorageResult, Transaction};
+use crate::{KeyValue, ScanRange, Snapshot, Storage, StorageError, StorageResult, Transaction};
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard, RwLock};
@@ -69,6 +69,11 @@ impl Storage for MemoryStorage {
         Ok(scan_map(&*self.read()?, range, limit))
     }
 
+    /// A copy of the map (writers wait only while it is made).
+    fn snapshot(&self) -> StorageResult<Box<dyn Snapshot>> {
+        Ok(Box::new(MemorySnapshot(self.read()?.clone())))
+    }
+
     fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
         let guard = self
             .writer
@@ -79,6 +84,14 @@ impl Storage for MemoryStorage {
             _writer: guard,
             writes: BTreeMap::new(),
         }))
+    }
+}
+
+struct MemorySnapshot(Map);
+
+impl Snapshot for MemorySnapshot {
+    fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
+        Ok(scan_map(&self.0, range, limit))
     }
 }
 

@@ -31,6 +31,10 @@ pub const CHECKS: &[(&str, Check)] = &[
         "get_many_answers_in_key_order_with_pending_writes",
         get_many_answers_in_key_order_with_pending_writes,
     ),
+    (
+        "a_snapshot_sees_one_instant_while_writers_go_on",
+        a_snapshot_sees_one_instant_while_writers_go_on,
+    ),
 ];
 
 /// Runs every check, each on a fresh store from `make`.
@@ -173,6 +177,40 @@ fn get_many_answers_in_key_order_with_pending_writes(s: &dyn Storage) {
         Some(b"2".to_vec()),
         "an abandoned transaction changed nothing"
     );
+}
+
+fn a_snapshot_sees_one_instant_while_writers_go_on(s: &dyn Storage) {
+    for k in [b"a", b"b", b"c"] {
+        put(s, k, b"before");
+    }
+    let mut snapshot = s.snapshot().unwrap();
+    // Writers neither wait for the snapshot nor show in it.
+    put(s, b"b", b"after");
+    put(s, b"d", b"after");
+    let mut tx = s.begin().unwrap();
+    tx.delete(b"a");
+    tx.commit().unwrap();
+    let seen = snapshot.scan(&all(false), 100).unwrap();
+    assert_eq!(keys(seen.clone()), vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    assert!(seen.iter().all(|(_, v)| v == b"before"), "{seen:?}");
+    let page = snapshot
+        .scan(
+            &ScanRange {
+                start: Bound::Excluded(b"a".to_vec()),
+                end: Bound::Unbounded,
+                reverse: false,
+            },
+            1,
+        )
+        .unwrap();
+    assert_eq!(
+        page,
+        vec![(b"b".to_vec(), b"before".to_vec())],
+        "later pages come from the same instant"
+    );
+    drop(snapshot);
+    assert_eq!(s.get(b"b").unwrap(), Some(b"after".to_vec()));
+    assert_eq!(s.get(b"a").unwrap(), None);
 }
 
 fn transaction_scans_merge_pending_writes(s: &dyn Storage) {
