@@ -63,39 +63,54 @@ impl Engine {
     }
 }
 
-/// Saves how far the backfill got, so a restart resumes there.
-fn record_progress(
-    storage: &dyn Storage,
-    catalog: &Catalog,
-    table_id: u64,
-    index_id: u64,
-    last_key: &[u8],
+/// Where a backfill's progress is kept: `mbackfill/` + index id → (last table key
+/// indexed, items so far). Outside the table's metadata, so saving it after every
+/// chunk changes no catalog entry (other servers' caches and in-flight writes stay
+/// valid).
+fn progress_key(index_id: u64) -> Vec<u8> {
+    let mut key = b"mbackfill/".to_vec();
+    key.extend_from_slice(&index_id.to_be_bytes());
+    key
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Progress {
+    last_key: Vec<u8>,
     items: u64,
-) -> Result<(), StorageError> {
-    let _guard = catalog.lock();
-    let Some(table) = catalog.by_id(table_id) else {
-        return Ok(());
+}
+
+/// Saves how far the backfill got, so a restart (here or on another server)
+/// resumes there.
+fn record_progress(storage: &dyn Storage, index_id: u64, last_key: &[u8], items: u64) -> Result<(), StorageError> {
+    let progress = Progress {
+        last_key: last_key.to_vec(),
+        items,
     };
-    let mut meta = (*table).clone();
-    let Some(index) = meta.global_secondary_indexes.iter_mut().find(|i| i.id == index_id) else {
-        return Ok(());
-    };
-    index.backfilled_to = Some(last_key.to_vec());
-    index.backfilled_items += items;
-    tracing::info!(
-        table = meta.name,
-        index = index.name,
-        items = index.backfilled_items,
-        "index backfill progress"
-    );
     let mut tx = storage.begin()?;
-    catalog
-        .verify_unchanged(tx.as_mut(), Some(&table), &meta)
-        .map_err(|e| StorageError::Other(e.message))?;
-    persist_meta(tx.as_mut(), &meta)?;
-    tx.commit()?;
-    catalog.cache_put(meta);
-    Ok(())
+    tx.put(
+        &progress_key(index_id),
+        &serde_json::to_vec(&progress).map_err(|e| StorageError::Other(e.to_string()))?,
+    );
+    tx.commit()
+}
+
+/// Where to resume: the saved progress, or (metadata written by an older Cairn)
+/// the position kept in the index's metadata.
+fn saved_progress(
+    storage: &dyn Storage,
+    table: &TableMeta,
+    index_id: u64,
+) -> Result<(Option<Vec<u8>>, u64), StorageError> {
+    if let Some(bytes) = storage.get(&progress_key(index_id))? {
+        if let Ok(p) = serde_json::from_slice::<Progress>(&bytes) {
+            return Ok((Some(p.last_key), p.items));
+        }
+    }
+    Ok(table
+        .global_secondary_indexes
+        .iter()
+        .find(|i| i.id == index_id)
+        .map_or((None, 0), |i| (i.backfilled_to.clone(), i.backfilled_items)))
 }
 
 /// The table as it is now, if it still has the index being built.
@@ -126,11 +141,7 @@ fn backfill(
         return Ok(());
     };
     let mut range = ScanRange::prefix(&table_prefix(table.id));
-    let resume = table
-        .global_secondary_indexes
-        .iter()
-        .find(|i| i.id == index_id)
-        .and_then(|i| i.backfilled_to.clone());
+    let (resume, mut indexed) = saved_progress(storage, &table, index_id)?;
     if let Some(last) = resume {
         tracing::info!(table = table_name, index = index_name, "resuming index backfill");
         range.start = Bound::Excluded(last);
@@ -150,27 +161,27 @@ fn backfill(
         let Some(index) = table.global_secondary_indexes.iter().find(|i| i.id == index_id) else {
             return Ok(());
         };
-        let chunk = storage.scan(&range, CHUNK)?;
-        let mut keys: Vec<&[u8]> = chunk.iter().map(|(k, _)| k.as_slice()).collect();
-        // On a shared store each chunk also reads the table's metadata, so a write
-        // made through another server under metadata without this index either
-        // commits before (and is read here) or conflicts with this chunk.
+        // Each chunk is read by a range scan inside its own transaction, so a write
+        // into the range (even of a new key) either commits before and is read here,
+        // or conflicts with this chunk. On a shared store the chunk also reads the
+        // table's metadata, so a write made through another server under metadata
+        // without this index is caught the same way.
         let meta_key = catalog_key(&table);
-        if catalog.is_shared() {
-            keys.push(&meta_key);
-        }
-        let stale = loop {
+        let (stale, chunk) = loop {
             let mut tx = storage.begin()?;
-            let mut values = tx.get_many(&keys)?;
             if catalog.is_shared() {
-                let stored = values.pop().flatten();
+                let stored = tx.get(&meta_key)?;
                 if !catalog.is_current(&table, stored.as_deref()) {
-                    break true;
+                    break (true, Vec::new());
                 }
             }
-            for ((key, _), bytes) in chunk.iter().zip(values) {
-                let Some(bytes) = bytes else { continue };
-                let Some(item) = decode_or_skip(&table, key, &bytes) else {
+            let chunk = match tx.scan(&range, CHUNK) {
+                Ok(chunk) => chunk,
+                Err(StorageError::Conflict) => continue,
+                Err(e) => return Err(e),
+            };
+            for (key, bytes) in &chunk {
+                let Some(item) = decode_or_skip(&table, key, bytes) else {
                     continue;
                 };
                 if !crate::index_keys::indexable(&table, index, &item) {
@@ -183,7 +194,7 @@ fn backfill(
                 }
             }
             match tx.commit() {
-                Ok(()) => break false,
+                Ok(()) => break (false, chunk),
                 Err(StorageError::Conflict) => continue,
                 Err(e) => return Err(e),
             }
@@ -197,7 +208,14 @@ fn backfill(
         match chunk.last() {
             Some((key, _)) if chunk.len() == CHUNK => {
                 range.start = Bound::Excluded(key.clone());
-                record_progress(storage, catalog, table_id, index_id, key, chunk.len() as u64)?;
+                indexed += chunk.len() as u64;
+                record_progress(storage, index_id, key, indexed)?;
+                tracing::debug!(
+                    table = table_name,
+                    index = index_name,
+                    items = indexed,
+                    "index backfill progress"
+                );
             }
             _ => break,
         }
@@ -210,12 +228,14 @@ fn backfill(
     for index in meta.global_secondary_indexes.iter_mut().filter(|i| i.id == index_id) {
         index.ready = true;
         index.backfilled_to = None;
+        index.backfilled_items = indexed;
     }
     let mut tx = storage.begin()?;
     catalog
         .verify_unchanged(tx.as_mut(), Some(&table), &meta)
         .map_err(|e| StorageError::Other(e.message))?;
     persist_meta(tx.as_mut(), &meta)?;
+    tx.delete(&progress_key(index_id));
     tx.commit()?;
     catalog.cache_put(meta);
     tracing::info!(table = table_name, index = index_name, "index backfill finished");

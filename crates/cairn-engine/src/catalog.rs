@@ -144,6 +144,23 @@ pub struct TableMeta {
     /// The resource-based policy of the table's stream.
     #[serde(default)]
     pub stream_resource_policy: Option<StoredPolicy>,
+    /// Set on a table restored from a backup (RestoreSummary).
+    #[serde(default)]
+    pub restore: Option<RestoreState>,
+}
+
+/// Where a restored table came from, and how far loading its items has got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreState {
+    pub source_backup_arn: String,
+    pub source_table_arn: String,
+    pub restore_date_time: f64,
+    /// True until every item of the backup is in the table (status CREATING).
+    pub in_progress: bool,
+    pub backup_id: u64,
+    /// The last backup data key loaded, so a restart resumes after it.
+    #[serde(default)]
+    pub restored_to: Option<Vec<u8>>,
 }
 
 /// A resource-based policy as given, and the revision that names this version.
@@ -163,7 +180,7 @@ impl TableMeta {
     }
 
     pub fn status(&self, now: f64) -> &'static str {
-        if now < self.active_at {
+        if now < self.active_at || self.restore.as_ref().is_some_and(|r| r.in_progress) {
             "CREATING"
         } else if self.global_secondary_indexes.iter().any(|g| !g.ready) {
             "UPDATING"
@@ -319,11 +336,19 @@ impl Catalog {
     ) -> StorageResult<()> {
         // Read the version before the tables: a change landing in between leaves
         // the old version recorded, so the next check reloads again.
-        let tables = load_entries(storage)?;
+        let mut tables = load_entries(storage)?;
         if tables.values().any(|e| e.meta.has_resource_policy()) {
             self.resource_policies_seen.store(true, Ordering::Release);
         }
-        *self.tables.write().unwrap_or_else(|p| p.into_inner()) = tables;
+        let mut cached = self.tables.write().unwrap_or_else(|p| p.into_inner());
+        // A table whose stored bytes did not change keeps its cached handle, so
+        // writes holding it are not sent back to start by another table's change.
+        for (key, entry) in tables.iter_mut() {
+            if let Some(old) = cached.get(key).filter(|old| old.stored == entry.stored) {
+                entry.meta = Arc::clone(&old.meta);
+            }
+        }
+        *cached = tables;
         *loaded = version;
         Ok(())
     }
@@ -427,8 +452,11 @@ impl Catalog {
         }
         // The same serialization `persist_meta` stored.
         let stored = serde_json::to_vec(&meta).unwrap_or_default();
-        // Not while a reload is in flight, which could put older data over this.
-        let _reloads = self.version.lock().unwrap_or_else(|p| p.into_inner());
+        // Not while a reload is in flight, which could put older data over this; and
+        // the next poll reloads, in case a newer change from elsewhere was already
+        // cached and this (older) one has just replaced it.
+        let mut loaded = self.version.lock().unwrap_or_else(|p| p.into_inner());
+        *loaded = None;
         self.tables
             .write()
             .unwrap_or_else(|p| p.into_inner())

@@ -58,6 +58,38 @@ struct StoredToken {
     /// writes committed, even if the server died before recording `output`.
     #[serde(default)]
     committed: bool,
+    /// Which call claimed the token (random): a call whose claim was taken over
+    /// (it stalled past the running limit) must not commit.
+    #[serde(default)]
+    claim: String,
+}
+
+/// What a call holding a claim on a shared store carries into its write
+/// transaction: the token row must still be its claim, uncommitted, and is replaced
+/// by the commit marker in the same transaction.
+pub(crate) struct Guard {
+    pub key: Vec<u8>,
+    claim: String,
+    pub marker: Vec<u8>,
+}
+
+impl Guard {
+    /// Whether the token row read in the write transaction is still this claim.
+    pub(crate) fn holds(&self, stored: Option<&[u8]>) -> bool {
+        stored
+            .and_then(|bytes| serde_json::from_slice::<StoredToken>(bytes).ok())
+            .is_some_and(|t| t.claim == self.claim && !t.committed)
+    }
+
+    pub(crate) fn lost() -> ApiError {
+        in_progress()
+    }
+}
+
+fn row_of(tx: &mut dyn cairn_storage::Transaction, key: &[u8]) -> StorageResult<Option<StoredToken>> {
+    Ok(tx
+        .get(key)?
+        .and_then(|bytes| serde_json::from_slice::<StoredToken>(&bytes).ok()))
 }
 
 fn mismatch() -> ApiError {
@@ -80,8 +112,9 @@ fn stored_error(e: StorageError) -> ApiError {
 
 /// What a call with a token should do.
 pub(crate) enum Claim {
-    /// First use: run the transaction, then `finish` or `abandon`.
-    Run,
+    /// First use: run the transaction (with the guard, on a shared store), then
+    /// `finish` or `abandon`.
+    Run(Option<Guard>),
     /// Seen before with the same request: answer this without running.
     Replay(TransactWriteItemsOutput),
 }
@@ -118,32 +151,21 @@ impl Tokens {
                         state: State::Running,
                     },
                 );
-                Ok(Claim::Run)
+                Ok(Claim::Run(None))
             }
         }
     }
 
-    /// On a shared store, the row to write in the transaction itself, marking the
-    /// token's writes committed (see `StoredToken::committed`).
-    pub(crate) fn commit_marker(&self, token: &str, fingerprint: u64, now: f64) -> Option<(Vec<u8>, Vec<u8>)> {
-        self.shared.as_ref()?;
-        let row = StoredToken {
-            fingerprint,
-            at: now,
-            output: None,
-            committed: true,
-        };
-        Some((token_key(token), serde_json::to_vec(&row).ok()?))
-    }
-
-    pub(crate) fn finish(&self, token: &str, output: &TransactWriteItemsOutput) {
+    pub(crate) fn finish(&self, token: &str, guard: Option<&Guard>, output: &TransactWriteItemsOutput) {
         if let Some(storage) = &self.shared {
+            let key = token_key(token);
             let done = |tx: &mut dyn cairn_storage::Transaction| -> StorageResult<()> {
-                let key = token_key(token);
-                let Some(bytes) = tx.get(&key)? else { return Ok(()) };
-                let Ok(mut stored) = serde_json::from_slice::<StoredToken>(&bytes) else {
+                let Some(mut stored) = row_of(tx, &key)? else {
                     return Ok(());
                 };
+                if guard.is_some_and(|g| g.claim != stored.claim) {
+                    return Ok(());
+                }
                 stored.output = Some(output.clone());
                 tx.put(&key, &serde_json::to_vec(&stored).unwrap_or_default());
                 Ok(())
@@ -159,17 +181,14 @@ impl Tokens {
         }
     }
 
-    /// A failed call does not consume its token. (On a shared store, unless its
-    /// commit marker is there: a commit whose answer was lost did happen.)
-    pub(crate) fn abandon(&self, token: &str) {
+    /// A failed call does not consume its token. (On a shared store: only its own,
+    /// uncommitted claim is released; a commit whose answer was lost did happen.)
+    pub(crate) fn abandon(&self, token: &str, guard: Option<&Guard>) {
         if let Some(storage) = &self.shared {
             let key = token_key(token);
             if let Err(e) = in_transaction(storage.as_ref(), |tx| {
-                let committed = tx
-                    .get(&key)?
-                    .and_then(|bytes| serde_json::from_slice::<StoredToken>(&bytes).ok())
-                    .is_some_and(|t| t.committed);
-                if !committed {
+                let mine = row_of(tx, &key)?.is_some_and(|t| !t.committed && guard.is_some_and(|g| g.claim == t.claim));
+                if mine {
                     tx.delete(&key);
                 }
                 Ok(())
@@ -190,9 +209,13 @@ pub(crate) fn expire_stored(storage: &dyn Storage, now: f64) -> StorageResult<us
     loop {
         let page = storage.scan(&range, 512)?;
         let mut tx = storage.begin()?;
-        for (key, value) in &page {
-            let old =
-                serde_json::from_slice::<StoredToken>(value).map_or(true, |t| now - t.at >= TOKEN_LIFETIME_SECONDS);
+        // Judged again inside the transaction: a token reused since the scan is
+        // kept.
+        let keys: Vec<&[u8]> = page.iter().map(|(k, _)| k.as_slice()).collect();
+        for (key, value) in keys.iter().zip(tx.get_many(&keys)?) {
+            let old = value.is_some_and(|v| {
+                serde_json::from_slice::<StoredToken>(&v).map_or(true, |t| now - t.at >= TOKEN_LIFETIME_SECONDS)
+            });
             if old {
                 tx.delete(key);
                 expired += 1;
@@ -244,18 +267,24 @@ fn claim_stored(storage: &dyn Storage, token: &str, fingerprint: u64, now: f64) 
         Some(t) if now - t.at < RUNNING_LIMIT_SECONDS => return Err(in_progress()),
         _ => {}
     }
-    let row = StoredToken {
+    let claim = uuid::Uuid::new_v4().simple().to_string();
+    let mut row = StoredToken {
         fingerprint,
         at: now,
         output: None,
         committed: false,
+        claim: claim.clone(),
     };
-    tx.put(
-        &key,
-        &serde_json::to_vec(&row).map_err(|e| ApiError::internal(e.to_string()))?,
-    );
+    let json = |row: &StoredToken| serde_json::to_vec(row).map_err(|e| ApiError::internal(e.to_string()));
+    tx.put(&key, &json(&row)?);
+    row.committed = true;
+    let guard = Guard {
+        key: key.clone(),
+        claim,
+        marker: json(&row)?,
+    };
     match tx.commit() {
-        Ok(()) => Ok(Claim::Run),
+        Ok(()) => Ok(Claim::Run(Some(guard))),
         Err(StorageError::Conflict) => Err(in_progress()),
         Err(e) => Err(stored_error(e)),
     }
@@ -266,17 +295,36 @@ mod tests {
     use super::*;
     use crate::testing::shared_memory;
 
+    fn run(claim: Result<Claim, ApiError>) -> Option<Guard> {
+        match claim {
+            Ok(Claim::Run(guard)) => guard,
+            _ => panic!("expected the call to run"),
+        }
+    }
+
+    /// What the write transaction does with the guard: check, then commit the marker.
+    fn commit_with(store: &Arc<dyn Storage>, guard: &Guard) -> bool {
+        let mut tx = store.begin().unwrap();
+        if !guard.holds(tx.get(&guard.key).unwrap().as_deref()) {
+            return false;
+        }
+        tx.put(&guard.key, &guard.marker);
+        tx.commit().unwrap();
+        true
+    }
+
     #[test]
     fn a_stored_token_replays_and_refuses_a_mismatch_across_servers() {
         let store = shared_memory();
         let (a, b) = (Tokens::new(&store), Tokens::new(&store));
-        assert!(matches!(a.claim("t", 1, 0.0), Ok(Claim::Run)));
+        let guard = run(a.claim("t", 1, 0.0)).expect("a shared store guards the claim");
         assert_eq!(
             b.claim("t", 1, 1.0).err().map(|e| e.kind),
             Some(ErrorKind::TransactionInProgress),
             "the other server sees the call running"
         );
-        a.finish("t", &TransactWriteItemsOutput::default());
+        assert!(commit_with(&store, &guard));
+        a.finish("t", Some(&guard), &TransactWriteItemsOutput::default());
         assert!(matches!(b.claim("t", 1, 2.0), Ok(Claim::Replay(_))));
         assert_eq!(
             b.claim("t", 2, 3.0).err().map(|e| e.kind),
@@ -288,20 +336,17 @@ mod tests {
             1,
             "gone after 10 minutes"
         );
-        assert!(matches!(b.claim("t", 2, 601.0), Ok(Claim::Run)));
+        assert!(matches!(b.claim("t", 2, 601.0), Ok(Claim::Run(_))));
     }
 
     #[test]
     fn a_committed_token_whose_answer_was_lost_replays_instead_of_running_again() {
         let store = shared_memory();
         let tokens = Tokens::new(&store);
-        assert!(matches!(tokens.claim("t", 1, 0.0), Ok(Claim::Run)));
+        let guard = run(tokens.claim("t", 1, 0.0)).unwrap();
         // The transaction commits with its marker; the server dies before `finish`.
-        let (key, value) = tokens.commit_marker("t", 1, 0.0).expect("a shared store marks commits");
-        let mut tx = store.begin().unwrap();
-        tx.put(&key, &value);
-        tx.commit().unwrap();
-        tokens.abandon("t");
+        assert!(commit_with(&store, &guard));
+        tokens.abandon("t", Some(&guard));
         assert!(
             matches!(tokens.claim("t", 1, 120.0), Ok(Claim::Replay(_))),
             "a retry, even after the running limit, must not apply the writes twice"
@@ -312,33 +357,43 @@ mod tests {
     fn a_claim_that_never_committed_stops_blocking_after_the_running_limit() {
         let store = shared_memory();
         let tokens = Tokens::new(&store);
-        assert!(matches!(tokens.claim("t", 1, 0.0), Ok(Claim::Run)));
+        let stalled = run(tokens.claim("t", 1, 0.0)).unwrap();
         assert_eq!(
             tokens.claim("t", 1, 59.0).err().map(|e| e.kind),
             Some(ErrorKind::TransactionInProgress)
         );
-        assert!(matches!(tokens.claim("t", 1, 61.0), Ok(Claim::Run)));
+        let retry = run(tokens.claim("t", 1, 61.0)).unwrap();
+        assert!(
+            !commit_with(&store, &stalled),
+            "the stalled call, taken over, must not commit its writes"
+        );
+        assert!(commit_with(&store, &retry), "the retry that took over commits");
+        tokens.abandon("t", Some(&stalled));
+        assert!(
+            matches!(tokens.claim("t", 1, 62.0), Ok(Claim::Replay(_))),
+            "the stalled call's abandon left the retry's commit alone"
+        );
     }
 
     #[test]
     fn tokens_replay_mismatch_and_expire() {
         let tokens = Tokens::default();
-        assert!(matches!(tokens.claim("t", 1, 0.0), Ok(Claim::Run)));
+        assert!(matches!(tokens.claim("t", 1, 0.0), Ok(Claim::Run(_))));
         assert_eq!(
             tokens.claim("t", 1, 1.0).err().map(|e| e.kind),
             Some(ErrorKind::TransactionInProgress)
         );
-        tokens.finish("t", &TransactWriteItemsOutput::default());
+        tokens.finish("t", None, &TransactWriteItemsOutput::default());
         assert!(matches!(tokens.claim("t", 1, 2.0), Ok(Claim::Replay(_))));
         assert_eq!(
             tokens.claim("t", 2, 3.0).err().map(|e| e.kind),
             Some(ErrorKind::IdempotentParameterMismatch)
         );
         assert!(
-            matches!(tokens.claim("t", 2, 601.0), Ok(Claim::Run)),
+            matches!(tokens.claim("t", 2, 601.0), Ok(Claim::Run(_))),
             "tokens expire after 10 minutes"
         );
-        tokens.abandon("t");
-        assert!(matches!(tokens.claim("t", 3, 602.0), Ok(Claim::Run)));
+        tokens.abandon("t", None);
+        assert!(matches!(tokens.claim("t", 3, 602.0), Ok(Claim::Run(_))));
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod access;
 mod backfill;
+mod backup;
 mod capacity;
 mod catalog;
 pub mod check;

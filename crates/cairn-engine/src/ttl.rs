@@ -57,7 +57,7 @@ impl Engine {
                     let targets = [(Arc::clone(&table), key_of(&table, &item))];
                     // Delete only if still expired: a concurrent write may have
                     // extended or removed the TTL.
-                    let changes = self.write_items_as(&targets, Some(ttl_identity()), &[], |olds| {
+                    let changes = self.write_items_as(&targets, Some(ttl_identity()), None, |olds| {
                         let still = olds[0].as_ref().is_some_and(|o| expired(o, &attribute, now));
                         Ok(vec![if still { Decision::Write(None) } else { Decision::Keep }])
                     })?;
@@ -103,6 +103,8 @@ impl Engine {
         if let Err(e) = self.trim_streams() {
             tracing::warn!(error = %e, "stream retention trim failed");
         }
+        self.drop_unfinished_backups();
+        self.resume_restores();
         if self.catalog.is_shared() {
             match crate::idempotency::expire_stored(self.storage.as_ref(), self.clock.now_seconds()) {
                 Ok(n) if n > 0 => tracing::debug!(expired = n, "expired ClientRequestTokens deleted"),

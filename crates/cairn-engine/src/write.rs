@@ -93,9 +93,12 @@ impl Engine {
         let storage_keys: Vec<Vec<u8>> = keys.iter().map(|(table, key)| item_storage_key(table, key)).collect();
         let wanted: Vec<&[u8]> = storage_keys.iter().map(Vec::as_slice).collect();
         let values = tx.get_many(&wanted).map_err(storage_error)?;
-        // A read-only transaction commits too: on a database that validates
-        // serializable reads at commit, that is where a conflict shows.
-        tx.commit().map_err(storage_error)?;
+        // On a shared database a read-only transaction commits too: serializable
+        // reads are validated at commit. (Locally dropping it is enough, and a
+        // commit could wait for an fsync under --sync.)
+        if self.catalog.is_shared() {
+            tx.commit().map_err(storage_error)?;
+        }
         keys.iter()
             .zip(&storage_keys)
             .zip(values)
@@ -128,18 +131,19 @@ impl Engine {
         targets: &[(Arc<TableMeta>, Item)],
         decide: impl FnMut(&[Option<Item>]) -> Result<Vec<Decision>, ApiError>,
     ) -> Result<Vec<ItemChange>, ApiError> {
-        self.write_items_as(targets, None, &[], decide)
+        self.write_items_as(targets, None, None, decide)
     }
 
-    /// `write_items` that also stores `extra` pairs in the same transaction (a
-    /// ClientRequestToken's commit marker), so they exist exactly when the write does.
+    /// `write_items` under a ClientRequestToken claim (shared stores): the same
+    /// transaction checks the claim is still this call's and writes its commit
+    /// marker, so the token shows committed exactly when the writes are.
     pub(crate) fn write_items_with(
         &self,
         targets: &[(Arc<TableMeta>, Item)],
-        extra: &[(Vec<u8>, Vec<u8>)],
+        guard: Option<&crate::idempotency::Guard>,
         decide: impl FnMut(&[Option<Item>]) -> Result<Vec<Decision>, ApiError>,
     ) -> Result<Vec<ItemChange>, ApiError> {
-        self.write_items_as(targets, None, extra, decide)
+        self.write_items_as(targets, None, guard, decide)
     }
 
     /// `write_items` on behalf of `identity` (the TTL service), which stream
@@ -153,7 +157,7 @@ impl Engine {
         &self,
         targets: &[(Arc<TableMeta>, Item)],
         identity: Option<UserIdentity>,
-        extra: &[(Vec<u8>, Vec<u8>)],
+        guard: Option<&crate::idempotency::Guard>,
         mut decide: impl FnMut(&[Option<Item>]) -> Result<Vec<Decision>, ApiError>,
     ) -> Result<Vec<ItemChange>, ApiError> {
         let shared = self.catalog.is_shared();
@@ -188,6 +192,7 @@ impl Engine {
                 .iter()
                 .chain(&meta_keys)
                 .chain(&counter_keys)
+                .chain(guard.map(|g| &g.key))
                 .map(Vec::as_slice)
                 .collect();
             let mut tx = self.storage.begin().map_err(storage_error)?;
@@ -219,7 +224,12 @@ impl Engine {
                     return Err(storage_error(StorageError::Conflict));
                 }
                 attempt += 1;
-                self.catalog.reload().map_err(storage_error)?;
+                // Another server changed a table: catch up (a full reload only if
+                // the version says nothing moved, which should not happen).
+                if !self.catalog.refresh().map_err(storage_error)? {
+                    self.catalog.reload().map_err(storage_error)?;
+                }
+                self.back_off(attempt);
                 tables = tables
                     .iter()
                     .map(|table| match self.catalog.current(table) {
@@ -237,6 +247,13 @@ impl Engine {
                     None => newest_record(&tx.scan(&newest_record_range(*id), 1).map_err(storage_error)?),
                 };
                 counters.push((*id, sequence, shard));
+            }
+            if let Some(guard) = guard {
+                if !guard.holds(values.next().flatten().as_deref()) {
+                    // The claim was taken over by a retry (this call stalled past
+                    // the running limit): that retry applies the writes, not this.
+                    return Err(crate::idempotency::Guard::lost());
+                }
             }
             let decisions = decide(&olds)?;
             let now = match &ticket {
@@ -308,8 +325,8 @@ impl Engine {
             for (id, sequence, shard) in &counters {
                 tx.put(&counter_key(*id), &encode_counter(*sequence, *shard));
             }
-            for (key, value) in extra {
-                tx.put(key, value);
+            if let Some(guard) = guard {
+                tx.put(&guard.key, &guard.marker);
             }
             match tx.commit() {
                 Ok(()) => return Ok(changes),

@@ -43,6 +43,11 @@ pub enum ErrorKind {
     ExpiredToken,
     /// A table or stream without a resource-based policy (or not the revision expected).
     PolicyNotFound,
+    BackupNotFound,
+    BackupInUse,
+    TableAlreadyExists,
+    TableInUse,
+    ContinuousBackupsUnavailable,
 }
 
 impl ErrorKind {
@@ -78,6 +83,11 @@ impl ErrorKind {
             ErrorKind::IncompleteSignature => "IncompleteSignatureException",
             ErrorKind::ExpiredToken => "ExpiredTokenException",
             ErrorKind::PolicyNotFound => "PolicyNotFoundException",
+            ErrorKind::BackupNotFound => "BackupNotFoundException",
+            ErrorKind::BackupInUse => "BackupInUseException",
+            ErrorKind::TableAlreadyExists => "TableAlreadyExistsException",
+            ErrorKind::TableInUse => "TableInUseException",
+            ErrorKind::ContinuousBackupsUnavailable => "ContinuousBackupsUnavailableException",
         }
     }
 

@@ -164,6 +164,7 @@ impl PostgresStorage {
             .map_err(|e| format!("cannot connect to PostgreSQL at {where_}: {}", with_causes(&e)))?;
         // Several servers may share the schema: the engine keeps nothing
         // authoritative in memory when the store is shared (see `Storage::shared`).
+        migrations::refuse_older_servers(&mut owner, &config.schema)?;
         migrations::migrate(&mut owner, &config.schema)?;
         let manager = Manager::new(pg.clone(), connector.clone(), &config.schema, config.statement_timeout);
         let pool = r2d2::Pool::builder()

@@ -8,6 +8,10 @@ const MIGRATIONS: &[&str] = &[
     // 1: the ordered key-value table. `bytea` compares as unsigned bytes, which is
     // the contract's order, so range scans are index range scans.
     "CREATE TABLE {schema}.kv (k bytea PRIMARY KEY, v bytea NOT NULL)",
+    // 2: several servers may share the schema. Nothing changes in the tables; the
+    // version alone makes servers from before (which kept caches and numbering in
+    // memory) refuse to start on a schema shared this way.
+    "COMMENT ON TABLE {schema}.kv IS 'Cairn key-value store (shared by every Cairn server on this schema)'",
 ];
 
 /// A fixed key for `pg_advisory_xact_lock`: "cairn" in ASCII.
@@ -53,4 +57,24 @@ pub(crate) fn migrate(client: &mut Client, schema: &str) -> Result<(), String> {
         tracing::info!(version = i + 1, "database schema migrated");
     }
     tx.commit().map_err(failed)
+}
+
+/// Servers from before schema version 2 held this session lock (exclusively) while
+/// they ran. Taking it shared refuses to start beside one, and keeps one from
+/// starting beside this server.
+pub(crate) fn refuse_older_servers(client: &mut Client, schema: &str) -> Result<(), String> {
+    let free: bool = client
+        .query_one(
+            "SELECT pg_try_advisory_lock_shared($1, hashtext($2))",
+            &[&(MIGRATION_LOCK as i32), &schema],
+        )
+        .map_err(|e| format!("cannot lock the database schema: {e}"))?
+        .get(0);
+    if free {
+        Ok(())
+    } else {
+        Err(format!(
+            "an older Cairn server is using the PostgreSQL schema {schema:?}; servers from before multi-server support cannot share a schema: stop it, then start this one"
+        ))
+    }
 }

@@ -185,3 +185,34 @@ fn a_missing_ca_file_is_named_in_the_error() {
         "{e}"
     );
 }
+
+#[test]
+fn a_server_from_before_shared_schemas_blocks_the_start_with_a_clear_message() {
+    let Ok(url) = std::env::var("CAIRN_TEST_POSTGRES_URL") else {
+        assert!(std::env::var("CAIRN_REQUIRE_POSTGRES").is_err());
+        return;
+    };
+    let schema = format!("older_{}", uuid::Uuid::new_v4().simple());
+    // What an older server held while running: the schema's lock, exclusively.
+    let mut older = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    older
+        .execute(
+            "SELECT pg_advisory_lock($1, hashtext($2))",
+            &[&(0x63_6169_726e_i64 as i32), &schema],
+        )
+        .unwrap();
+    let mut config = PostgresConfig::new(&url);
+    config.schema = schema.clone();
+    let e = PostgresStorage::open(&config)
+        .err()
+        .expect("refused beside an older server");
+    assert_eq!(
+        e,
+        format!("an older Cairn server is using the PostgreSQL schema {schema:?}; servers from before multi-server support cannot share a schema: stop it, then start this one")
+    );
+    drop(older);
+    assert!(
+        PostgresStorage::open(&config).is_ok(),
+        "starts once the older server is gone"
+    );
+}

@@ -133,6 +133,10 @@ struct ServeArgs {
     /// with the system's roots only. The server's certificate is always verified.
     #[arg(long, env = "CAIRN_POSTGRES_CA_CERT", requires = "postgres")]
     postgres_ca_cert: Option<PathBuf>,
+    /// With several servers on one database: how often each checks for table
+    /// changes made through the others, in milliseconds (writes always check).
+    #[arg(long, env = "CAIRN_CATALOG_POLL_INTERVAL_MS", default_value_t = 50)]
+    catalog_poll_interval_ms: u64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -187,6 +191,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         stream_retention: Duration::from_secs(args.stream_retention_hours * 3600),
         stream_shard_interval: Duration::from_secs(args.stream_shard_interval_secs.max(1)),
         max_tables: args.max_tables,
+        catalog_poll_interval: Duration::from_millis(args.catalog_poll_interval_ms.max(1)),
         ..EngineConfig::default()
     };
     let engine = Arc::new(Engine::new(storage, config).map_err(|e| e.to_string())?);

@@ -56,13 +56,20 @@ async fn serve(url: &str, schema: &str, extra: &[&str]) -> Server {
 /// Two servers on a fresh schema, or None when no database is available. B reaches
 /// the database over TLS when the test database offers it (`--postgres-ca-cert`).
 async fn pair(name: &str) -> Option<(Server, Server)> {
+    pair_with(name, &[]).await
+}
+
+/// `pair`, with extra flags for B.
+async fn pair_with(name: &str, b_flags: &[&str]) -> Option<(Server, Server)> {
     let url = postgres_url()?;
     let schema = format!("two_{name}_{}", std::process::id());
     let a = serve(&url, &schema, &[]).await;
-    let b = match std::env::var("CAIRN_TEST_POSTGRES_CA") {
-        Ok(ca) => serve(&url, &schema, &["--postgres-ca-cert", &ca]).await,
-        Err(_) => serve(&url, &schema, &[]).await,
-    };
+    let mut flags: Vec<String> = b_flags.iter().map(|f| f.to_string()).collect();
+    if let Ok(ca) = std::env::var("CAIRN_TEST_POSTGRES_CA") {
+        flags.extend(["--postgres-ca-cert".to_string(), ca]);
+    }
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let b = serve(&url, &schema, &flags).await;
     Some((a, b))
 }
 
@@ -792,4 +799,100 @@ async fn an_update_through_one_server_is_read_through_the_other_with_consistent_
         }
         assert_eq!(number_of(reader, "profiles", "ann", "v").await, Some(version));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_through_a_server_that_has_not_seen_a_schema_change_still_follow_it() {
+    // B never polls the catalog during the test: only its writes' own check can
+    // tell it about the index and the stream added through A.
+    let Some((a, b)) = pair_with("stale", &["--catalog-poll-interval-ms", "600000"]).await else {
+        return;
+    };
+    create_table(&a.client, "people", None).await;
+    put(&b.client, "people", "first", &[("team", Av::S("red".into()))]).await;
+    a.client
+        .update_table()
+        .table_name("people")
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("team")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder()
+                .create(
+                    aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                        .index_name("by_team")
+                        .key_schema(
+                            KeySchemaElement::builder()
+                                .attribute_name("team")
+                                .key_type(KeyType::Hash)
+                                .build()
+                                .unwrap(),
+                        )
+                        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::KeysOnly)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let table = loop {
+        let table = a
+            .client
+            .describe_table()
+            .table_name("people")
+            .send()
+            .await
+            .unwrap()
+            .table
+            .unwrap();
+        if table.table_status.as_ref().map(|s| s.as_str()) == Some("ACTIVE") {
+            break table;
+        }
+        assert!(Instant::now() < deadline, "the index never became ACTIVE");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for i in 0..20 {
+        put(
+            &b.client,
+            "people",
+            &format!("after{i}"),
+            &[("team", Av::S("red".into()))],
+        )
+        .await;
+    }
+    let indexed = a
+        .client
+        .query()
+        .table_name("people")
+        .index_name("by_team")
+        .key_condition_expression("team = :t")
+        .expression_attribute_values(":t", Av::S("red".into()))
+        .send()
+        .await
+        .unwrap()
+        .count;
+    assert_eq!(indexed, 21, "B's writes after the index existed are in it");
+    let keys: Vec<String> = all_stream_records(a.port, &table.latest_stream_arn.unwrap())
+        .iter()
+        .map(|r| r["dynamodb"]["Keys"]["pk"]["S"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        (0..20).map(|i| format!("after{i}")).collect::<Vec<_>>(),
+        "B's writes after the stream was enabled are in it, in order"
+    );
 }

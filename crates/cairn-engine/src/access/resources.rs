@@ -166,7 +166,35 @@ macro_rules! account_wide {
         }
     )*};
 }
-account_wide!(EmptyInput, ListTablesInput, ListStreamsInput);
+account_wide!(EmptyInput, ListTablesInput, ListStreamsInput, ListBackupsInput);
+
+/// CreateBackup: on the table (named by name or ARN).
+impl Accesses for CreateBackupInput {
+    fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        let name = self.table_name.as_deref().map(crate::ops::backups::table_name_of);
+        Ok(vec![Access::new(operation, engine.table_resource(ctx, name))])
+    }
+}
+
+/// DescribeBackup, DeleteBackup: on the backup's ARN.
+impl Accesses for BackupArnInput {
+    fn accesses(&self, operation: &str, _: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        Ok(vec![Access::new(
+            operation,
+            self.backup_arn.clone().unwrap_or_default(),
+        )])
+    }
+}
+
+/// RestoreTableFromBackup: on the backup and on the table it creates.
+impl Accesses for RestoreTableFromBackupInput {
+    fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        Ok(vec![
+            Access::new(operation, self.backup_arn.clone().unwrap_or_default()),
+            Access::new(operation, engine.table_resource(ctx, self.target_table_name.as_deref())),
+        ])
+    }
+}
 
 impl Accesses for DescribeStreamInput {
     fn accesses(&self, operation: &str, engine: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {

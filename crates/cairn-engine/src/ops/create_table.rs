@@ -10,6 +10,7 @@ use cairn_model::types::{
 };
 use cairn_model::value::ScalarType;
 use cairn_model::ApiError;
+use std::sync::Arc;
 
 const KEY_TYPES: &[&str] = &["HASH", "RANGE"];
 const ATTRIBUTE_TYPES: &[&str] = &["B", "N", "S"];
@@ -517,6 +518,17 @@ impl Engine {
         ctx: &RequestContext,
         input: CreateTableInput,
     ) -> Result<TableDescriptionOutput, ApiError> {
+        self.create_table_as(ctx, input, None).map(|(output, _)| output)
+    }
+
+    /// CreateTable, or (with `restore`) the table a restore from a backup creates,
+    /// which reports CREATING until its items are loaded.
+    pub(crate) fn create_table_as(
+        &self,
+        ctx: &RequestContext,
+        input: CreateTableInput,
+        restore: Option<crate::catalog::RestoreState>,
+    ) -> Result<(TableDescriptionOutput, Arc<TableMeta>), ApiError> {
         check_constraints(&input)?;
         let name = input.table_name.clone().unwrap_or_default();
         let defs = input.attribute_definitions.clone().unwrap_or_default();
@@ -605,6 +617,7 @@ impl Engine {
                 revision_id: self.next_revision(None),
             }),
             stream_resource_policy: None,
+            restore,
         };
         if let Some(spec) = input
             .stream_specification
@@ -642,8 +655,12 @@ impl Engine {
         if let Some(summary) = &mut description.billing_mode_summary {
             summary.last_update_to_pay_per_request_date_time = None;
         }
-        Ok(TableDescriptionOutput {
-            table_description: description,
-        })
+        let meta = self.catalog.current(&meta).unwrap_or_else(|| Arc::new(meta));
+        Ok((
+            TableDescriptionOutput {
+                table_description: description,
+            },
+            meta,
+        ))
     }
 }

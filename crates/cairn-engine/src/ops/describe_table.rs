@@ -157,6 +157,15 @@ impl Engine {
                 .map(|c| TableClassSummary { table_class: c.clone() }),
             deletion_protection_enabled: meta.deletion_protection_enabled,
             on_demand_throughput: meta.on_demand_throughput.clone(),
+            // Shown while the restore loads, as DynamoDB does.
+            restore_summary: meta.restore.as_ref().filter(|r| r.in_progress).map(|r| {
+                cairn_model::types::RestoreSummary {
+                    source_backup_arn: r.source_backup_arn.clone(),
+                    source_table_arn: r.source_table_arn.clone(),
+                    restore_date_time: r.restore_date_time,
+                    restore_in_progress: r.in_progress,
+                }
+            }),
         }
     }
 

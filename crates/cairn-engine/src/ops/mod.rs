@@ -9,6 +9,7 @@ mod partiql_select;
 pub(crate) mod read_options;
 
 pub mod account;
+pub mod backups;
 pub mod batch_get_item;
 pub mod batch_write_item;
 pub mod continuous_backups;

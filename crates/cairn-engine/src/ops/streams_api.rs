@@ -71,6 +71,23 @@ impl Position {
 }
 
 impl Engine {
+    /// Shards below this one are closed (no record will be added to them). In one
+    /// process that is the shard of the current time (`by_clock`); on a shared store
+    /// the shard of the stream's last record, since a server whose clock lags may
+    /// still write into the shard this server's clock has left — never below the
+    /// counter's shard, which only moves forward.
+    fn closing_shard(&self, stream: &StreamMeta, by_clock: u32) -> Result<u32, ApiError> {
+        if !self.catalog.is_shared() {
+            return Ok(by_clock);
+        }
+        match self.storage.get(&counter_key(stream.id)).map_err(storage_error)? {
+            Some(bytes) => decode_counter(&bytes)
+                .map(|(_, shard)| shard)
+                .ok_or_else(|| ApiError::internal("a stream sequence counter cannot be decoded")),
+            None => Ok(0),
+        }
+    }
+
     /// Records of `stream` up to this sequence number are committed or never will
     /// be. In one process that is the sequencer's watermark; on a shared store the
     /// stream's counter, which advances in the same transaction as each record.
@@ -204,9 +221,10 @@ impl Engine {
         // A shard with no record yet starts after the last sequence number handed out,
         // so every shard has a StartingSequenceNumber, as on DynamoDB.
         let next_sequence = self.visible_upto(&stream)? + 1;
+        let closing = self.closing_shard(&stream, current)?;
         let mut shards = Vec::new();
         for index in stream.trimmed_below..=current {
-            let closed = index < current || stream.disabled_at.is_some();
+            let closed = index < closing || stream.disabled_at.is_some();
             let bounds = self.shard_bounds(&stream, index)?;
             if bounds.is_none() && closed && index > 0 {
                 // Empty closed shards carry nothing to read; DynamoDB drops them too
@@ -377,7 +395,8 @@ impl Engine {
         }
         // A disabled stream's last shard is closed too: once read to its end, its
         // iterator ends.
-        let closed = position.shard < stream.current_shard(now, self.shard_interval()) || stream.disabled_at.is_some();
+        let closing = self.closing_shard(&stream, stream.current_shard(now, self.shard_interval()))?;
+        let closed = position.shard < closing || stream.disabled_at.is_some();
         let exhausted = pairs.len() < limit;
         let next = if closed
             && exhausted

@@ -198,20 +198,18 @@ impl Engine {
             ));
         }
 
+        let mut guard = None;
         if let Some(token) = input.client_request_token.as_deref() {
-            if let Claim::Replay(output) = self.tokens.claim(token, fingerprint, self.clock.now_seconds())? {
-                return Ok(output);
+            match self.tokens.claim(token, fingerprint, self.clock.now_seconds())? {
+                Claim::Replay(output) => return Ok(output),
+                Claim::Run(g) => guard = g,
             }
         }
-        let marker = input
-            .client_request_token
-            .as_deref()
-            .and_then(|token| self.tokens.commit_marker(token, fingerprint, self.clock.now_seconds()));
-        let result = self.run_transaction(&plans, capacity_mode, marker.as_slice());
+        let result = self.run_transaction(&plans, capacity_mode, guard.as_ref());
         if let Some(token) = input.client_request_token.as_deref() {
             match &result {
-                Ok(output) => self.tokens.finish(token, output),
-                Err(_) => self.tokens.abandon(token),
+                Ok(output) => self.tokens.finish(token, guard.as_ref(), output),
+                Err(_) => self.tokens.abandon(token, guard.as_ref()),
             }
         }
         result
@@ -221,11 +219,11 @@ impl Engine {
         &self,
         plans: &[Planned],
         capacity_mode: cairn_model::types::ReturnConsumedCapacity,
-        marker: &[(Vec<u8>, Vec<u8>)],
+        guard: Option<&crate::idempotency::Guard>,
     ) -> Result<TransactWriteItemsOutput, ApiError> {
         let targets: Vec<(Arc<TableMeta>, Item)> = plans.iter().map(|p| (p.table.clone(), p.key.clone())).collect();
         let changes = self
-            .write_items_with(&targets, marker, |olds| {
+            .write_items_with(&targets, guard, |olds| {
                 let mut reasons: Vec<CancellationReason> = Vec::with_capacity(plans.len());
                 let mut decisions = Vec::with_capacity(plans.len());
                 for (plan, old) in plans.iter().zip(olds) {

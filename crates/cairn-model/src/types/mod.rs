@@ -3,6 +3,7 @@
 //! a ValidationException (checked in the engine), not a SerializationException.
 
 pub mod account;
+pub mod backup;
 pub mod capacity;
 pub mod item;
 pub mod partiql;
@@ -12,6 +13,7 @@ pub mod table;
 pub mod transact;
 
 pub use account::*;
+pub use backup::*;
 pub use capacity::*;
 pub use item::*;
 pub use partiql::*;

@@ -263,6 +263,8 @@ pub struct TableDescription {
     pub deletion_protection_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_summary: Option<crate::types::backup::RestoreSummary>,
 }
 
 /// What DeleteTable answers: DynamoDB's description of a table in the DELETING state

@@ -1,0 +1,309 @@
+//! On-demand backups, stored in the same keyspace as everything else:
+//!
+//! - `B · backup id` (u64, big-endian): the backup's description (JSON): name, ARN,
+//!   status, size, and the source table's metadata as it was;
+//! - `D · backup id · item storage key`: the table's items as they were.
+//!
+//! A backup is a copy of the table's items read from one storage snapshot (an instant
+//! that writers never wait for), so it is consistent without blocking writes. Indexes
+//! are not copied: a restore rebuilds them from the items under the restored table's
+//! own (possibly overridden) index definitions, so they agree with the items by
+//! construction. Small tables are copied within the CreateBackup call (the backup is
+//! AVAILABLE at once); the rest of a large one is copied by a thread holding the same
+//! snapshot while the backup reports CREATING. A restore loads the target table the
+//! same way: within the call up to a budget, then by the background worker, which
+//! saves its position so a restart resumes it.
+
+use crate::catalog::{TableMeta, CATALOG_PREFIX};
+use crate::keys::{item_storage_key, key_of, table_prefix};
+use crate::write::decode_or_skip;
+use crate::{storage_error, Engine};
+use cairn_model::codec::encode_item;
+use cairn_model::ApiError;
+use cairn_storage::{ScanRange, Snapshot, Storage, StorageError, StorageResult};
+use serde::{Deserialize, Serialize};
+use std::ops::Bound;
+use std::sync::Arc;
+
+pub(crate) const BACKUP_PREFIX: u8 = b'B';
+pub(crate) const BACKUP_DATA_PREFIX: u8 = b'D';
+const NEXT_BACKUP_ID_KEY: &[u8] = b"mnext_backup_id";
+/// Items copied (or restored) per storage transaction.
+const CHUNK: usize = 256;
+/// Items a CreateBackup or RestoreTableFromBackup call copies itself before handing
+/// the rest to the background.
+pub(crate) const INLINE_ITEMS: usize = 20_000;
+
+const _: () = assert!(BACKUP_PREFIX != CATALOG_PREFIX);
+
+/// What Cairn keeps about one backup.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct BackupMeta {
+    pub id: u64,
+    pub arn: String,
+    pub name: String,
+    /// CREATING while items are being copied, then AVAILABLE.
+    pub status: String,
+    pub created_at: f64,
+    pub size_bytes: i64,
+    pub item_count: i64,
+    pub table_arn: String,
+    /// The source table's metadata at the backup's instant.
+    pub table: TableMeta,
+    /// While CREATING: wall-clock seconds of the copier's last progress; a backup
+    /// whose copier stopped (its server died) is deleted after a minute.
+    #[serde(default)]
+    pub heartbeat: f64,
+}
+
+pub(crate) fn wall_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+pub(crate) fn backup_key(id: u64) -> Vec<u8> {
+    let mut key = vec![BACKUP_PREFIX];
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+pub(crate) fn data_prefix(id: u64) -> Vec<u8> {
+    let mut key = vec![BACKUP_DATA_PREFIX];
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corruption(format!("backup description: {e}"))
+}
+
+pub(crate) fn save(storage: &dyn Storage, meta: &BackupMeta) -> StorageResult<()> {
+    let mut tx = storage.begin()?;
+    tx.put(
+        &backup_key(meta.id),
+        &serde_json::to_vec(meta).map_err(|e| StorageError::Other(e.to_string()))?,
+    );
+    tx.commit()
+}
+
+/// Every backup, oldest first (ids grow with time).
+pub(crate) fn all(storage: &dyn Storage) -> StorageResult<Vec<BackupMeta>> {
+    storage
+        .scan(&ScanRange::prefix(&[BACKUP_PREFIX]), usize::MAX)?
+        .into_iter()
+        .map(|(_, v)| serde_json::from_slice(&v).map_err(corrupt))
+        .collect()
+}
+
+pub(crate) fn by_arn(storage: &dyn Storage, arn: &str) -> StorageResult<Option<BackupMeta>> {
+    Ok(all(storage)?.into_iter().find(|b| b.arn == arn))
+}
+
+pub(crate) fn allocate_id(storage: &dyn Storage) -> StorageResult<u64> {
+    loop {
+        let mut tx = storage.begin()?;
+        let next = match tx.get(NEXT_BACKUP_ID_KEY)? {
+            Some(bytes) => u64::from_be_bytes(bytes.try_into().map_err(|_| corrupt("backup id counter"))?),
+            None => 1,
+        };
+        tx.put(NEXT_BACKUP_ID_KEY, &(next + 1).to_be_bytes());
+        match tx.commit() {
+            Ok(()) => return Ok(next),
+            Err(StorageError::Conflict) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Copies a table's items from `snapshot` into backup `id`, from just after `after`,
+/// for at most `budget` items. Returns (items, bytes, last key copied, finished).
+pub(crate) fn copy_items(
+    storage: &dyn Storage,
+    snapshot: &mut dyn Snapshot,
+    table_id: u64,
+    id: u64,
+    after: Option<Vec<u8>>,
+    budget: usize,
+) -> StorageResult<(i64, i64, Option<Vec<u8>>, bool)> {
+    let mut range = ScanRange::prefix(&table_prefix(table_id));
+    if let Some(after) = &after {
+        range.start = Bound::Excluded(after.clone());
+    }
+    let (mut items, mut bytes, mut last) = (0i64, 0i64, after);
+    let prefix = data_prefix(id);
+    while (items as usize) < budget {
+        let chunk = snapshot.scan(&range, CHUNK)?;
+        if chunk.is_empty() {
+            return Ok((items, bytes, last, true));
+        }
+        let mut tx = storage.begin()?;
+        for (key, value) in &chunk {
+            let mut data_key = prefix.clone();
+            data_key.extend_from_slice(key);
+            tx.put(&data_key, value);
+            items += 1;
+            bytes += (key.len() + value.len()) as i64;
+        }
+        tx.commit()?;
+        let (key, _) = chunk.last().expect("not empty");
+        range.start = Bound::Excluded(key.clone());
+        last = Some(key.clone());
+        if chunk.len() < CHUNK {
+            return Ok((items, bytes, last, true));
+        }
+    }
+    Ok((items, bytes, last, false))
+}
+
+/// Deletes every key with `prefix`, in chunks.
+pub(crate) fn delete_prefix(storage: &dyn Storage, prefix: &[u8]) -> StorageResult<()> {
+    loop {
+        let keys = storage.scan(&ScanRange::prefix(prefix), 1024)?;
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut tx = storage.begin()?;
+        for (key, _) in &keys {
+            tx.delete(key);
+        }
+        match tx.commit() {
+            Ok(()) | Err(StorageError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+impl Engine {
+    /// Loads up to `budget` items of the backup into the table being restored,
+    /// continuing from its saved position; marks the restore finished when the
+    /// backup is exhausted. Returns whether it finished.
+    pub(crate) fn restore_items(&self, table: &Arc<TableMeta>, budget: usize) -> Result<bool, ApiError> {
+        let Some(restore) = table.restore.clone().filter(|r| r.in_progress) else {
+            return Ok(true);
+        };
+        let prefix = data_prefix(restore.backup_id);
+        let mut range = ScanRange::prefix(&prefix);
+        if let Some(after) = &restore.restored_to {
+            range.start = Bound::Excluded(after.clone());
+        }
+        let mut loaded = 0usize;
+        let mut last = restore.restored_to.clone();
+        let finished = loop {
+            if loaded >= budget {
+                break false;
+            }
+            let chunk = self.storage.scan(&range, CHUNK).map_err(storage_error)?;
+            let mut tx = self.storage.begin().map_err(storage_error)?;
+            for (data_key, value) in &chunk {
+                let Some(item) = decode_or_skip(table, data_key, value) else {
+                    continue;
+                };
+                let key = key_of(table, &item);
+                tx.put(&item_storage_key(table, &key), &encode_item(&item));
+                for index in table
+                    .global_secondary_indexes
+                    .iter()
+                    .chain(&table.local_secondary_indexes)
+                {
+                    // Items whose index key has the wrong type stay out of the index, as
+                    // when DynamoDB backfills one.
+                    if !crate::index_keys::indexable(table, index, &item) {
+                        continue;
+                    }
+                    if let Some(entry) = crate::indexes::entry_key(table, index, &item) {
+                        tx.put(
+                            &entry,
+                            &encode_item(&crate::indexes::project_entry(table, index, &item)),
+                        );
+                    }
+                }
+                self.account_collection(tx.as_mut(), table, None, Some(&item))?;
+            }
+            tx.commit().map_err(storage_error)?;
+            loaded += chunk.len();
+            if let Some((key, _)) = chunk.last() {
+                range.start = Bound::Excluded(key.clone());
+                last = Some(key.clone());
+            }
+            if chunk.len() < CHUNK {
+                break true;
+            }
+        };
+        // Record the position (or the end) in the table's metadata.
+        let _guard = self.catalog_lock();
+        let Some(current) = self.catalog.current(table).filter(|t| t.id == table.id) else {
+            return Ok(true);
+        };
+        let mut meta = (*current).clone();
+        if let Some(r) = meta.restore.as_mut() {
+            r.restored_to = if finished { None } else { last };
+            r.in_progress = !finished;
+        }
+        let mut tx = self.storage.begin().map_err(storage_error)?;
+        self.catalog.verify_unchanged(tx.as_mut(), Some(&current), &meta)?;
+        crate::catalog::persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
+        tx.commit().map_err(storage_error)?;
+        self.catalog.cache_put(meta);
+        Ok(finished)
+    }
+
+    /// Finishes every restore still loading (after a restart, or one larger than a
+    /// call's budget). Runs from the background worker.
+    pub(crate) fn resume_restores(&self) {
+        for table in self.catalog.all() {
+            if !table.restore.as_ref().is_some_and(|r| r.in_progress) {
+                continue;
+            }
+            let mut current = table;
+            loop {
+                match self.restore_items(&current, INLINE_ITEMS) {
+                    Ok(true) => break,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(table = current.name, error = %e.message, "restoring from a backup failed; retried later");
+                        break;
+                    }
+                }
+                if !self.leases.keep(crate::leases::BACKGROUND) {
+                    return;
+                }
+                let Some(next) = self.catalog.current(&current).filter(|t| t.id == current.id) else {
+                    break;
+                };
+                current = next;
+            }
+        }
+    }
+
+    /// Backups left CREATING by a server that stopped (no progress for a minute):
+    /// their snapshot is gone, so the copy cannot finish as of its instant. They are
+    /// deleted (and logged) rather than kept incomplete.
+    pub(crate) fn drop_unfinished_backups(&self) {
+        let backups = match all(self.storage.as_ref()) {
+            Ok(b) => b,
+            Err(e) => return tracing::warn!(error = %e, "listing backups failed"),
+        };
+        let now = wall_seconds();
+        for backup in backups.into_iter().filter(|b| b.status == "CREATING") {
+            let running_here = self
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&format!("backup:{}", backup.id));
+            if running_here || now - backup.heartbeat < 60.0 {
+                continue;
+            }
+            tracing::warn!(backup = backup.arn, "a backup interrupted by a restart is deleted");
+            let deleted = delete_prefix(self.storage.as_ref(), &data_prefix(backup.id)).and_then(|()| {
+                let mut tx = self.storage.begin()?;
+                tx.delete(&backup_key(backup.id));
+                tx.commit()
+            });
+            if let Err(e) = deleted {
+                tracing::warn!(error = %e, "deleting an interrupted backup failed");
+            }
+        }
+    }
+}
