@@ -42,6 +42,20 @@ impl Engine {
         old: Option<&Item>,
         new: Option<&Item>,
     ) -> Result<Option<u64>, ApiError> {
+        account(tx, table, old, new, self.config.item_collection_limit_bytes)
+    }
+}
+
+/// `Engine::account_collection` for workers without the engine (restores):
+/// `limit` is the largest collection allowed, in bytes.
+pub(crate) fn account(
+    tx: &mut dyn Transaction,
+    table: &TableMeta,
+    old: Option<&Item>,
+    new: Option<&Item>,
+    limit: u64,
+) -> Result<Option<u64>, ApiError> {
+    {
         if table.local_secondary_indexes.is_empty() {
             return Ok(None);
         }
@@ -58,7 +72,7 @@ impl Engine {
         };
         let (before, after) = (footprint(table, old), footprint(table, new));
         let size = (current + after).saturating_sub(before);
-        if after > before && size > self.config.item_collection_limit_bytes {
+        if after > before && size > limit {
             return Err(ApiError::new(
                 ErrorKind::ItemCollectionSizeLimitExceeded,
                 "Item collection size limit exceeded. The total size of an item collection cannot exceed 10 GB",
@@ -71,7 +85,9 @@ impl Engine {
         }
         Ok(Some(size))
     }
+}
 
+impl Engine {
     /// The current size of an item's collection.
     pub(crate) fn collection_size(&self, table: &TableMeta, key: &Item) -> Result<u64, ApiError> {
         let Some(counter) = counter_key(table, key) else {

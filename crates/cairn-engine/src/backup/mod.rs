@@ -175,11 +175,21 @@ pub(crate) fn delete_prefix(storage: &dyn Storage, prefix: &[u8]) -> StorageResu
     }
 }
 
-impl Engine {
+/// What loading a restored table needs, without the engine (it runs on a thread of
+/// its own after the RestoreTableFromBackup call answers).
+#[derive(Clone)]
+pub(crate) struct Restorer {
+    pub storage: Arc<dyn Storage>,
+    pub catalog: Arc<crate::catalog::Catalog>,
+    pub leases: Arc<crate::leases::Leases>,
+    pub collection_limit: u64,
+}
+
+impl Restorer {
     /// Loads up to `budget` items of the backup into the table being restored,
     /// continuing from its saved position; marks the restore finished when the
     /// backup is exhausted. Returns whether it finished.
-    pub(crate) fn restore_items(&self, table: &Arc<TableMeta>, budget: usize) -> Result<bool, ApiError> {
+    pub(crate) fn load(&self, table: &Arc<TableMeta>, budget: usize) -> Result<bool, ApiError> {
         let Some(restore) = table.restore.clone().filter(|r| r.in_progress) else {
             return Ok(true);
         };
@@ -219,7 +229,7 @@ impl Engine {
                         );
                     }
                 }
-                self.account_collection(tx.as_mut(), table, None, Some(&item))?;
+                crate::collections::account(tx.as_mut(), table, None, Some(&item), self.collection_limit)?;
             }
             tx.commit().map_err(storage_error)?;
             loaded += chunk.len();
@@ -232,7 +242,7 @@ impl Engine {
             }
         };
         // Record the position (or the end) in the table's metadata.
-        let _guard = self.catalog_lock();
+        let _guard = self.catalog.lock();
         let Some(current) = self.catalog.current(table).filter(|t| t.id == table.id) else {
             return Ok(true);
         };
@@ -249,34 +259,67 @@ impl Engine {
         Ok(finished)
     }
 
-    /// Finishes every restore still loading (after a restart, or one larger than a
-    /// call's budget). Runs from the background worker.
-    pub(crate) fn resume_restores(&self) {
-        for table in self.catalog.all() {
-            if !table.restore.as_ref().is_some_and(|r| r.in_progress) {
-                continue;
+    /// Loads the whole backup into `table`, a budget at a time, stopping if this
+    /// server loses the background lease (another server then resumes it).
+    pub(crate) fn load_all(&self, table: Arc<TableMeta>) {
+        let mut current = table;
+        loop {
+            match self.load(&current, INLINE_ITEMS) {
+                Ok(true) => return,
+                Ok(false) => {}
+                Err(e) => {
+                    return tracing::warn!(table = current.name, error = %e.message, "restoring from a backup failed; retried later");
+                }
             }
-            let mut current = table;
-            loop {
-                match self.restore_items(&current, INLINE_ITEMS) {
-                    Ok(true) => break,
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::warn!(table = current.name, error = %e.message, "restoring from a backup failed; retried later");
-                        break;
-                    }
-                }
-                if !self.leases.keep(crate::leases::BACKGROUND) {
-                    return;
-                }
-                let Some(next) = self.catalog.current(&current).filter(|t| t.id == current.id) else {
-                    break;
-                };
-                current = next;
+            if !self.leases.keep(crate::leases::BACKGROUND) {
+                return;
+            }
+            match self.catalog.current(&current).filter(|t| t.id == current.id) {
+                Some(next) => current = next,
+                None => return,
             }
         }
     }
+}
 
+impl Engine {
+    pub(crate) fn restorer(&self) -> Restorer {
+        Restorer {
+            storage: self.storage.clone(),
+            catalog: self.catalog.clone(),
+            leases: self.leases.clone(),
+            collection_limit: self.config.item_collection_limit_bytes,
+        }
+    }
+
+    /// Loads the rest of a restore on a thread of its own (unless it already runs
+    /// here, or another server holds the background lease and will).
+    pub(crate) fn start_restore(&self, table: Arc<TableMeta>) {
+        if !self.leases.acquire(crate::leases::BACKGROUND) {
+            return;
+        }
+        let Some(task) = self.start_task(format!("restore:{}", table.id)) else {
+            return;
+        };
+        let restorer = self.restorer();
+        std::thread::spawn(move || {
+            let _task = task;
+            restorer.load_all(table);
+        });
+    }
+
+    /// Resumes every restore still loading (after a restart, or a server's death).
+    /// Runs from the background worker.
+    pub(crate) fn resume_restores(&self) {
+        for table in self.catalog.all() {
+            if table.restore.as_ref().is_some_and(|r| r.in_progress) {
+                self.start_restore(table);
+            }
+        }
+    }
+}
+
+impl Engine {
     /// Backups left CREATING by a server that stopped (no progress for a minute):
     /// their snapshot is gone, so the copy cannot finish as of its instant. They are
     /// deleted (and logged) rather than kept incomplete.

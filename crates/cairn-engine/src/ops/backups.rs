@@ -31,6 +31,11 @@ fn backup_arn_constraints(c: &mut Constraints, arn: Option<&str>, path: &str, re
     }
 }
 
+/// A time in whole milliseconds (the precision backup times are compared at).
+fn millis(seconds: f64) -> i64 {
+    (seconds * 1000.0).round() as i64
+}
+
 fn backup_not_found(arn: &str) -> ApiError {
     ApiError::new(ErrorKind::BackupNotFound, format!("Backup not found: {arn}"))
 }
@@ -168,7 +173,8 @@ impl Engine {
             .ok_or_else(|| ApiError::new(ErrorKind::TableNotFound, format!("Table not found: {name}")))?;
         // The instant of the backup: writers go on, unseen by the copy.
         let mut snapshot = self.storage.snapshot().map_err(storage_error)?;
-        let now = self.clock.now_seconds();
+        // Backup times have millisecond precision, as DynamoDB's.
+        let now = (self.clock.now_seconds() * 1000.0).floor() / 1000.0;
         let id = backup::allocate_id(self.storage.as_ref()).map_err(storage_error)?;
         let table_arn = table_arn(ctx, &self.config.account_id, &table.name);
         let suffix = uuid::Uuid::new_v4().simple().to_string();
@@ -243,8 +249,11 @@ impl Engine {
                 }
             });
         }
+        // DynamoDB answers CreateBackup with CREATING, however quick the copy.
+        let mut details = meta.details();
+        details.backup_status = "CREATING".to_string();
         Ok(CreateBackupOutput {
-            backup_details: meta.details(),
+            backup_details: details,
         })
     }
 
@@ -334,8 +343,16 @@ impl Engine {
             .filter(|_| wanted_type)
             .filter(|b| crate::catalog::region_of_arn(&b.arn) == Some(ctx.region.as_str()))
             .filter(|b| table.is_none_or(|t| b.table.name == t))
-            .filter(|b| input.time_range_lower_bound.is_none_or(|l| b.created_at >= l))
-            .filter(|b| input.time_range_upper_bound.is_none_or(|u| b.created_at < u))
+            .filter(|b| {
+                input
+                    .time_range_lower_bound
+                    .is_none_or(|l| millis(b.created_at) >= millis(l))
+            })
+            .filter(|b| {
+                input
+                    .time_range_upper_bound
+                    .is_none_or(|u| millis(b.created_at) < millis(u))
+            })
             .map(|b| b.summary())
             .collect();
         if let Some(start) = &input.exclusive_start_backup_arn {
@@ -423,9 +440,17 @@ impl Engine {
                 }
                 _ => e,
             })?;
-        // Small backups are loaded before answering; the rest by the background worker.
-        if let Err(e) = self.restore_items(&table, INLINE_ITEMS) {
-            tracing::warn!(table = target, error = %e.message, "restoring items failed; the background worker retries");
+        // Small backups are loaded before answering; the rest on a thread of its own.
+        match self.restorer().load(&table, INLINE_ITEMS) {
+            Ok(true) => {}
+            Ok(false) => {
+                if let Some(current) = self.catalog.current(&table).filter(|t| t.id == table.id) {
+                    self.start_restore(current);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(table = target, error = %e.message, "restoring items failed; the background worker retries")
+            }
         }
         if let Some(summary) = output.table_description.restore_summary.as_mut() {
             summary.restore_in_progress = true;
@@ -499,12 +524,26 @@ fn restore_request(source: &TableMeta, target: &str, input: &RestoreTableFromBac
                 .collect()
         })
     });
+    // An empty override list drops every index of that kind.
+    let global = global.filter(|list| !list.is_empty());
+    let local = local.filter(|list| !list.is_empty());
+    // Only the attributes the kept key schemas use may be defined.
+    let mut used: Vec<String> = source.key_attributes().map(|a| a.name.clone()).collect();
+    for schema in global
+        .iter()
+        .flatten()
+        .filter_map(|g| g.key_schema.as_ref())
+        .chain(local.iter().flatten().filter_map(|l| l.key_schema.as_ref()))
+    {
+        used.extend(schema.iter().filter_map(|k| k.attribute_name.clone()));
+    }
     CreateTableInput {
         table_name: Some(target.to_string()),
         attribute_definitions: Some(
             source
                 .attribute_definitions
                 .iter()
+                .filter(|a| used.contains(&a.name))
                 .map(|a| AttributeDefinition {
                     attribute_name: Some(a.name.clone()),
                     attribute_type: Some(kind(a.kind).to_string()),
