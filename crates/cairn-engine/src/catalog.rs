@@ -147,12 +147,16 @@ pub struct TableMeta {
     /// Set on a table restored from a backup (RestoreSummary).
     #[serde(default)]
     pub restore: Option<RestoreState>,
+    /// Set while point-in-time recovery is enabled.
+    #[serde(default)]
+    pub pitr: Option<PitrState>,
 }
 
 /// Where a restored table came from, and how far loading its items has got.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestoreState {
-    pub source_backup_arn: String,
+    /// None for a point-in-time restore.
+    pub source_backup_arn: Option<String>,
     pub source_table_arn: String,
     pub restore_date_time: f64,
     /// True until every item of the backup is in the table (status CREATING).
@@ -161,6 +165,33 @@ pub struct RestoreState {
     /// The last backup data key loaded, so a restart resumes after it.
     #[serde(default)]
     pub restored_to: Option<Vec<u8>>,
+    /// A point-in-time restore: after the base copy, the source table's history
+    /// is replayed up to the restore time.
+    #[serde(default)]
+    pub replay: Option<Replay>,
+}
+
+/// The history a point-in-time restore replays over its base copy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replay {
+    pub source_table_id: u64,
+    /// History keys after this one (the base copy's instant, then the position
+    /// reached) and up to `until_micros` are applied.
+    pub after: Vec<u8>,
+    pub until_micros: u64,
+    /// True once the base copy is loaded and the replay has begun.
+    #[serde(default)]
+    pub replaying: bool,
+}
+
+/// Point-in-time recovery of a table: changes are kept in its history range while
+/// this is set (see `crate::pitr`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PitrState {
+    pub recovery_period_days: i64,
+    pub enabled_at: f64,
+    /// The instant of the first base copy: nothing earlier can be restored.
+    pub earliest: Option<f64>,
 }
 
 /// A resource-based policy as given, and the revision that names this version.
@@ -255,6 +286,11 @@ pub(crate) struct Catalog {
     shared: Option<Arc<dyn Storage>>,
     /// The catalog version the cache was loaded at (shared stores only).
     version: Mutex<Option<Vec<u8>>>,
+    /// Item writes hold this shared; `fence` takes it exclusively, so once a
+    /// catalog change has been cached and fenced, every write either finished
+    /// before it or uses the new metadata (one process; shared stores check inside
+    /// each write transaction instead).
+    writes: RwLock<()>,
 }
 
 fn load_entries(storage: &dyn Storage) -> StorageResult<BTreeMap<(String, String), Entry>> {
@@ -281,7 +317,18 @@ impl Catalog {
             resource_policies_seen: AtomicBool::new(policies),
             shared,
             version: Mutex::new(version),
+            writes: RwLock::new(()),
         })
+    }
+
+    /// Held by an item write for its duration (see `writes`).
+    pub(crate) fn write_guard(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.writes.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until every item write begun before now has finished.
+    pub(crate) fn fence(&self) {
+        drop(self.writes.write().unwrap_or_else(|p| p.into_inner()));
     }
 
     /// Whether other servers may change the catalog.

@@ -20,6 +20,7 @@ mod indexes;
 mod keys;
 mod leases;
 pub mod ops;
+mod pitr;
 mod read;
 mod request;
 mod streams;
@@ -117,6 +118,7 @@ pub struct Engine {
     sequencer: streams::Sequencer,
     iterator_key: streams::iterator_key::IteratorKey,
     leases: Arc<leases::Leases>,
+    history: pitr::HistoryClock,
     /// Background tasks running in this process (`backfill:ID`, `purge:ID`), so a
     /// periodic resume does not start a second copy.
     running: Arc<Mutex<HashSet<String>>>,
@@ -142,6 +144,7 @@ impl Engine {
         let tokens = idempotency::Tokens::new(&storage);
         Ok(Engine {
             leases,
+            history: Default::default(),
             running: Default::default(),
             iterator_key,
             storage,

@@ -165,7 +165,17 @@ impl Engine {
             .iter()
             .map(|(table, key)| item_storage_key(table, key))
             .collect();
+        let _fence = self.catalog.write_guard();
         let mut tables: Vec<Arc<TableMeta>> = targets.iter().map(|(table, _)| table.clone()).collect();
+        if !shared {
+            // The metadata as cached now: a change fenced before this write began
+            // (PITR enabled) applies to it.
+            for table in tables.iter_mut() {
+                if let Some(current) = self.catalog.current(table).filter(|c| c.id == table.id) {
+                    *table = current;
+                }
+            }
+        }
         // Sequence numbers for stream records are reserved before the first attempt
         // and held (hiding later records from readers) until this write settles.
         // A shared store numbers them from counters inside the transaction instead.
@@ -256,6 +266,9 @@ impl Engine {
                 }
             }
             let decisions = decide(&olds)?;
+            // History time (PITR): read after this attempt's reads, so a write that
+            // retried behind another write to the same item is later than it.
+            let history_now = self.clock.now_seconds();
             let now = match &ticket {
                 Some(ticket) => ticket.now,
                 None => self.clock.now_seconds(),
@@ -283,6 +296,10 @@ impl Engine {
                             None => {}
                         }
                         crate::indexes::maintain(tx.as_mut(), table, old.as_ref(), new.as_ref());
+                        if table.pitr.is_some() {
+                            self.history
+                                .record(tx.as_mut(), table, history_now, old.as_ref(), new.as_ref());
+                        }
                         self.account_collection(tx.as_mut(), table, old.as_ref(), new.as_ref())?;
                         if let Some(stream) = table.active_stream() {
                             // (sequence, shard) of this record: from the ticket, or the

@@ -48,6 +48,8 @@ pub enum ErrorKind {
     TableAlreadyExists,
     TableInUse,
     ContinuousBackupsUnavailable,
+    PointInTimeRecoveryUnavailable,
+    InvalidRestoreTime,
 }
 
 impl ErrorKind {
@@ -88,6 +90,8 @@ impl ErrorKind {
             ErrorKind::TableAlreadyExists => "TableAlreadyExistsException",
             ErrorKind::TableInUse => "TableInUseException",
             ErrorKind::ContinuousBackupsUnavailable => "ContinuousBackupsUnavailableException",
+            ErrorKind::PointInTimeRecoveryUnavailable => "PointInTimeRecoveryUnavailableException",
+            ErrorKind::InvalidRestoreTime => "InvalidRestoreTimeException",
         }
     }
 

@@ -118,6 +118,28 @@ macro_rules! on_table {
 }
 on_table!(TableNameInput, UpdateTableInput, UpdateTimeToLiveInput);
 
+/// UpdateContinuousBackups: on the table (named by name or ARN).
+impl Accesses for UpdateContinuousBackupsInput {
+    fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        let name = self.table_name.as_deref().map(crate::ops::backups::table_name_of);
+        Ok(vec![Access::new(operation, engine.table_resource(ctx, name))])
+    }
+}
+
+/// RestoreTableToPointInTime: on the source table and on the table it creates.
+impl Accesses for RestoreTableToPointInTimeInput {
+    fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        let source = self
+            .source_table_name
+            .as_deref()
+            .or(self.source_table_arn.as_deref().map(crate::ops::backups::table_name_of));
+        Ok(vec![
+            Access::new(operation, engine.table_resource(ctx, source)),
+            Access::new(operation, engine.table_resource(ctx, self.target_table_name.as_deref())),
+        ])
+    }
+}
+
 /// Creating a table with a resource policy also needs PutResourcePolicy on it, as in AWS.
 impl Accesses for CreateTableInput {
     fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {

@@ -54,6 +54,10 @@ pub(crate) struct BackupMeta {
     /// whose copier stopped (its server died) is deleted after a minute.
     #[serde(default)]
     pub heartbeat: f64,
+    /// "" for a user's backup; `pitr::BASE_KIND` for a point-in-time recovery base
+    /// copy (not listed, not restorable by ARN).
+    #[serde(default)]
+    pub kind: String,
 }
 
 pub(crate) fn wall_seconds() -> f64 {
@@ -190,9 +194,54 @@ impl Restorer {
     /// continuing from its saved position; marks the restore finished when the
     /// backup is exhausted. Returns whether it finished.
     pub(crate) fn load(&self, table: &Arc<TableMeta>, budget: usize) -> Result<bool, ApiError> {
-        let Some(restore) = table.restore.clone().filter(|r| r.in_progress) else {
+        let Some(mut restore) = table.restore.clone().filter(|r| r.in_progress) else {
             return Ok(true);
         };
+        let mut loaded = 0usize;
+        let replaying = restore.replay.as_ref().is_some_and(|r| r.replaying);
+        let mut finished = false;
+        if !replaying {
+            let (base_done, count, last) = self.load_base(table, &restore, budget)?;
+            loaded += count;
+            restore.restored_to = last;
+            match restore.replay.as_mut() {
+                Some(replay) if base_done => replay.replaying = true,
+                Some(_) => {}
+                None => finished = base_done,
+            }
+        }
+        if let Some(replay) = restore.replay.as_mut().filter(|r| r.replaying) {
+            let (done, position) = self.replay_history(table, replay, budget.saturating_sub(loaded))?;
+            replay.after = position;
+            finished = done;
+        }
+        // Record the position (or the end) in the table's metadata.
+        let _guard = self.catalog.lock();
+        let Some(current) = self.catalog.current(table).filter(|t| t.id == table.id) else {
+            return Ok(true);
+        };
+        let mut meta = (*current).clone();
+        restore.in_progress = !finished;
+        if finished {
+            restore.restored_to = None;
+        }
+        meta.restore = Some(restore);
+        let mut tx = self.storage.begin().map_err(storage_error)?;
+        self.catalog.verify_unchanged(tx.as_mut(), Some(&current), &meta)?;
+        crate::catalog::persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
+        tx.commit().map_err(storage_error)?;
+        self.catalog.cache_put(meta);
+        Ok(finished)
+    }
+
+    /// Copies up to `budget` items of the backup (or base copy) into the table, with
+    /// their index entries. Returns (finished, items, position reached).
+    fn load_base(
+        &self,
+        table: &Arc<TableMeta>,
+        restore: &crate::catalog::RestoreState,
+        budget: usize,
+    ) -> Result<(bool, usize, Option<Vec<u8>>), ApiError> {
         let prefix = data_prefix(restore.backup_id);
         let mut range = ScanRange::prefix(&prefix);
         if let Some(after) = &restore.restored_to {
@@ -200,9 +249,9 @@ impl Restorer {
         }
         let mut loaded = 0usize;
         let mut last = restore.restored_to.clone();
-        let finished = loop {
+        loop {
             if loaded >= budget {
-                break false;
+                return Ok((false, loaded, last));
             }
             let chunk = self.storage.scan(&range, CHUNK).map_err(storage_error)?;
             let mut tx = self.storage.begin().map_err(storage_error)?;
@@ -238,25 +287,64 @@ impl Restorer {
                 last = Some(key.clone());
             }
             if chunk.len() < CHUNK {
-                break true;
+                return Ok((true, loaded, last));
             }
-        };
-        // Record the position (or the end) in the table's metadata.
-        let _guard = self.catalog.lock();
-        let Some(current) = self.catalog.current(table).filter(|t| t.id == table.id) else {
-            return Ok(true);
-        };
-        let mut meta = (*current).clone();
-        if let Some(r) = meta.restore.as_mut() {
-            r.restored_to = if finished { None } else { last };
-            r.in_progress = !finished;
         }
-        let mut tx = self.storage.begin().map_err(storage_error)?;
-        self.catalog.verify_unchanged(tx.as_mut(), Some(&current), &meta)?;
-        crate::catalog::persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
-        tx.commit().map_err(storage_error)?;
-        self.catalog.cache_put(meta);
-        Ok(finished)
+    }
+
+    /// Applies up to `budget` changes of the source table's history, in order, after
+    /// `replay.after` and up to its end time. Returns (finished, position reached).
+    fn replay_history(
+        &self,
+        table: &Arc<TableMeta>,
+        replay: &crate::catalog::Replay,
+        budget: usize,
+    ) -> Result<(bool, Vec<u8>), ApiError> {
+        use crate::pitr::{decode_change, history_position, time_of, Change};
+        let end = history_position(replay.source_table_id, replay.until_micros.saturating_add(1));
+        let mut position = replay.after.clone();
+        let mut applied = 0usize;
+        loop {
+            if applied >= budget.max(CHUNK) {
+                return Ok((false, position));
+            }
+            let range = ScanRange {
+                start: Bound::Excluded(position.clone()),
+                end: Bound::Excluded(end.clone()),
+                reverse: false,
+            };
+            let chunk = self.storage.scan(&range, CHUNK).map_err(storage_error)?;
+            let mut tx = self.storage.begin().map_err(storage_error)?;
+            for (key, value) in &chunk {
+                if time_of(key).is_none_or(|t| t > replay.until_micros) {
+                    continue;
+                }
+                let (item_key, new) = match decode_change(value) {
+                    Some(Change::Put(item)) => (key_of(table, &item), Some(item)),
+                    Some(Change::Delete(key)) => (key, None),
+                    None => continue,
+                };
+                let storage_key = item_storage_key(table, &item_key);
+                let old = match tx.get(&storage_key).map_err(storage_error)? {
+                    Some(bytes) => decode_or_skip(table, &storage_key, &bytes),
+                    None => None,
+                };
+                match &new {
+                    Some(item) => tx.put(&storage_key, &encode_item(item)),
+                    None => tx.delete(&storage_key),
+                }
+                crate::indexes::maintain(tx.as_mut(), table, old.as_ref(), new.as_ref());
+                crate::collections::account(tx.as_mut(), table, old.as_ref(), new.as_ref(), self.collection_limit)?;
+            }
+            tx.commit().map_err(storage_error)?;
+            applied += chunk.len();
+            if let Some((key, _)) = chunk.last() {
+                position = key.clone();
+            }
+            if chunk.len() < CHUNK {
+                return Ok((true, position));
+            }
+        }
     }
 
     /// Loads the whole backup into `table`, a budget at a time, stopping if this
@@ -289,6 +377,22 @@ impl Engine {
             catalog: self.catalog.clone(),
             leases: self.leases.clone(),
             collection_limit: self.config.item_collection_limit_bytes,
+        }
+    }
+
+    /// Loads a new restore: small ones before the call answers, the rest on a
+    /// thread of its own.
+    pub(crate) fn load_restore(&self, target: &str, table: Arc<TableMeta>) {
+        match self.restorer().load(&table, INLINE_ITEMS) {
+            Ok(true) => {}
+            Ok(false) => {
+                if let Some(current) = self.catalog.current(&table).filter(|t| t.id == table.id) {
+                    self.start_restore(current);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(table = target, error = %e.message, "restoring items failed; the background worker retries")
+            }
         }
     }
 

@@ -144,6 +144,7 @@ impl Engine {
     fn find_backup(&self, arn: &str) -> Result<BackupMeta, ApiError> {
         backup::by_arn(self.storage.as_ref(), arn)
             .map_err(storage_error)?
+            .filter(|b| b.kind.is_empty())
             .ok_or_else(|| backup_not_found(arn))
     }
 
@@ -189,6 +190,7 @@ impl Engine {
             table_arn,
             table: (*table).clone(),
             heartbeat: backup::wall_seconds(),
+            kind: String::new(),
         };
         backup::save(self.storage.as_ref(), &meta).map_err(storage_error)?;
         let Some(task) = self.start_task(format!("backup:{id}")) else {
@@ -341,6 +343,7 @@ impl Engine {
             .map_err(storage_error)?
             .into_iter()
             .filter(|_| wanted_type)
+            .filter(|b| b.kind.is_empty())
             .filter(|b| crate::catalog::region_of_arn(&b.arn) == Some(ctx.region.as_str()))
             .filter(|b| table.is_none_or(|t| b.table.name == t))
             .filter(|b| {
@@ -402,7 +405,7 @@ impl Engine {
                     ErrorKind::TableInUse,
                     format!(
                         "Table: {target} is already being restored from backup: {}",
-                        r.source_backup_arn
+                        r.source_backup_arn.as_deref().unwrap_or_default()
                     ),
                 ),
                 None => ApiError::new(ErrorKind::TableAlreadyExists, format!("Table already exists: {target}")),
@@ -424,13 +427,14 @@ impl Engine {
         check_overrides(&backup.table, &input)?;
         let create = restore_request(&backup.table, &target, &input);
         let restore = RestoreState {
-            source_backup_arn: backup.arn.clone(),
+            source_backup_arn: Some(backup.arn.clone()),
             source_table_arn: backup.table_arn.clone(),
             // DynamoDB reports the backup's instant as the restore's.
             restore_date_time: backup.created_at,
             in_progress: true,
             backup_id: backup.id,
             restored_to: None,
+            replay: None,
         };
         let (mut output, table) = self
             .create_table_as(ctx, create, Some(restore))
@@ -440,18 +444,7 @@ impl Engine {
                 }
                 _ => e,
             })?;
-        // Small backups are loaded before answering; the rest on a thread of its own.
-        match self.restorer().load(&table, INLINE_ITEMS) {
-            Ok(true) => {}
-            Ok(false) => {
-                if let Some(current) = self.catalog.current(&table).filter(|t| t.id == table.id) {
-                    self.start_restore(current);
-                }
-            }
-            Err(e) => {
-                tracing::warn!(table = target, error = %e.message, "restoring items failed; the background worker retries")
-            }
-        }
+        self.load_restore(&target, table);
         if let Some(summary) = output.table_description.restore_summary.as_mut() {
             summary.restore_in_progress = true;
         }
@@ -463,7 +456,11 @@ impl Engine {
 /// The CreateTable request a restore amounts to: the backup's key schema, attribute
 /// definitions and indexes, with the overrides applied. Streams, TTL, tags, resource
 /// policies and deletion protection are not restored, as on DynamoDB.
-fn restore_request(source: &TableMeta, target: &str, input: &RestoreTableFromBackupInput) -> CreateTableInput {
+pub(crate) fn restore_request(
+    source: &TableMeta,
+    target: &str,
+    input: &RestoreTableFromBackupInput,
+) -> CreateTableInput {
     use cairn_model::types::{AttributeDefinition, KeySchemaElement, Projection};
     let kind = |k: cairn_model::value::ScalarType| match k {
         cairn_model::value::ScalarType::S => "S",
@@ -576,7 +573,7 @@ fn restore_request(source: &TableMeta, target: &str, input: &RestoreTableFromBac
 /// The override rules DynamoDB states for restores: throughput only where the
 /// (possibly overridden) billing mode takes it, and index overrides that only keep,
 /// rename or drop the source's indexes — no new index can be created by a restore.
-fn check_overrides(source: &TableMeta, input: &RestoreTableFromBackupInput) -> Result<(), ApiError> {
+pub(crate) fn check_overrides(source: &TableMeta, input: &RestoreTableFromBackupInput) -> Result<(), ApiError> {
     let invalid = |m: String| Err(ApiError::validation(format!("Invalid Request: {m}")));
     let overridden = input.billing_mode_override.as_deref();
     let source_provisioned = source.billing_mode == BillingMode::Provisioned;

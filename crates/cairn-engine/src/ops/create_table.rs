@@ -618,6 +618,7 @@ impl Engine {
             }),
             stream_resource_policy: None,
             restore,
+            pitr: None,
         };
         if let Some(spec) = input
             .stream_specification

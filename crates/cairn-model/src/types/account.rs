@@ -33,6 +33,12 @@ pub struct DescribeLimitsOutput {
 #[serde(rename_all = "PascalCase")]
 pub struct PointInTimeRecoveryDescription {
     pub point_in_time_recovery_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_period_in_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earliest_restorable_date_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_restorable_date_time: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -161,8 +161,56 @@ pub struct ListBackupsOutput {
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
 pub struct RestoreSummary {
-    pub source_backup_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_backup_arn: Option<String>,
     pub source_table_arn: String,
     pub restore_date_time: f64,
     pub restore_in_progress: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PointInTimeRecoverySpecification {
+    pub point_in_time_recovery_enabled: Option<bool>,
+    pub recovery_period_in_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateContinuousBackupsInput {
+    pub table_name: Option<String>,
+    pub point_in_time_recovery_specification: Option<PointInTimeRecoverySpecification>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreTableToPointInTimeInput {
+    pub source_table_arn: Option<String>,
+    pub source_table_name: Option<String>,
+    pub target_table_name: Option<String>,
+    pub use_latest_restorable_time: Option<bool>,
+    pub restore_date_time: Option<f64>,
+    pub billing_mode_override: Option<String>,
+    pub global_secondary_index_override: Option<Vec<GlobalSecondaryIndex>>,
+    pub local_secondary_index_override: Option<Vec<LocalSecondaryIndex>>,
+    pub provisioned_throughput_override: Option<ProvisionedThroughput>,
+    pub on_demand_throughput_override: Option<OnDemandThroughput>,
+    #[serde(rename = "SSESpecificationOverride")]
+    pub sse_specification_override: Option<SseSpecification>,
+}
+
+impl RestoreTableToPointInTimeInput {
+    /// The overrides, in the shape RestoreTableFromBackup takes them.
+    pub fn overrides(&self, target: &str) -> RestoreTableFromBackupInput {
+        RestoreTableFromBackupInput {
+            target_table_name: Some(target.to_string()),
+            backup_arn: None,
+            billing_mode_override: self.billing_mode_override.clone(),
+            global_secondary_index_override: self.global_secondary_index_override.clone(),
+            local_secondary_index_override: self.local_secondary_index_override.clone(),
+            provisioned_throughput_override: self.provisioned_throughput_override.clone(),
+            on_demand_throughput_override: self.on_demand_throughput_override.clone(),
+            sse_specification_override: self.sse_specification_override.clone(),
+        }
+    }
 }
