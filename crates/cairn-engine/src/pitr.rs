@@ -165,66 +165,147 @@ impl Engine {
         }
     }
 
-    /// Background upkeep of every PITR table: a new base copy when the newest is a
-    /// day old, and history and bases older than the recovery period trimmed (the
-    /// newest base at or before the window's start is kept, with the history after
-    /// it, so the whole window stays restorable).
+    /// Background upkeep: for every PITR table a new base copy when the newest is a
+    /// day old (or none exists yet: the window then opens at its instant), and the
+    /// window's start recorded — the newest base at or before the window's start is
+    /// kept, with the history after it, so the whole window stays restorable. Then
+    /// history and bases nobody needs any more (older than the window, PITR disabled,
+    /// table deleted, an earlier enablement) are dropped, unless a restore still
+    /// loading reads them.
     pub(crate) fn maintain_pitr(&self) {
         let now = self.clock.now_seconds();
         for table in self.catalog.all() {
-            let Some(pitr) = &table.pitr else { continue };
+            let Some(pitr) = table.pitr.clone() else { continue };
+            if table.restore.as_ref().is_some_and(|r| r.in_progress) {
+                continue;
+            }
             let result = (|| -> Result<(), ApiError> {
-                let mut known = bases(self.storage.as_ref(), table.id).map_err(storage_error)?;
+                let mut known = current_bases(self.storage.as_ref(), &table, &pitr).map_err(storage_error)?;
                 if known.last().is_none_or(|b| now - b.created_at >= BASE_INTERVAL_SECONDS) {
                     self.take_base(&table)?;
-                    known = bases(self.storage.as_ref(), table.id).map_err(storage_error)?;
+                    known = current_bases(self.storage.as_ref(), &table, &pitr).map_err(storage_error)?;
                 }
                 let window_start = now - pitr.recovery_period_days as f64 * 86_400.0;
-                let Some(keep_from) = known.iter().rev().find(|b| b.created_at <= window_start) else {
-                    return Ok(());
-                };
-                for old in known.iter().filter(|b| b.created_at < keep_from.created_at) {
-                    backup::delete_prefix(self.storage.as_ref(), &backup::data_prefix(old.id))
-                        .map_err(storage_error)?;
-                    let mut tx = self.storage.begin().map_err(storage_error)?;
-                    tx.delete(&backup::backup_key(old.id));
-                    tx.commit().map_err(storage_error)?;
+                let keep_from = known
+                    .iter()
+                    .rev()
+                    .find(|b| b.created_at <= window_start)
+                    .or(known.first());
+                let earliest = keep_from.map(|b| b.created_at);
+                if earliest.is_some() && earliest != pitr.earliest {
+                    self.set_earliest(&table, earliest)?;
                 }
-                let range = ScanRange {
-                    start: std::ops::Bound::Included(history_prefix(table.id)),
-                    end: std::ops::Bound::Excluded(history_position(
-                        table.id,
-                        micros(keep_from.created_at - REPLAY_MARGIN_SECONDS),
-                    )),
-                    reverse: false,
-                };
-                delete_range(self.storage.as_ref(), &range).map_err(storage_error)
+                Ok(())
             })();
             if let Err(e) = result {
                 tracing::warn!(table = table.name, error = %e.message, "point-in-time recovery upkeep failed");
             }
         }
+        if let Err(e) = self.drop_unneeded_pitr_data() {
+            tracing::warn!(error = %e.message, "dropping old point-in-time recovery data failed");
+        }
     }
 
-    /// Drops a table's PITR history and base copies (PITR disabled).
-    pub(crate) fn drop_pitr_data(&self, table_id: u64) -> Result<(), ApiError> {
-        drop_data(self.storage.as_ref(), table_id).map_err(storage_error)
+    /// Records where a table's restorable window starts now.
+    pub(crate) fn set_earliest(&self, table: &TableMeta, earliest: Option<f64>) -> Result<(), ApiError> {
+        let _guard = self.catalog_lock();
+        let Some(current) = self.catalog.current(table).filter(|t| t.id == table.id) else {
+            return Ok(());
+        };
+        let mut meta = (*current).clone();
+        let Some(pitr) = meta.pitr.as_mut() else { return Ok(()) };
+        pitr.earliest = earliest;
+        let mut tx = self.storage.begin().map_err(storage_error)?;
+        self.catalog.verify_unchanged(tx.as_mut(), Some(&current), &meta)?;
+        crate::catalog::persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
+        tx.commit().map_err(storage_error)?;
+        self.catalog.cache_put(meta);
+        Ok(())
+    }
+
+    /// Drops every base copy and history record that no window and no loading
+    /// restore needs.
+    fn drop_unneeded_pitr_data(&self) -> Result<(), ApiError> {
+        let tables = self.catalog.all();
+        // What restores still loading read: their base copy, and their source's
+        // history from the replay's start.
+        let loading: Vec<crate::catalog::RestoreState> = tables
+            .iter()
+            .filter_map(|t| t.restore.clone().filter(|r| r.in_progress))
+            .collect();
+        let used_by_restore = |id: u64| loading.iter().any(|r| r.backup_id == id);
+        // The first history key each table still needs (None: none of it).
+        let history_needed_from = |table_id: u64| -> Option<Vec<u8>> {
+            let by_restore = loading
+                .iter()
+                .filter_map(|r| r.replay.as_ref())
+                .filter(|r| r.source_table_id == table_id)
+                .map(|r| r.after.clone())
+                .min();
+            let by_window = tables
+                .iter()
+                .find(|t| t.id == table_id)
+                .and_then(|t| t.pitr.as_ref())
+                .map(|p| p.earliest.unwrap_or(p.enabled_at).max(p.enabled_at))
+                .map(|start| history_position(table_id, micros(start - REPLAY_MARGIN_SECONDS)));
+            match (by_restore, by_window) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        };
+        let mut history_tables: Vec<u64> = Vec::new();
+        for base in backup::all(self.storage.as_ref()).map_err(storage_error)? {
+            if base.kind != BASE_KIND {
+                continue;
+            }
+            history_tables.push(base.table.id);
+            let window = tables
+                .iter()
+                .find(|t| t.id == base.table.id)
+                .and_then(|t| t.pitr.as_ref());
+            let needed = used_by_restore(base.id)
+                || window.is_some_and(|p| {
+                    base.created_at >= p.enabled_at && p.earliest.is_none_or(|e| base.created_at >= e)
+                });
+            if !needed {
+                backup::delete_prefix(self.storage.as_ref(), &backup::data_prefix(base.id)).map_err(storage_error)?;
+                let mut tx = self.storage.begin().map_err(storage_error)?;
+                tx.delete(&backup::backup_key(base.id));
+                tx.commit().map_err(storage_error)?;
+            }
+        }
+        history_tables.extend(tables.iter().filter(|t| t.pitr.is_some()).map(|t| t.id));
+        history_tables.sort_unstable();
+        history_tables.dedup();
+        for table_id in history_tables {
+            let end = match history_needed_from(table_id) {
+                Some(from) => std::ops::Bound::Excluded(from),
+                None => match cairn_storage::prefix_end(&history_prefix(table_id)) {
+                    Some(end) => std::ops::Bound::Excluded(end),
+                    None => std::ops::Bound::Unbounded,
+                },
+            };
+            let range = ScanRange {
+                start: std::ops::Bound::Included(history_prefix(table_id)),
+                end,
+                reverse: false,
+            };
+            delete_range(self.storage.as_ref(), &range).map_err(storage_error)?;
+        }
+        Ok(())
     }
 }
 
-/// Drops a table's PITR history and base copies (PITR disabled, or the table
-/// deleted).
-pub(crate) fn drop_data(storage: &dyn Storage, table_id: u64) -> StorageResult<()> {
-    for base in backup::all(storage)?
+/// The base copies of the table's current enablement, oldest first.
+pub(crate) fn current_bases(
+    storage: &dyn Storage,
+    table: &TableMeta,
+    pitr: &crate::catalog::PitrState,
+) -> StorageResult<Vec<BackupMeta>> {
+    Ok(bases(storage, table.id)?
         .into_iter()
-        .filter(|b| b.kind == BASE_KIND && b.table.id == table_id)
-    {
-        backup::delete_prefix(storage, &backup::data_prefix(base.id))?;
-        let mut tx = storage.begin()?;
-        tx.delete(&backup::backup_key(base.id));
-        tx.commit()?;
-    }
-    backup::delete_prefix(storage, &history_prefix(table_id))
+        .filter(|b| b.created_at >= pitr.enabled_at)
+        .collect())
 }
 
 fn delete_range(storage: &dyn Storage, range: &ScanRange) -> StorageResult<()> {

@@ -188,9 +188,11 @@ impl Drop for PgTransaction {
     }
 }
 
-/// A REPEATABLE READ, READ ONLY transaction: every scan sees the database as of the
-/// first one, and PostgreSQL's MVCC never makes a writer wait for it. Rolled back
-/// when dropped.
+/// A SERIALIZABLE, READ ONLY, DEFERRABLE transaction: every scan sees one snapshot
+/// that PostgreSQL guarantees consistent with every serializable writer (it waits,
+/// if it must, for a safe snapshot rather than show a state no serial order
+/// produces), and its MVCC never makes a writer wait for it. Rolled back when
+/// dropped.
 pub(crate) struct PgSnapshot {
     connection: r2d2::PooledConnection<Manager>,
 }
@@ -199,7 +201,7 @@ impl PgSnapshot {
     pub(crate) fn begin(mut connection: r2d2::PooledConnection<Manager>) -> StorageResult<PgSnapshot> {
         connection
             .client
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE")
             .map_err(storage_error)?;
         // Take the snapshot now, not at the first scan.
         connection.client.batch_execute("SELECT 1").map_err(storage_error)?;

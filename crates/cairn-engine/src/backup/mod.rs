@@ -189,69 +189,121 @@ pub(crate) struct Restorer {
     pub collection_limit: u64,
 }
 
+/// Where a restore has got: saved in the same transaction as each chunk it loads, so
+/// a restart (or another server taking over) neither skips nor repeats a chunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Progress {
+    /// The last backup data key loaded.
+    base_after: Option<Vec<u8>>,
+    base_done: bool,
+    /// The last history key replayed (point-in-time restores).
+    history_after: Option<Vec<u8>>,
+}
+
+fn progress_key(table_id: u64) -> Vec<u8> {
+    let mut key = b"mrestore/".to_vec();
+    key.extend_from_slice(&table_id.to_be_bytes());
+    key
+}
+
+/// Stops a loader that finds the saved progress is not what it left: another loader
+/// (after a lease hand-over) is working on the same restore.
+const TAKEN_OVER: &str = "another loader is restoring this table";
+
 impl Restorer {
-    /// Loads up to `budget` items of the backup into the table being restored,
-    /// continuing from its saved position; marks the restore finished when the
-    /// backup is exhausted. Returns whether it finished.
+    fn progress(&self, table_id: u64) -> Result<Progress, ApiError> {
+        let stored = self.storage.get(&progress_key(table_id)).map_err(storage_error)?;
+        Ok(stored
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or(Progress {
+                base_after: None,
+                base_done: false,
+                history_after: None,
+            }))
+    }
+
+    /// Reads the saved progress inside `tx` and checks it is `expected`; then stores
+    /// `next` in the same transaction.
+    fn advance(
+        tx: &mut dyn cairn_storage::Transaction,
+        table_id: u64,
+        expected: &Progress,
+        next: &Progress,
+    ) -> Result<(), ApiError> {
+        let key = progress_key(table_id);
+        let stored: Option<Progress> = tx
+            .get(&key)
+            .map_err(storage_error)?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let fresh = expected.base_after.is_none() && !expected.base_done && expected.history_after.is_none();
+        let matches = match stored {
+            Some(stored) => stored == *expected,
+            None => fresh,
+        };
+        if !matches {
+            return Err(ApiError::internal(TAKEN_OVER));
+        }
+        tx.put(
+            &key,
+            &serde_json::to_vec(next).map_err(|e| ApiError::internal(e.to_string()))?,
+        );
+        Ok(())
+    }
+
+    /// Loads up to `budget` items (base copy, then history for a point-in-time
+    /// restore) into the table being restored, continuing from the saved progress;
+    /// marks the restore finished at the end. Returns whether it finished.
     pub(crate) fn load(&self, table: &Arc<TableMeta>, budget: usize) -> Result<bool, ApiError> {
-        let Some(mut restore) = table.restore.clone().filter(|r| r.in_progress) else {
+        let Some(restore) = table.restore.clone().filter(|r| r.in_progress) else {
             return Ok(true);
         };
+        let mut progress = self.progress(table.id)?;
         let mut loaded = 0usize;
-        let replaying = restore.replay.as_ref().is_some_and(|r| r.replaying);
-        let mut finished = false;
-        if !replaying {
-            let (base_done, count, last) = self.load_base(table, &restore, budget)?;
-            loaded += count;
-            restore.restored_to = last;
-            match restore.replay.as_mut() {
-                Some(replay) if base_done => replay.replaying = true,
-                Some(_) => {}
-                None => finished = base_done,
-            }
+        if !progress.base_done {
+            loaded += self.load_base(table, &restore, &mut progress, budget)?;
         }
-        if let Some(replay) = restore.replay.as_mut().filter(|r| r.replaying) {
-            let (done, position) = self.replay_history(table, replay, budget.saturating_sub(loaded))?;
-            replay.after = position;
-            finished = done;
+        let finished = match &restore.replay {
+            None => progress.base_done,
+            Some(_) if !progress.base_done => false,
+            Some(replay) => self.replay_history(table, replay, &mut progress, budget.saturating_sub(loaded))?,
+        };
+        if !finished {
+            return Ok(false);
         }
-        // Record the position (or the end) in the table's metadata.
+        // Done: the table turns ACTIVE.
         let _guard = self.catalog.lock();
         let Some(current) = self.catalog.current(table).filter(|t| t.id == table.id) else {
             return Ok(true);
         };
         let mut meta = (*current).clone();
-        restore.in_progress = !finished;
-        if finished {
-            restore.restored_to = None;
+        if let Some(r) = meta.restore.as_mut() {
+            r.in_progress = false;
+            r.restored_to = None;
         }
-        meta.restore = Some(restore);
         let mut tx = self.storage.begin().map_err(storage_error)?;
         self.catalog.verify_unchanged(tx.as_mut(), Some(&current), &meta)?;
         crate::catalog::persist_meta(tx.as_mut(), &meta).map_err(storage_error)?;
+        tx.delete(&progress_key(table.id));
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_put(meta);
-        Ok(finished)
+        Ok(true)
     }
 
     /// Copies up to `budget` items of the backup (or base copy) into the table, with
-    /// their index entries. Returns (finished, items, position reached).
+    /// their index entries, each chunk with its progress. Returns the items loaded.
     fn load_base(
         &self,
         table: &Arc<TableMeta>,
         restore: &crate::catalog::RestoreState,
+        progress: &mut Progress,
         budget: usize,
-    ) -> Result<(bool, usize, Option<Vec<u8>>), ApiError> {
+    ) -> Result<usize, ApiError> {
         let prefix = data_prefix(restore.backup_id);
-        let mut range = ScanRange::prefix(&prefix);
-        if let Some(after) = &restore.restored_to {
-            range.start = Bound::Excluded(after.clone());
-        }
         let mut loaded = 0usize;
-        let mut last = restore.restored_to.clone();
-        loop {
-            if loaded >= budget {
-                return Ok((false, loaded, last));
+        while loaded < budget {
+            let mut range = ScanRange::prefix(&prefix);
+            if let Some(after) = &progress.base_after {
+                range.start = Bound::Excluded(after.clone());
             }
             let chunk = self.storage.scan(&range, CHUNK).map_err(storage_error)?;
             let mut tx = self.storage.begin().map_err(storage_error)?;
@@ -280,36 +332,42 @@ impl Restorer {
                 }
                 crate::collections::account(tx.as_mut(), table, None, Some(&item), self.collection_limit)?;
             }
-            tx.commit().map_err(storage_error)?;
-            loaded += chunk.len();
+            let mut next = progress.clone();
             if let Some((key, _)) = chunk.last() {
-                range.start = Bound::Excluded(key.clone());
-                last = Some(key.clone());
+                next.base_after = Some(key.clone());
             }
-            if chunk.len() < CHUNK {
-                return Ok((true, loaded, last));
+            next.base_done = chunk.len() < CHUNK;
+            Self::advance(tx.as_mut(), table.id, progress, &next)?;
+            tx.commit().map_err(storage_error)?;
+            *progress = next;
+            loaded += chunk.len();
+            if progress.base_done {
+                break;
             }
         }
+        Ok(loaded)
     }
 
     /// Applies up to `budget` changes of the source table's history, in order, after
-    /// `replay.after` and up to its end time. Returns (finished, position reached).
+    /// the replay's start (or the progress) and up to its end time, each chunk with its
+    /// progress. Returns whether the replay is complete.
     fn replay_history(
         &self,
         table: &Arc<TableMeta>,
         replay: &crate::catalog::Replay,
+        progress: &mut Progress,
         budget: usize,
-    ) -> Result<(bool, Vec<u8>), ApiError> {
+    ) -> Result<bool, ApiError> {
         use crate::pitr::{decode_change, history_position, time_of, Change};
         let end = history_position(replay.source_table_id, replay.until_micros.saturating_add(1));
-        let mut position = replay.after.clone();
         let mut applied = 0usize;
         loop {
             if applied >= budget.max(CHUNK) {
-                return Ok((false, position));
+                return Ok(false);
             }
+            let start = progress.history_after.clone().unwrap_or_else(|| replay.after.clone());
             let range = ScanRange {
-                start: Bound::Excluded(position.clone()),
+                start: Bound::Excluded(start),
                 end: Bound::Excluded(end.clone()),
                 reverse: false,
             };
@@ -336,13 +394,16 @@ impl Restorer {
                 crate::indexes::maintain(tx.as_mut(), table, old.as_ref(), new.as_ref());
                 crate::collections::account(tx.as_mut(), table, old.as_ref(), new.as_ref(), self.collection_limit)?;
             }
-            tx.commit().map_err(storage_error)?;
-            applied += chunk.len();
+            let mut next = progress.clone();
             if let Some((key, _)) = chunk.last() {
-                position = key.clone();
+                next.history_after = Some(key.clone());
             }
+            Self::advance(tx.as_mut(), table.id, progress, &next)?;
+            tx.commit().map_err(storage_error)?;
+            *progress = next;
+            applied += chunk.len();
             if chunk.len() < CHUNK {
-                return Ok((true, position));
+                return Ok(true);
             }
         }
     }
@@ -356,7 +417,7 @@ impl Restorer {
                 Ok(true) => return,
                 Ok(false) => {}
                 Err(e) => {
-                    return tracing::warn!(table = current.name, error = %e.message, "restoring from a backup failed; retried later");
+                    return tracing::warn!(table = current.name, error = %e.message, "restoring from a backup stopped; resumed later");
                 }
             }
             if !self.leases.keep(crate::leases::BACKGROUND) {
@@ -381,17 +442,29 @@ impl Engine {
     }
 
     /// Loads a new restore: small ones before the call answers, the rest on a
-    /// thread of its own.
+    /// thread of its own. One loader per restore: this process's task mark, and with
+    /// several servers the background lease (the holder loads it otherwise) and the
+    /// progress check inside every chunk.
     pub(crate) fn load_restore(&self, target: &str, table: Arc<TableMeta>) {
-        match self.restorer().load(&table, INLINE_ITEMS) {
+        if !self.leases.acquire(crate::leases::BACKGROUND) {
+            return;
+        }
+        let Some(task) = self.start_task(format!("restore:{}", table.id)) else {
+            return;
+        };
+        let restorer = self.restorer();
+        match restorer.load(&table, INLINE_ITEMS) {
             Ok(true) => {}
             Ok(false) => {
                 if let Some(current) = self.catalog.current(&table).filter(|t| t.id == table.id) {
-                    self.start_restore(current);
+                    std::thread::spawn(move || {
+                        let _task = task;
+                        restorer.load_all(current);
+                    });
                 }
             }
             Err(e) => {
-                tracing::warn!(table = target, error = %e.message, "restoring items failed; the background worker retries")
+                tracing::warn!(table = target, error = %e.message, "restoring items stopped; the background worker resumes it")
             }
         }
     }

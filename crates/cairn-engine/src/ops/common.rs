@@ -55,6 +55,9 @@ impl Engine {
     pub(crate) fn table(&self, ctx: &RequestContext, name: &str) -> Result<Arc<TableMeta>, ApiError> {
         self.catalog
             .get(&ctx.region, name)
+            // A table still being loaded from a backup takes no item requests yet,
+            // as on DynamoDB (its loader would overwrite them).
+            .filter(|t| !t.restore.as_ref().is_some_and(|r| r.in_progress))
             .ok_or_else(ApiError::table_not_found)
     }
 }

@@ -46,6 +46,18 @@ fn iso(seconds: f64) -> String {
     )
 }
 
+fn out_of_window(when: f64, earliest: f64, latest: f64) -> ApiError {
+    ApiError::new(
+        ErrorKind::InvalidRestoreTime,
+        format!(
+            "RestoreDateTime '{}' must be within EarliestRestorableDateTime '{}' and LatestRestorableDateTime '{}'",
+            iso(when),
+            iso(earliest),
+            iso(latest)
+        ),
+    )
+}
+
 impl Engine {
     fn continuous_backups(&self, table: &TableMeta) -> ContinuousBackupsDescription {
         let now = self.clock.now_seconds();
@@ -125,9 +137,11 @@ impl Engine {
         }
         let name = table_name_of(input.table_name.as_deref().unwrap_or_default()).to_string();
         let guard = self.catalog_lock();
+        // A table still being created (or restored) answers as if it did not exist.
         let table = self
             .catalog
             .get(&ctx.region, &name)
+            .filter(|t| t.status(self.clock.now_seconds()) != "CREATING")
             .ok_or_else(|| table_not_found(&name))?;
         let mut meta = (*table).clone();
         let newly_enabled = enable && meta.pitr.is_none();
@@ -156,9 +170,9 @@ impl Engine {
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_put(meta.clone());
         if disabled {
-            // History is dropped: re-enabling starts a new window, as on DynamoDB.
+            // The history is dropped by the background worker (re-enabling starts a
+            // new window, as on DynamoDB: older data is never used again).
             drop(guard);
-            self.drop_pitr_data(table.id)?;
             let now_table = self.catalog.current(&meta).unwrap_or_else(|| Arc::new(meta));
             return Ok(DescribeContinuousBackupsOutput {
                 continuous_backups_description: self.continuous_backups(&now_table),
@@ -166,20 +180,16 @@ impl Engine {
         }
         if newly_enabled {
             // Every write from now on records its change; then the first base copy
-            // is taken, and the window opens at its instant.
+            // is taken (without holding up other table changes), and the window
+            // opens at its instant. Should this fail, the background worker takes
+            // the first base instead.
+            drop(guard);
             self.catalog.fence();
             let base = self.take_base(&meta)?;
-            let current = self.catalog.current(&meta).unwrap_or_else(|| Arc::new(meta.clone()));
-            let mut with_base = (*current).clone();
-            if let Some(p) = with_base.pitr.as_mut() {
-                p.earliest = Some(base);
+            self.set_earliest(&meta, Some(base))?;
+            if let Some(current) = self.catalog.current(&meta) {
+                meta = (*current).clone();
             }
-            let mut tx = self.storage.begin().map_err(storage_error)?;
-            self.catalog.verify_unchanged(tx.as_mut(), Some(&current), &with_base)?;
-            persist_meta(tx.as_mut(), &with_base).map_err(storage_error)?;
-            tx.commit().map_err(storage_error)?;
-            self.catalog.cache_put(with_base.clone());
-            meta = with_base;
         }
         Ok(DescribeContinuousBackupsOutput {
             continuous_backups_description: self.continuous_backups(&meta),
@@ -251,15 +261,7 @@ impl Engine {
         };
         let when = when.unwrap_or(now);
         if when < earliest || when > now {
-            return Err(ApiError::new(
-                ErrorKind::InvalidRestoreTime,
-                format!(
-                    "RestoreDateTime '{}' must be within EarliestRestorableDateTime '{}' and LatestRestorableDateTime '{}'",
-                    iso(when),
-                    iso(earliest),
-                    iso(now)
-                ),
-            ));
+            return Err(out_of_window(when, earliest, now));
         }
         let target = input.target_table_name.clone().unwrap_or_default();
         if let Some(existing) = self.catalog.get(&ctx.region, &target) {
@@ -275,12 +277,14 @@ impl Engine {
         super::backups::check_overrides(&source, &overrides)?;
         // The newest base copy at or before the restore time; the history after its
         // instant, up to that time, is replayed over it.
-        let base = pitr::bases(self.storage.as_ref(), source.id)
+        let base = pitr::current_bases(self.storage.as_ref(), &source, pitr)
             .map_err(storage_error)?
             .into_iter()
             .rev()
             .find(|b| b.created_at <= when)
-            .ok_or_else(|| ApiError::internal("no point-in-time base copy covers the restore time"))?;
+            .ok_or_else(|| out_of_window(when, earliest, now))?;
+        // Writes in flight here commit before the replay reads the history.
+        self.catalog.fence();
         let create = super::backups::restore_request(&source, &target, &overrides);
         let restore = RestoreState {
             source_backup_arn: None,
@@ -291,7 +295,10 @@ impl Engine {
             restored_to: None,
             replay: Some(Replay {
                 source_table_id: source.id,
-                after: pitr::history_position(source.id, pitr::micros(base.created_at - pitr::REPLAY_MARGIN_SECONDS)),
+                after: pitr::history_position(
+                    source.id,
+                    pitr::micros((base.created_at - pitr::REPLAY_MARGIN_SECONDS).max(pitr.enabled_at)),
+                ),
                 until_micros: pitr::micros(when),
                 replaying: false,
             }),

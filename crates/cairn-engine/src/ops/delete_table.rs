@@ -101,7 +101,6 @@ fn purge_table(storage: &dyn Storage, table_id: u64) -> Result<(), cairn_storage
     let mut collections = vec![crate::collections::COLLECTION_PREFIX];
     collections.extend_from_slice(&table_id.to_be_bytes());
     purge_range(storage, &ScanRange::prefix(&collections), None)?;
-    crate::pitr::drop_data(storage, table_id)?;
     purge_range(storage, &ScanRange::prefix(&table_prefix(table_id)), Some(table_id))
 }
 
