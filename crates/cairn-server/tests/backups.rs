@@ -4,49 +4,14 @@
 mod common;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue as Av, BackupStatus, BackupTypeFilter, BillingMode, GlobalSecondaryIndex, KeyType, Projection,
-    ProjectionType, ProvisionedThroughput, PutRequest, ScalarAttributeType, StreamSpecification, StreamViewType, Tag,
+    BackupStatus, BackupTypeFilter, BillingMode, GlobalSecondaryIndex, KeyType, Projection, ProjectionType,
+    ProvisionedThroughput, PutRequest, ScalarAttributeType, StreamSpecification, StreamViewType, Tag,
     TimeToLiveSpecification, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
+use common::tables::{all_items, create_indexed_table, put, team_count, wait_active};
 use common::{attr, create_table, error_of, key_element, n, s, TestServer};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-/// A table `pk` (S) with a GSI `by_team` on `team` (S).
-async fn create_indexed_table(client: &Client, name: &str) {
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
-        .attribute_definitions(attr("team", ScalarAttributeType::S))
-        .key_schema(key_element("pk", KeyType::Hash))
-        .global_secondary_indexes(by_team())
-        .send()
-        .await
-        .unwrap();
-}
-
-fn by_team() -> GlobalSecondaryIndex {
-    GlobalSecondaryIndex::builder()
-        .index_name("by_team")
-        .key_schema(key_element("team", KeyType::Hash))
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
-        .build()
-        .unwrap()
-}
-
-async fn put(client: &Client, table: &str, pk: &str, team: &str) {
-    client
-        .put_item()
-        .table_name(table)
-        .item("pk", s(pk))
-        .item("team", s(team))
-        .send()
-        .await
-        .unwrap();
-}
 
 async fn backup(client: &Client, table: &str, name: &str) -> String {
     client
@@ -81,63 +46,6 @@ async fn wait_available(client: &Client, arn: &str) {
         assert!(Instant::now() < deadline, "backup never became AVAILABLE");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-async fn wait_active(client: &Client, table: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let status = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .unwrap()
-            .table
-            .unwrap()
-            .table_status
-            .unwrap();
-        if status.as_str() == "ACTIVE" {
-            return;
-        }
-        assert!(Instant::now() < deadline, "table {table} never became ACTIVE");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Every item of `table`, by `pk`.
-async fn all_items(client: &Client, table: &str) -> HashMap<String, HashMap<String, Av>> {
-    let mut out = HashMap::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .scan()
-            .table_name(table)
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        for item in page.items.unwrap_or_default() {
-            out.insert(item["pk"].as_s().unwrap().clone(), item);
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return out;
-        }
-    }
-}
-
-async fn team_count(client: &Client, table: &str, team: &str) -> i32 {
-    client
-        .query()
-        .table_name(table)
-        .index_name("by_team")
-        .key_condition_expression("team = :t")
-        .expression_attribute_values(":t", s(team))
-        .send()
-        .await
-        .unwrap()
-        .count
 }
 
 #[tokio::test]

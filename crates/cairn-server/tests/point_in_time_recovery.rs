@@ -4,14 +4,11 @@
 mod common;
 
 use aws_sdk_dynamodb::primitives::DateTime;
-use aws_sdk_dynamodb::types::{
-    AttributeValue as Av, BillingMode, GlobalSecondaryIndex, KeyType, PointInTimeRecoverySpecification, Projection,
-    ProjectionType, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::PointInTimeRecoverySpecification;
 use aws_sdk_dynamodb::Client;
-use common::{attr, create_table, error_of, key_element, s, TestServer};
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use common::tables::{all_items, create_indexed_table, put, team_count, wait_active};
+use common::{create_table, error_of, s, TestServer};
+use std::time::Duration;
 
 fn spec(enabled: bool, days: Option<i32>) -> PointInTimeRecoverySpecification {
     PointInTimeRecoverySpecification::builder()
@@ -38,87 +35,6 @@ async fn instant() -> DateTime {
     let now = DateTime::from(std::time::SystemTime::now());
     tokio::time::sleep(Duration::from_millis(5)).await;
     now
-}
-
-async fn create_indexed_table(client: &Client, name: &str) {
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
-        .attribute_definitions(attr("team", ScalarAttributeType::S))
-        .key_schema(key_element("pk", KeyType::Hash))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name("by_team")
-                .key_schema(key_element("team", KeyType::Hash))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn put(client: &Client, table: &str, pk: &str, team: &str) {
-    client
-        .put_item()
-        .table_name(table)
-        .item("pk", s(pk))
-        .item("team", s(team))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn all_items(client: &Client, table: &str) -> HashMap<String, HashMap<String, Av>> {
-    let page = client
-        .scan()
-        .table_name(table)
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap();
-    page.items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|item| (item["pk"].as_s().unwrap().clone(), item))
-        .collect()
-}
-
-async fn team_count(client: &Client, table: &str, team: &str) -> i32 {
-    client
-        .query()
-        .table_name(table)
-        .index_name("by_team")
-        .key_condition_expression("team = :t")
-        .expression_attribute_values(":t", s(team))
-        .send()
-        .await
-        .unwrap()
-        .count
-}
-
-async fn wait_active(client: &Client, table: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let status = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .unwrap()
-            .table
-            .unwrap()
-            .table_status
-            .unwrap();
-        if status.as_str() == "ACTIVE" {
-            return;
-        }
-        assert!(Instant::now() < deadline, "table {table} never became ACTIVE");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn restore_at(client: &Client, source: &str, target: &str, at: DateTime) {
