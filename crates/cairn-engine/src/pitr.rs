@@ -30,6 +30,8 @@ pub(crate) const BASE_INTERVAL_SECONDS: f64 = 24.0 * 3600.0;
 /// much before the base's instant (re-applying a change the base already holds is
 /// harmless: records carry whole images and are applied in order).
 pub(crate) const REPLAY_MARGIN_SECONDS: f64 = 60.0;
+/// Base copies and history younger than this are never dropped.
+const DROP_GRACE_SECONDS: f64 = 600.0;
 /// Backups of this kind are PITR base copies, not listed by ListBackups.
 pub(crate) const BASE_KIND: &str = "PITR_BASE";
 
@@ -173,6 +175,9 @@ impl Engine {
     /// table deleted, an earlier enablement) are dropped, unless a restore still
     /// loading reads them.
     pub(crate) fn maintain_pitr(&self) {
+        // Decide from the catalog as stored, not a cache another server may have
+        // moved past.
+        self.sync_catalog();
         let now = self.clock.now_seconds();
         for table in self.catalog.all() {
             let Some(pitr) = table.pitr.clone() else { continue };
@@ -193,7 +198,7 @@ impl Engine {
                     .or(known.first());
                 let earliest = keep_from.map(|b| b.created_at);
                 if earliest.is_some() && earliest != pitr.earliest {
-                    self.set_earliest(&table, earliest)?;
+                    self.set_earliest(&table, pitr.enabled_at, earliest)?;
                 }
                 Ok(())
             })();
@@ -207,13 +212,22 @@ impl Engine {
     }
 
     /// Records where a table's restorable window starts now.
-    pub(crate) fn set_earliest(&self, table: &TableMeta, earliest: Option<f64>) -> Result<(), ApiError> {
+    /// (Only for the enablement begun at `enabled_at`: a disable and re-enable
+    /// meanwhile opened a new window.)
+    pub(crate) fn set_earliest(
+        &self,
+        table: &TableMeta,
+        enabled_at: f64,
+        earliest: Option<f64>,
+    ) -> Result<(), ApiError> {
         let _guard = self.catalog_lock();
         let Some(current) = self.catalog.current(table).filter(|t| t.id == table.id) else {
             return Ok(());
         };
         let mut meta = (*current).clone();
-        let Some(pitr) = meta.pitr.as_mut() else { return Ok(()) };
+        let Some(pitr) = meta.pitr.as_mut().filter(|p| p.enabled_at == enabled_at) else {
+            return Ok(());
+        };
         pitr.earliest = earliest;
         let mut tx = self.storage.begin().map_err(storage_error)?;
         self.catalog.verify_unchanged(tx.as_mut(), Some(&current), &meta)?;
@@ -227,6 +241,9 @@ impl Engine {
     /// restore needs.
     fn drop_unneeded_pitr_data(&self) -> Result<(), ApiError> {
         let tables = self.catalog.all();
+        // Nothing younger than this is dropped: a change made through another server
+        // (PITR just enabled, a restore just begun) may not be in this view yet.
+        let grace_start = self.clock.now_seconds() - DROP_GRACE_SECONDS;
         // What restores still loading read: their base copy, and their source's
         // history from the replay's start.
         let loading: Vec<crate::catalog::RestoreState> = tables
@@ -264,6 +281,7 @@ impl Engine {
                 .find(|t| t.id == base.table.id)
                 .and_then(|t| t.pitr.as_ref());
             let needed = used_by_restore(base.id)
+                || base.created_at >= grace_start
                 || window.is_some_and(|p| {
                     base.created_at >= p.enabled_at && p.earliest.is_none_or(|e| base.created_at >= e)
                 });
@@ -278,12 +296,10 @@ impl Engine {
         history_tables.sort_unstable();
         history_tables.dedup();
         for table_id in history_tables {
+            let grace = history_position(table_id, micros(grace_start));
             let end = match history_needed_from(table_id) {
-                Some(from) => std::ops::Bound::Excluded(from),
-                None => match cairn_storage::prefix_end(&history_prefix(table_id)) {
-                    Some(end) => std::ops::Bound::Excluded(end),
-                    None => std::ops::Bound::Unbounded,
-                },
+                Some(from) => std::ops::Bound::Excluded(from.min(grace)),
+                None => std::ops::Bound::Excluded(grace),
             };
             let range = ScanRange {
                 start: std::ops::Bound::Included(history_prefix(table_id)),

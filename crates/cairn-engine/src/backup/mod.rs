@@ -200,7 +200,7 @@ struct Progress {
     history_after: Option<Vec<u8>>,
 }
 
-fn progress_key(table_id: u64) -> Vec<u8> {
+pub(crate) fn progress_key(table_id: u64) -> Vec<u8> {
     let mut key = b"mrestore/".to_vec();
     key.extend_from_slice(&table_id.to_be_bytes());
     key
@@ -226,11 +226,23 @@ impl Restorer {
     /// `next` in the same transaction.
     fn advance(
         tx: &mut dyn cairn_storage::Transaction,
-        table_id: u64,
+        table: &TableMeta,
         expected: &Progress,
         next: &Progress,
     ) -> Result<(), ApiError> {
-        let key = progress_key(table_id);
+        // The table as stored must still be this restore, still loading: a loader
+        // holding metadata from before the restore finished (or before the table
+        // was deleted) must not load it again.
+        let stored_meta = tx
+            .get(&crate::catalog::catalog_key(table))
+            .map_err(storage_error)?
+            .and_then(|bytes| serde_json::from_slice::<TableMeta>(&bytes).ok());
+        let loading =
+            stored_meta.is_some_and(|m| m.id == table.id && m.restore.as_ref().is_some_and(|r| r.in_progress));
+        if !loading {
+            return Err(ApiError::internal(TAKEN_OVER));
+        }
+        let key = progress_key(table.id);
         let stored: Option<Progress> = tx
             .get(&key)
             .map_err(storage_error)?
@@ -337,7 +349,7 @@ impl Restorer {
                 next.base_after = Some(key.clone());
             }
             next.base_done = chunk.len() < CHUNK;
-            Self::advance(tx.as_mut(), table.id, progress, &next)?;
+            Self::advance(tx.as_mut(), table, progress, &next)?;
             tx.commit().map_err(storage_error)?;
             *progress = next;
             loaded += chunk.len();
@@ -398,7 +410,7 @@ impl Restorer {
             if let Some((key, _)) = chunk.last() {
                 next.history_after = Some(key.clone());
             }
-            Self::advance(tx.as_mut(), table.id, progress, &next)?;
+            Self::advance(tx.as_mut(), table, progress, &next)?;
             tx.commit().map_err(storage_error)?;
             *progress = next;
             applied += chunk.len();

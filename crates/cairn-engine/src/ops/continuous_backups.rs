@@ -186,7 +186,8 @@ impl Engine {
             drop(guard);
             self.catalog.fence();
             let base = self.take_base(&meta)?;
-            self.set_earliest(&meta, Some(base))?;
+            let enabled_at = meta.pitr.as_ref().map_or(0.0, |p| p.enabled_at);
+            self.set_earliest(&meta, enabled_at, Some(base))?;
             if let Some(current) = self.catalog.current(&meta) {
                 meta = (*current).clone();
             }

@@ -24,6 +24,11 @@ impl Engine {
         let meta = self.catalog.get(&ctx.region, &name).ok_or_else(|| {
             ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
+        if meta.restore.as_ref().is_some_and(|r| r.in_progress) {
+            return Err(ApiError::resource_in_use(format!(
+                "Attempt to change a resource which is still in use: Table is being created: {name}"
+            )));
+        }
         if meta.deletion_protection_enabled {
             return Err(ApiError::validation("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.".to_string()));
         }
@@ -101,6 +106,9 @@ fn purge_table(storage: &dyn Storage, table_id: u64) -> Result<(), cairn_storage
     let mut collections = vec![crate::collections::COLLECTION_PREFIX];
     collections.extend_from_slice(&table_id.to_be_bytes());
     purge_range(storage, &ScanRange::prefix(&collections), None)?;
+    let mut tx = storage.begin()?;
+    tx.delete(&crate::backup::progress_key(table_id));
+    tx.commit()?;
     purge_range(storage, &ScanRange::prefix(&table_prefix(table_id)), Some(table_id))
 }
 

@@ -3,6 +3,8 @@
 //! URL of the throwaway database scripts/with-postgres starts.
 #![allow(dead_code)]
 
+pub mod pair;
+
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::Client;
 use std::time::{Duration, Instant};
