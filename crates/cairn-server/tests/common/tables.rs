@@ -3,7 +3,8 @@
 
 use super::{attr, key_element, s};
 use aws_sdk_dynamodb::types::{
-    AttributeValue as Av, BillingMode, GlobalSecondaryIndex, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    AttributeValue as Av, BackupStatus, BillingMode, GlobalSecondaryIndex, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
@@ -99,4 +100,40 @@ pub async fn team_count(client: &Client, table: &str, team: &str) -> i32 {
         .await
         .unwrap()
         .count
+}
+
+/// Takes a backup; its ARN.
+pub async fn backup(client: &Client, table: &str, name: &str) -> String {
+    client
+        .create_backup()
+        .table_name(table)
+        .backup_name(name)
+        .send()
+        .await
+        .unwrap()
+        .backup_details
+        .unwrap()
+        .backup_arn
+}
+
+pub async fn wait_available(client: &Client, arn: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = client
+            .describe_backup()
+            .backup_arn(arn)
+            .send()
+            .await
+            .unwrap()
+            .backup_description
+            .unwrap()
+            .backup_details
+            .unwrap()
+            .backup_status;
+        if status == BackupStatus::Available {
+            return;
+        }
+        assert!(Instant::now() < deadline, "backup never became AVAILABLE");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
