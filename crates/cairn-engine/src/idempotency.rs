@@ -249,22 +249,41 @@ fn in_transaction(
 /// written in one transaction, so two servers given one token at once cannot both
 /// run it (one conflicts and answers TransactionInProgress).
 fn claim_stored(storage: &dyn Storage, token: &str, fingerprint: u64, now: f64) -> Result<Claim, ApiError> {
+    // A serializable database may refuse a claim because of an unrelated claim
+    // nearby (its predicate locks cover index pages, not single keys): try again,
+    // and answer "in progress" only when the token's own row says so.
+    let mut attempt = 0;
+    loop {
+        match try_claim(storage, token, fingerprint, now) {
+            Err(StorageError::Conflict) if attempt < 16 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(1 << attempt.min(5)));
+            }
+            Err(StorageError::Conflict) => return Err(in_progress()),
+            Err(e) => return Err(stored_error(e)),
+            Ok(claim) => return claim,
+        }
+    }
+}
+
+/// One attempt at `claim_stored`: the outer error is the storage's, the inner the
+/// answer to the client.
+fn try_claim(storage: &dyn Storage, token: &str, fingerprint: u64, now: f64) -> StorageResult<Result<Claim, ApiError>> {
     let key = token_key(token);
-    let mut tx = storage.begin().map_err(stored_error)?;
+    let mut tx = storage.begin()?;
     let current = tx
-        .get(&key)
-        .map_err(stored_error)?
+        .get(&key)?
         .and_then(|bytes| serde_json::from_slice::<StoredToken>(&bytes).ok())
         .filter(|t| now - t.at < TOKEN_LIFETIME_SECONDS);
     match current {
-        Some(t) if t.fingerprint != fingerprint => return Err(mismatch()),
+        Some(t) if t.fingerprint != fingerprint => return Ok(Err(mismatch())),
         Some(StoredToken {
             output: Some(output), ..
-        }) => return Ok(Claim::Replay(output)),
+        }) => return Ok(Ok(Claim::Replay(output))),
         // Committed, but its server died before recording the answer: the writes
         // stand, so a retry succeeds without applying them again.
-        Some(StoredToken { committed: true, .. }) => return Ok(Claim::Replay(TransactWriteItemsOutput::default())),
-        Some(t) if now - t.at < RUNNING_LIMIT_SECONDS => return Err(in_progress()),
+        Some(StoredToken { committed: true, .. }) => return Ok(Ok(Claim::Replay(TransactWriteItemsOutput::default()))),
+        Some(t) if now - t.at < RUNNING_LIMIT_SECONDS => return Ok(Err(in_progress())),
         _ => {}
     }
     let claim = uuid::Uuid::new_v4().simple().to_string();
@@ -275,7 +294,7 @@ fn claim_stored(storage: &dyn Storage, token: &str, fingerprint: u64, now: f64) 
         committed: false,
         claim: claim.clone(),
     };
-    let json = |row: &StoredToken| serde_json::to_vec(row).map_err(|e| ApiError::internal(e.to_string()));
+    let json = |row: &StoredToken| serde_json::to_vec(row).map_err(|e| StorageError::Other(e.to_string()));
     tx.put(&key, &json(&row)?);
     row.committed = true;
     let guard = Guard {
@@ -283,11 +302,8 @@ fn claim_stored(storage: &dyn Storage, token: &str, fingerprint: u64, now: f64) 
         claim,
         marker: json(&row)?,
     };
-    match tx.commit() {
-        Ok(()) => Ok(Claim::Run(Some(guard))),
-        Err(StorageError::Conflict) => Err(in_progress()),
-        Err(e) => Err(stored_error(e)),
-    }
+    tx.commit()?;
+    Ok(Ok(Claim::Run(Some(guard))))
 }
 
 #[cfg(test)]
