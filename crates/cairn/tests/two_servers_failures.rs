@@ -50,31 +50,8 @@ async fn catalog_changes_through_one_server_show_through_the_other() {
     a.client
         .update_table()
         .table_name("sessions")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("owner")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .global_secondary_index_updates(
-            GlobalSecondaryIndexUpdate::builder()
-                .create(
-                    aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
-                        .index_name("by_owner")
-                        .key_schema(
-                            KeySchemaElement::builder()
-                                .attribute_name("owner")
-                                .key_type(KeyType::Hash)
-                                .build()
-                                .unwrap(),
-                        )
-                        .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
+        .attribute_definitions(string_attribute("owner"))
+        .global_secondary_index_updates(new_index("by_owner", "owner"))
         .send()
         .await
         .unwrap();
@@ -372,31 +349,8 @@ async fn writes_through_a_server_that_has_not_seen_a_schema_change_still_follow_
     a.client
         .update_table()
         .table_name("people")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("team")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .global_secondary_index_updates(
-            GlobalSecondaryIndexUpdate::builder()
-                .create(
-                    aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
-                        .index_name("by_team")
-                        .key_schema(
-                            KeySchemaElement::builder()
-                                .attribute_name("team")
-                                .key_type(KeyType::Hash)
-                                .build()
-                                .unwrap(),
-                        )
-                        .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
+        .attribute_definitions(string_attribute("team"))
+        .global_secondary_index_updates(new_index("by_team", "team"))
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
@@ -454,4 +408,32 @@ async fn writes_through_a_server_that_has_not_seen_a_schema_change_still_follow_
         (0..20).map(|i| format!("after{i}")).collect::<Vec<_>>(),
         "B's writes after the stream was enabled are in it, in order"
     );
+}
+
+fn string_attribute(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .unwrap()
+}
+
+/// UpdateTable's request to add a GSI on the string attribute `attribute`.
+fn new_index(index: &str, attribute: &str) -> GlobalSecondaryIndexUpdate {
+    GlobalSecondaryIndexUpdate::builder()
+        .create(
+            aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                .index_name(index)
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(attribute)
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .unwrap(),
+                )
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .unwrap(),
+        )
+        .build()
 }
