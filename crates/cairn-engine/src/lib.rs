@@ -24,6 +24,7 @@ mod pitr;
 mod read;
 mod request;
 mod streams;
+pub mod transfer;
 mod ttl;
 mod write;
 
