@@ -93,6 +93,9 @@ pub struct EngineConfig {
     /// created or changed through another server show here (misses and catalog
     /// changes check at once; writes always verify inside their transaction).
     pub catalog_poll_interval: Duration,
+    /// Where exports are written and imports and bulk operations read (an S3
+    /// stand-in: by default the directory `cairn-s3`, one sub-directory per bucket).
+    pub objects: Arc<dyn transfer::objects::ObjectStore>,
 }
 
 impl Default for EngineConfig {
@@ -105,6 +108,7 @@ impl Default for EngineConfig {
             item_collection_limit_bytes: 10 * 1024 * 1024 * 1024,
             max_tables: 2500,
             catalog_poll_interval: Duration::from_millis(50),
+            objects: Arc::new(transfer::objects::LocalDirectory::new("cairn-s3")),
         }
     }
 }

@@ -50,6 +50,11 @@ pub enum ErrorKind {
     ContinuousBackupsUnavailable,
     PointInTimeRecoveryUnavailable,
     InvalidRestoreTime,
+    ExportNotFound,
+    ExportConflict,
+    InvalidExportTime,
+    ImportNotFound,
+    ImportConflict,
 }
 
 impl ErrorKind {
@@ -92,6 +97,11 @@ impl ErrorKind {
             ErrorKind::ContinuousBackupsUnavailable => "ContinuousBackupsUnavailableException",
             ErrorKind::PointInTimeRecoveryUnavailable => "PointInTimeRecoveryUnavailableException",
             ErrorKind::InvalidRestoreTime => "InvalidRestoreTimeException",
+            ErrorKind::ExportNotFound => "ExportNotFoundException",
+            ErrorKind::ExportConflict => "ExportConflictException",
+            ErrorKind::InvalidExportTime => "InvalidExportTimeException",
+            ErrorKind::ImportNotFound => "ImportNotFoundException",
+            ErrorKind::ImportConflict => "ImportConflictException",
         }
     }
 

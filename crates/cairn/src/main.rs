@@ -137,6 +137,11 @@ struct ServeArgs {
     /// changes made through the others, in milliseconds (writes always check).
     #[arg(long, env = "CAIRN_CATALOG_POLL_INTERVAL_MS", default_value_t = 50)]
     catalog_poll_interval_ms: u64,
+    /// The S3 stand-in exports write to and imports and bulk operations read from:
+    /// one sub-directory per bucket. Default: `s3` in the data directory
+    /// (`./cairn-s3` with --in-memory or --postgres).
+    #[arg(long, env = "CAIRN_S3_ROOT")]
+    s3_root: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -158,6 +163,14 @@ fn main() -> std::process::ExitCode {
             eprintln!("cairn: {message}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+fn s3_root(args: &ServeArgs) -> PathBuf {
+    match &args.s3_root {
+        Some(root) => root.clone(),
+        None if args.in_memory || args.postgres.is_some() => PathBuf::from("cairn-s3"),
+        None => args.data_dir.join("s3"),
     }
 }
 
@@ -192,6 +205,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         stream_shard_interval: Duration::from_secs(args.stream_shard_interval_secs.max(1)),
         max_tables: args.max_tables,
         catalog_poll_interval: Duration::from_millis(args.catalog_poll_interval_ms.max(1)),
+        objects: Arc::new(cairn_engine::transfer::objects::LocalDirectory::new(s3_root(&args))),
         ..EngineConfig::default()
     };
     let engine = Arc::new(Engine::new(storage, config).map_err(|e| e.to_string())?);

@@ -188,7 +188,72 @@ macro_rules! account_wide {
         }
     )*};
 }
-account_wide!(EmptyInput, ListTablesInput, ListStreamsInput, ListBackupsInput);
+account_wide!(
+    EmptyInput,
+    ListTablesInput,
+    ListStreamsInput,
+    ListBackupsInput,
+    ListExportsInput,
+    ListImportsInput,
+    ListBulkOperationsInput
+);
+
+/// ExportTableToPointInTime: on the table (named by ARN).
+impl Accesses for ExportTableToPointInTimeInput {
+    fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        let name = self.table_arn.as_deref().map(crate::ops::backups::table_name_of);
+        Ok(vec![Access::new(operation, engine.table_resource(ctx, name))])
+    }
+}
+
+/// DescribeExport: on the export's ARN.
+impl Accesses for ExportArnInput {
+    fn accesses(&self, operation: &str, _: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        Ok(vec![Access::new(
+            operation,
+            self.export_arn.clone().unwrap_or_default(),
+        )])
+    }
+}
+
+/// DescribeImport: on the import's ARN.
+impl Accesses for ImportArnInput {
+    fn accesses(&self, operation: &str, _: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        Ok(vec![Access::new(
+            operation,
+            self.import_arn.clone().unwrap_or_default(),
+        )])
+    }
+}
+
+/// ImportTable: on the table it creates.
+impl Accesses for ImportTableInput {
+    fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        let name = self
+            .table_creation_parameters
+            .as_ref()
+            .and_then(|p| p.table_name.as_deref());
+        Ok(vec![Access::new(operation, engine.table_resource(ctx, name))])
+    }
+}
+
+/// StartBulkPutItems: on the table it writes.
+impl Accesses for StartBulkPutItemsInput {
+    fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        let name = self.table_name.as_deref().map(crate::ops::backups::table_name_of);
+        Ok(vec![Access::new(operation, engine.table_resource(ctx, name))])
+    }
+}
+
+/// DescribeBulkOperation, CancelBulkOperation: on the operation's ARN.
+impl Accesses for BulkOperationArnInput {
+    fn accesses(&self, operation: &str, _: &Engine, _: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        Ok(vec![Access::new(
+            operation,
+            self.bulk_operation_arn.clone().unwrap_or_default(),
+        )])
+    }
+}
 
 /// CreateBackup: on the table (named by name or ARN).
 impl Accesses for CreateBackupInput {

@@ -3,8 +3,8 @@
 
 use super::ion;
 use cairn_model::value::item_from_raw;
-use cairn_model::wire::RawItem;
 use cairn_model::value::ScalarType;
+use cairn_model::wire::RawItem;
 use cairn_model::{AttributeValue, Item};
 use serde::Deserialize;
 use std::io::Read;
@@ -55,9 +55,10 @@ pub fn decompress(data: &[u8], compression: Compression) -> Result<Vec<u8>, Stri
     let limit = MAX_OBJECT_BYTES + 1;
     let read = match compression {
         Compression::None => return Ok(data.to_vec()),
-        Compression::Gzip => flate2::read::MultiGzDecoder::new(data).take(limit).read_to_end(&mut out),
-        Compression::Zstd => zstd::stream::read::Decoder::new(data)
-            .and_then(|d| d.take(limit).read_to_end(&mut out)),
+        Compression::Gzip => flate2::read::MultiGzDecoder::new(data)
+            .take(limit)
+            .read_to_end(&mut out),
+        Compression::Zstd => zstd::stream::read::Decoder::new(data).and_then(|d| d.take(limit).read_to_end(&mut out)),
     };
     read.map_err(|e| format!("the object cannot be decompressed: {e}"))?;
     if out.len() as u64 > MAX_OBJECT_BYTES {
@@ -193,9 +194,9 @@ pub fn csv_item(header: &[String], fields: Vec<String>, options: &CsvOptions) ->
         }
         let kind = options.key_types.iter().find(|(k, _)| k == name).map(|(_, t)| *t);
         let value = match kind {
-            Some(ScalarType::N) => AttributeValue::N(
-                cairn_model::number::Number::parse(text.trim()).map_err(|e| e.message().to_string())?,
-            ),
+            Some(ScalarType::N) => {
+                AttributeValue::N(cairn_model::number::Number::parse(text.trim()).map_err(|e| e.message().to_string())?)
+            }
             Some(ScalarType::B) => {
                 use base64::Engine as _;
                 AttributeValue::B(
@@ -269,7 +270,12 @@ mod tests {
 
     #[test]
     fn json_lines_that_are_not_items_are_errors() {
-        for bad in [&b"{"[..], b"{\"Items\":{}}", b"{\"Item\":{\"a\":{\"S\":\"x\",\"N\":\"1\"}}}", b"[1]"] {
+        for bad in [
+            &b"{"[..],
+            b"{\"Items\":{}}",
+            b"{\"Item\":{\"a\":{\"S\":\"x\",\"N\":\"1\"}}}",
+            b"[1]",
+        ] {
             assert!(json_item(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
         assert_eq!(json_item(b"{\"Item\":{}}").expect("an empty item parses"), Item::new());
@@ -282,7 +288,11 @@ mod tests {
             header: None,
             key_types: vec![("id".to_string(), ScalarType::N)],
         };
-        let got = records(b"id,name,note\n1,\"Smith, J\",\n2,x,\"say \"\"hi\"\"\"\n", Format::Csv, Some(&options));
+        let got = records(
+            b"id,name,note\n1,\"Smith, J\",\n2,x,\"say \"\"hi\"\"\"\n",
+            Format::Csv,
+            Some(&options),
+        );
         let got: Vec<Item> = got.into_iter().map(|r| r.expect("valid")).collect();
         assert_eq!(
             got,
@@ -298,7 +308,10 @@ mod tests {
         };
         let got = records(b"1|a\r\n2|b\r\n", Format::Csv, Some(&given));
         assert_eq!(got.len(), 2);
-        assert_eq!(got[1].clone().expect("valid"), item(r#"{"id":{"S":"2"},"name":{"S":"b"}}"#));
+        assert_eq!(
+            got[1].clone().expect("valid"),
+            item(r#"{"id":{"S":"2"},"name":{"S":"b"}}"#)
+        );
     }
 
     #[test]

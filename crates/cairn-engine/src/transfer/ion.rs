@@ -638,14 +638,20 @@ mod tests {
     #[test]
     fn numbers_are_written_as_ion_decimals() {
         let mut out = String::new();
-        write_struct(&mut out, &item(r#"{"a":{"N":"103"},"b":{"N":"-1.5"},"c":{"N":"1E+3"}}"#));
+        write_struct(
+            &mut out,
+            &item(r#"{"a":{"N":"103"},"b":{"N":"-1.5"},"c":{"N":"1E+3"}}"#),
+        );
         assert_eq!(out, "{a:103.,b:-1.5,c:1000.}");
     }
 
     #[test]
     fn reads_ion_as_other_writers_format_it() {
         let text = "$ion_1_0 // a comment\n{ Item : { 'Id' : 1_000 , f: 2.5e0, g: 7d-1, s: '''ab''' '''cd''', ss: $dynamodb_SS::[x, \"y\"], n: null.string, q: /* c */ true } }\n";
-        let value = Reader::new(text.as_bytes()).next_value().expect("value").expect("valid");
+        let value = Reader::new(text.as_bytes())
+            .next_value()
+            .expect("value")
+            .expect("valid");
         let got = item_of(value).expect("item");
         let expected = item(
             r#"{"Id":{"N":"1000"},"f":{"N":"2.5"},"g":{"N":"0.7"},"s":{"S":"abcd"},"ss":{"SS":["x","y"]},"n":{"NULL":true},"q":{"BOOL":true}}"#,
@@ -674,7 +680,10 @@ mod tests {
             "{Item:{a:\"unterminated}}",
             "{Items:{a:1}}",
         ] {
-            let outcome = Reader::new(bad.as_bytes()).next_value().expect("a value").and_then(item_of);
+            let outcome = Reader::new(bad.as_bytes())
+                .next_value()
+                .expect("a value")
+                .and_then(item_of);
             assert!(outcome.is_err(), "{bad} was accepted: {outcome:?}");
         }
     }

@@ -79,9 +79,8 @@ impl LocalDirectory {
     fn object(&self, bucket: &str, key: &str) -> Result<PathBuf, ObjectError> {
         let dir = self.bucket(bucket)?;
         let relative = Path::new(key);
-        let plain = !key.is_empty()
-            && !key.ends_with('/')
-            && relative.components().all(|c| matches!(c, Component::Normal(_)));
+        let plain =
+            !key.is_empty() && !key.ends_with('/') && relative.components().all(|c| matches!(c, Component::Normal(_)));
         if !plain {
             return Err(ObjectError::InvalidKey(key.to_string()));
         }
@@ -182,7 +181,10 @@ mod tests {
     fn keys_cannot_leave_their_bucket() {
         let (_dir, store) = store();
         for key in ["../x", "/etc/passwd", "a/../../x", "", "dir/"] {
-            assert!(matches!(store.put("bucket", key, b"x"), Err(ObjectError::InvalidKey(_))), "{key}");
+            assert!(
+                matches!(store.put("bucket", key, b"x"), Err(ObjectError::InvalidKey(_))),
+                "{key}"
+            );
         }
         store.put("bucket", "a/x", b"x").expect("plain keys still work");
     }
@@ -193,9 +195,19 @@ mod tests {
         for key in ["p/2.gz", "p/1.gz", "p/sub/3.gz", "q/4.gz", "px"] {
             store.put("bucket", key, b"data").expect("put");
         }
-        let keys: Vec<String> = store.list("bucket", "p/").expect("list").into_iter().map(|o| o.key).collect();
+        let keys: Vec<String> = store
+            .list("bucket", "p/")
+            .expect("list")
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
         assert_eq!(keys, ["p/1.gz", "p/2.gz", "p/sub/3.gz"]);
-        let keys: Vec<String> = store.list("bucket", "p").expect("list").into_iter().map(|o| o.key).collect();
+        let keys: Vec<String> = store
+            .list("bucket", "p")
+            .expect("list")
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
         assert_eq!(keys, ["p/1.gz", "p/2.gz", "p/sub/3.gz", "px"]);
         assert_eq!(store.list("bucket", "").expect("list").len(), 5);
         assert_eq!(store.list("bucket", "p/1").expect("list")[0].size, 4);

@@ -11,6 +11,7 @@ pub mod read;
 pub mod streams;
 pub mod table;
 pub mod transact;
+pub mod transfer;
 
 pub use account::*;
 pub use backup::*;
@@ -21,3 +22,4 @@ pub use read::{QueryInput, ReadPageOutput, ScanInput};
 pub use streams::*;
 pub use table::*;
 pub use transact::*;
+pub use transfer::*;
