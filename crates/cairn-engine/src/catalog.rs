@@ -150,6 +150,10 @@ pub struct TableMeta {
     /// Set while point-in-time recovery is enabled.
     #[serde(default)]
     pub pitr: Option<PitrState>,
+    /// Set while ImportTable loads the table (the import's record id): like a
+    /// restore, the table is CREATING and refuses item requests until it is done.
+    #[serde(default)]
+    pub importing: Option<u64>,
 }
 
 /// Where a restored table came from, and how far loading its items has got.
@@ -210,8 +214,14 @@ impl TableMeta {
         std::iter::once(&self.hash_key).chain(self.range_key.as_ref())
     }
 
+    /// Whether the table's items are still being loaded (a restore or an import):
+    /// it reports CREATING and refuses item requests and changes.
+    pub fn loading(&self) -> bool {
+        self.restore.as_ref().is_some_and(|r| r.in_progress) || self.importing.is_some()
+    }
+
     pub fn status(&self, now: f64) -> &'static str {
-        if now < self.active_at || self.restore.as_ref().is_some_and(|r| r.in_progress) {
+        if now < self.active_at || self.loading() {
             "CREATING"
         } else if self.global_secondary_indexes.iter().any(|g| !g.ready) {
             "UPDATING"

@@ -181,7 +181,7 @@ impl Engine {
         let now = self.clock.now_seconds();
         for table in self.catalog.all() {
             let Some(pitr) = table.pitr.clone() else { continue };
-            if table.restore.as_ref().is_some_and(|r| r.in_progress) {
+            if table.loading() {
                 continue;
             }
             let result = (|| -> Result<(), ApiError> {

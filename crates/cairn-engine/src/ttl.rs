@@ -107,6 +107,7 @@ impl Engine {
         self.resume_restores();
         self.maintain_pitr();
         self.resume_exports();
+        self.resume_imports();
         if self.catalog.is_shared() {
             match crate::idempotency::expire_stored(self.storage.as_ref(), self.clock.now_seconds()) {
                 Ok(n) if n > 0 => tracing::debug!(expired = n, "expired ClientRequestTokens deleted"),

@@ -437,7 +437,7 @@ impl Engine {
             replay: None,
         };
         let (mut output, table) = self
-            .create_table_as(ctx, create, Some(restore))
+            .create_table_as(ctx, create, Some(restore), None)
             .map_err(|e| match e.kind {
                 ErrorKind::ResourceInUse if e.message.starts_with("Table already exists") => {
                     ApiError::new(ErrorKind::TableAlreadyExists, format!("Table already exists: {target}"))

@@ -57,7 +57,7 @@ impl Engine {
             .get(&ctx.region, name)
             // A table still being loaded from a backup takes no item requests yet,
             // as on DynamoDB (its loader would overwrite them).
-            .filter(|t| !t.restore.as_ref().is_some_and(|r| r.in_progress))
+            .filter(|t| !t.loading())
             .ok_or_else(ApiError::table_not_found)
     }
 }

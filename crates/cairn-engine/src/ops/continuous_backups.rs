@@ -304,7 +304,7 @@ impl Engine {
                 replaying: false,
             }),
         };
-        let (mut output, table) = self.create_table_as(ctx, create, Some(restore))?;
+        let (mut output, table) = self.create_table_as(ctx, create, Some(restore), None)?;
         self.load_restore(&target, table);
         output.table_description.table_status = "CREATING".to_string();
         Ok(output)

@@ -518,7 +518,7 @@ impl Engine {
         ctx: &RequestContext,
         input: CreateTableInput,
     ) -> Result<TableDescriptionOutput, ApiError> {
-        self.create_table_as(ctx, input, None).map(|(output, _)| output)
+        self.create_table_as(ctx, input, None, None).map(|(output, _)| output)
     }
 
     /// CreateTable, or (with `restore`) the table a restore from a backup creates,
@@ -528,6 +528,7 @@ impl Engine {
         ctx: &RequestContext,
         input: CreateTableInput,
         restore: Option<crate::catalog::RestoreState>,
+        importing: Option<u64>,
     ) -> Result<(TableDescriptionOutput, Arc<TableMeta>), ApiError> {
         check_constraints(&input)?;
         let name = input.table_name.clone().unwrap_or_default();
@@ -619,6 +620,7 @@ impl Engine {
             stream_resource_policy: None,
             restore,
             pitr: None,
+            importing,
         };
         if let Some(spec) = input
             .stream_specification

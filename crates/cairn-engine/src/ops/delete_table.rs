@@ -24,7 +24,7 @@ impl Engine {
         let meta = self.catalog.get(&ctx.region, &name).ok_or_else(|| {
             ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
-        if meta.restore.as_ref().is_some_and(|r| r.in_progress) {
+        if meta.loading() {
             return Err(ApiError::resource_in_use(format!(
                 "Attempt to change a resource which is still in use: Table is being created: {name}"
             )));

@@ -151,7 +151,7 @@ impl Engine {
         let current = self.catalog.get(&ctx.region, &name).ok_or_else(|| {
             ApiError::resource_not_found(format!("Requested resource not found: Table: {name} not found"))
         })?;
-        if current.restore.as_ref().is_some_and(|r| r.in_progress) {
+        if current.loading() {
             return Err(ApiError::resource_in_use(format!(
                 "Attempt to change a resource which is still in use: Table is being created: {name}"
             )));

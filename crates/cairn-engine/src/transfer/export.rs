@@ -580,7 +580,7 @@ fn table_at(
     Ok(())
 }
 
-fn s3_bucket_constraints(c: &mut Constraints, bucket: Option<&str>, path: &str) {
+pub(crate) fn s3_bucket_constraints(c: &mut Constraints, bucket: Option<&str>, path: &str) {
     let Some(bucket) = bucket else {
         return c.violation(None, path, "Member must not be null");
     };
@@ -706,7 +706,7 @@ impl Engine {
         let table = self
             .catalog
             .get(&ctx.region, &name)
-            .filter(|t| !t.restore.as_ref().is_some_and(|r| r.in_progress))
+            .filter(|t| !t.loading())
             .ok_or_else(|| ApiError::new(ErrorKind::TableNotFound, format!("Table not found: {name}")))?;
         let not_enabled = || {
             ApiError::new(

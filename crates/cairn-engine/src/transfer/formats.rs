@@ -216,37 +216,41 @@ pub fn csv_item(header: &[String], fields: Vec<String>, options: &CsvOptions) ->
 
 /// Every record of one (decompressed) object, in order, each an item or why not.
 pub fn records(text: &[u8], format: Format, csv: Option<&CsvOptions>) -> Vec<Result<Item, String>> {
+    record_iter(text, format, csv).collect()
+}
+
+/// The records of one (decompressed) object, read as they are consumed.
+pub fn record_iter<'a>(
+    text: &'a [u8],
+    format: Format,
+    csv: Option<&'a CsvOptions>,
+) -> Box<dyn Iterator<Item = Result<Item, String>> + 'a> {
     match format {
-        Format::DynamoDbJson => text
-            .split(|&b| b == b'\n')
-            .filter(|line| !line.iter().all(|b| b.is_ascii_whitespace()))
-            .map(json_item)
-            .collect(),
+        Format::DynamoDbJson => Box::new(
+            text.split(|&b| b == b'\n')
+                .filter(|line| !line.iter().all(|b| b.is_ascii_whitespace()))
+                .map(json_item),
+        ),
         Format::Ion => {
             let mut reader = ion::Reader::new(text);
-            std::iter::from_fn(|| reader.next_value())
-                .map(|value| value.and_then(ion::item_of))
-                .collect()
+            Box::new(std::iter::from_fn(move || reader.next_value()).map(|value| value.and_then(ion::item_of)))
         }
         Format::Csv => {
-            let default = CsvOptions {
+            let options = csv.cloned().unwrap_or(CsvOptions {
                 delimiter: b',',
                 header: None,
                 key_types: Vec::new(),
-            };
-            let options = csv.unwrap_or(&default);
+            });
             let mut records = csv_records(text, options.delimiter).into_iter();
             let header = match &options.header {
                 Some(h) => h.clone(),
                 None => match records.next() {
                     Some(Ok(h)) => h,
-                    Some(Err(e)) => return vec![Err(format!("bad header line: {e}"))],
-                    None => return Vec::new(),
+                    Some(Err(e)) => return Box::new(std::iter::once(Err(format!("bad header line: {e}")))),
+                    None => return Box::new(std::iter::empty()),
                 },
             };
-            records
-                .map(|r| r.and_then(|fields| csv_item(&header, fields, options)))
-                .collect()
+            Box::new(records.map(move |r| r.and_then(|fields| csv_item(&header, fields, &options))))
         }
     }
 }

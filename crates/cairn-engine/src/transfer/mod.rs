@@ -3,5 +3,6 @@
 
 pub mod export;
 pub mod formats;
+pub mod import;
 pub mod ion;
 pub mod objects;
