@@ -127,6 +127,9 @@ pub struct Engine {
     /// Background tasks running in this process (`backfill:ID`, `purge:ID`), so a
     /// periodic resume does not start a second copy.
     running: Arc<Mutex<HashSet<String>>>,
+    /// The engine's own handle once it is shared (`attach`): long operations
+    /// (bulk writes) run on threads of their own with it.
+    me: std::sync::OnceLock<std::sync::Weak<Engine>>,
 }
 
 impl Engine {
@@ -151,6 +154,7 @@ impl Engine {
             leases,
             history: Default::default(),
             running: Default::default(),
+            me: Default::default(),
             iterator_key,
             storage,
             catalog,
@@ -205,6 +209,21 @@ impl Engine {
 
     /// Marks a background task running in this process; None if it already is. The
     /// guard unmarks it.
+    /// Lets the engine hand itself to threads of its own (a server's engine is
+    /// shared; without this, bulk operations run from the background worker).
+    pub fn attach(self: &Arc<Self>) {
+        let _ = self.me.set(Arc::downgrade(self));
+    }
+
+    /// Whether background task `name` runs in this process.
+    pub(crate) fn is_running(&self, name: &str) -> bool {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).contains(name)
+    }
+
+    pub(crate) fn shared_self(&self) -> Option<Arc<Engine>> {
+        self.me.get()?.upgrade()
+    }
+
     pub(crate) fn start_task(&self, name: String) -> Option<TaskGuard> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         running.insert(name.clone()).then(|| TaskGuard {

@@ -82,6 +82,7 @@ impl Engine {
     /// the holder of the `background` lease works; the lease lasts three intervals
     /// (at least two seconds), so a dead holder's work resumes elsewhere within that.
     pub fn start_ttl_sweeper(self: &Arc<Self>, interval: std::time::Duration) {
+        self.attach();
         self.leases
             .set_length((interval * 3).max(std::time::Duration::from_secs(2)));
         let engine = Arc::downgrade(self);
@@ -108,6 +109,7 @@ impl Engine {
         self.maintain_pitr();
         self.resume_exports();
         self.resume_imports();
+        self.resume_bulk_operations();
         if self.catalog.is_shared() {
             match crate::idempotency::expire_stored(self.storage.as_ref(), self.clock.now_seconds()) {
                 Ok(n) if n > 0 => tracing::debug!(expired = n, "expired ClientRequestTokens deleted"),

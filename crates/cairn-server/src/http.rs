@@ -108,6 +108,7 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    engine.attach();
     let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let grace = config.shutdown_grace;
     let shared = Arc::new(Shared {

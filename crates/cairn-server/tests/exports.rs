@@ -10,7 +10,6 @@ use cairn_engine::transfer::ion;
 use cairn_engine::transfer::objects::LocalDirectory;
 use cairn_engine::{Clock, Engine, EngineConfig, ManualClock};
 use cairn_model::Item;
-use cairn_storage::MemoryStorage;
 use common::call;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -40,7 +39,7 @@ fn setup_with_pitr(pitr: bool) -> Setup {
         objects: Arc::new(LocalDirectory::new(dir.path())),
         ..EngineConfig::default()
     };
-    let engine = Engine::with_clock(Arc::new(MemoryStorage::new()), config, clock.clone()).unwrap();
+    let engine = Engine::with_clock(common::test_storage(), config, clock.clone()).unwrap();
     call(
         &engine,
         "CreateTable",

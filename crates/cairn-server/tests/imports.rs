@@ -7,7 +7,6 @@ mod common;
 use cairn_engine::transfer::formats::gzip;
 use cairn_engine::transfer::objects::LocalDirectory;
 use cairn_engine::{Engine, EngineConfig, ManualClock};
-use cairn_storage::MemoryStorage;
 use common::call;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -35,7 +34,7 @@ fn setup() -> Setup {
         ..EngineConfig::default()
     };
     let clock = Arc::new(ManualClock::new(1_900_000_000.0));
-    let engine = Engine::with_clock(Arc::new(MemoryStorage::new()), config, clock).unwrap();
+    let engine = Engine::with_clock(common::test_storage(), config, clock).unwrap();
     Setup { engine, dir }
 }
 
@@ -517,7 +516,7 @@ fn a_table_being_imported_is_creating_and_refuses_item_requests_and_changes() {
         objects: gated.clone(),
         ..EngineConfig::default()
     };
-    let engine = Engine::new(Arc::new(MemoryStorage::new()), config).unwrap();
+    let engine = Engine::new(common::test_storage(), config).unwrap();
     let started = import(&engine, "pets", json!({})).unwrap();
 
     let table = call(&engine, "DescribeTable", json!({"TableName": "pets"})).unwrap();

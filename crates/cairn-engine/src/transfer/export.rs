@@ -284,7 +284,17 @@ impl ExportJob {
             let spec = d.incremental_export_specification.clone().unwrap_or_default();
             self.write_changes(&table, &spec, ion, &mut writer)?;
         } else {
+            let storage = self.storage.clone();
+            let mut beat = self.record.clone();
+            let mut emitted = 0u64;
             let mut emit = |item: &Item| {
+                emitted += 1;
+                if emitted % 50_000 == 0 {
+                    beat.heartbeat = wall_seconds();
+                    if let Err(e) = save(storage.as_ref(), &beat) {
+                        tracing::warn!(error = %e, "saving export progress failed");
+                    }
+                }
                 let line = if ion {
                     let mut text = "$ion_1_0 {Item:".to_string();
                     ion::write_struct(&mut text, item);
@@ -841,8 +851,9 @@ impl Engine {
         });
     }
 
-    /// Restarts exports whose server stopped (no heartbeat for a minute): they are
-    /// rebuilt from the point-in-time history at their export time.
+    /// Restarts exports left unfinished: after a restart (one server), or whose
+    /// server stopped (several: no heartbeat for a minute). They are rebuilt from
+    /// the point-in-time history at their export time.
     pub(crate) fn resume_exports(&self) {
         let records = match all(self.storage.as_ref()) {
             Ok(r) => r,
@@ -850,7 +861,11 @@ impl Engine {
         };
         let now = wall_seconds();
         for record in records {
-            if record.description.export_status == "IN_PROGRESS" && now - record.heartbeat > STALE_SECONDS {
+            let abandoned = !self.catalog.is_shared() || now - record.heartbeat > STALE_SECONDS;
+            if record.description.export_status == "IN_PROGRESS"
+                && abandoned
+                && !self.is_running(&format!("export:{}", record.id))
+            {
                 tracing::info!(
                     export = record.description.export_arn,
                     "restarting an interrupted export"

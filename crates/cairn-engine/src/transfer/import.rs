@@ -38,6 +38,9 @@ const CHUNK: usize = 512;
 const TOKEN_SECONDS: f64 = 8.0 * 3600.0;
 /// DynamoDB's limit on the objects one import reads.
 const MAX_OBJECTS: usize = 50_000;
+/// With several servers, an import whose loader saved nothing for this long is
+/// taken over.
+const STALE_SECONDS: f64 = 30.0;
 
 /// Where an import has got; saved in the transaction of each chunk.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -59,6 +62,9 @@ pub(crate) struct ImportRecord {
     /// The objects the import reads, listed when it began.
     pub objects: Vec<(String, u64)>,
     pub progress: ImportProgress,
+    /// Wall-clock seconds of the loader's last chunk.
+    #[serde(default)]
+    pub heartbeat: f64,
 }
 
 fn record_key(id: u64) -> Vec<u8> {
@@ -288,6 +294,7 @@ impl ImportJob {
             }
             None => next.progress.record += handled,
         }
+        next.heartbeat = wall_seconds();
         put_record(tx.as_mut(), &next)?;
         tx.commit()?;
         Ok(next)
@@ -485,6 +492,7 @@ impl Engine {
                     request,
                     objects: Vec::new(),
                     progress: ImportProgress::default(),
+                    heartbeat: now,
                 };
                 let mut tx = self.storage.begin().map_err(storage_error)?;
                 put_record(tx.as_mut(), &record).map_err(storage_error)?;
@@ -503,6 +511,7 @@ impl Engine {
             request,
             objects: objects.into_iter().map(|o| (o.key, o.size)).collect(),
             progress: ImportProgress::default(),
+            heartbeat: wall_seconds(),
         };
         let mut tx = self.storage.begin().map_err(storage_error)?;
         put_record(tx.as_mut(), &record).map_err(storage_error)?;
@@ -529,17 +538,21 @@ impl Engine {
         });
     }
 
-    /// Resumes imports still loading (after a restart, or a server's death); runs
-    /// from the background worker. The progress check in every chunk keeps two
-    /// loaders from both loading one.
+    /// Resumes imports still loading: after a restart (one server), or when their
+    /// loader stopped (several servers: no chunk for half a minute). Runs from the
+    /// background worker; the progress check in every chunk keeps two loaders from
+    /// both loading one.
     pub(crate) fn resume_imports(&self) {
         match all(self.storage.as_ref()) {
             Ok(records) => {
+                let now = wall_seconds();
                 for record in records
                     .into_iter()
                     .filter(|r| r.description.import_status == "IN_PROGRESS")
                 {
-                    self.start_import(record.id);
+                    if !self.catalog.is_shared() || now - record.heartbeat > STALE_SECONDS {
+                        self.start_import(record.id);
+                    }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "listing imports failed"),

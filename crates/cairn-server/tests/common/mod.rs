@@ -90,6 +90,12 @@ impl TestServer {
 }
 
 /// PostgreSQL storage in a fresh schema, when the environment asks for it.
+/// The store engine-level tests run on: a fresh PostgreSQL schema under
+/// `CAIRN_TEST_BACKEND=postgres`, memory otherwise.
+pub fn test_storage() -> Arc<dyn Storage> {
+    postgres_storage().unwrap_or_else(|| Arc::new(MemoryStorage::new()))
+}
+
 fn postgres_storage() -> Option<Arc<dyn Storage>> {
     if std::env::var("CAIRN_TEST_BACKEND").ok()?.as_str() != "postgres" {
         return None;
