@@ -37,6 +37,9 @@ enum Command {
     Credentials(commands::credentials::CredentialsArgs),
     /// Write a development CA and a server certificate for `--tls-cert`/`--tls-key`.
     Cert(commands::cert::CertArgs),
+    /// Load items into a table from files (DynamoDB JSON, Ion, CSV) or a PostgreSQL
+    /// query, with progress, resumable.
+    Import(commands::import::ImportArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -156,6 +159,7 @@ fn main() -> std::process::ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Credentials(args) => commands::credentials::run(args),
         Command::Cert(args) => commands::cert::run(args),
+        Command::Import(args) => commands::import::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

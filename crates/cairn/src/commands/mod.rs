@@ -3,3 +3,6 @@
 pub mod cert;
 pub mod check;
 pub mod credentials;
+pub mod import;
+pub mod postgres_source;
+pub mod target;
