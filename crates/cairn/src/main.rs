@@ -40,6 +40,11 @@ enum Command {
     /// Load items into a table from files (DynamoDB JSON, Ion, CSV) or a PostgreSQL
     /// query, with progress, resumable.
     Import(commands::import::ImportArgs),
+    /// Write a table to a directory in the layout of a DynamoDB export, with
+    /// progress, resumable.
+    Export(commands::export::ExportArgs),
+    /// Create, list and restore on-demand backups.
+    Backup(commands::backup::BackupArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -160,6 +165,8 @@ fn main() -> std::process::ExitCode {
         Command::Credentials(args) => commands::credentials::run(args),
         Command::Cert(args) => commands::cert::run(args),
         Command::Import(args) => commands::import::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Backup(args) => commands::backup::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,8 +1,10 @@
 //! Administrative subcommands, one file each (DESIGN.md section 10).
 
+pub mod backup;
 pub mod cert;
 pub mod check;
 pub mod credentials;
+pub mod export;
 pub mod import;
 pub mod postgres_source;
 pub mod target;
