@@ -148,8 +148,12 @@ struct ServeArgs {
     /// The S3 stand-in exports write to and imports and bulk operations read from:
     /// one sub-directory per bucket. Default: `s3` in the data directory
     /// (`./cairn-s3` with --in-memory or --postgres).
-    #[arg(long, env = "CAIRN_S3_ROOT")]
+    #[arg(long, env = "CAIRN_S3_ROOT", conflicts_with = "s3_endpoint")]
     s3_root: Option<PathBuf>,
+    /// Use a real S3-compatible endpoint (AWS S3, MinIO, ...) instead of a
+    /// directory; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    #[arg(long, env = "CAIRN_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -216,7 +220,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         stream_shard_interval: Duration::from_secs(args.stream_shard_interval_secs.max(1)),
         max_tables: args.max_tables,
         catalog_poll_interval: Duration::from_millis(args.catalog_poll_interval_ms.max(1)),
-        objects: Arc::new(cairn_engine::transfer::objects::LocalDirectory::new(s3_root(&args))),
+        objects: match &args.s3_endpoint {
+            Some(endpoint) => Arc::new(cairn_engine::transfer::objects::S3Endpoint::new(endpoint)?),
+            None => Arc::new(cairn_engine::transfer::objects::LocalDirectory::new(s3_root(&args))),
+        },
         ..EngineConfig::default()
     };
     let engine = Arc::new(Engine::new(storage, config).map_err(|e| e.to_string())?);

@@ -147,6 +147,146 @@ impl ObjectStore for LocalDirectory {
     }
 }
 
+/// A real S3-compatible endpoint (AWS S3, MinIO, Ceph, ...), through the
+/// object_store crate. Credentials and region come from the usual AWS environment
+/// variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+/// `AWS_REGION`); requests use path-style addressing.
+pub struct S3Endpoint {
+    endpoint: String,
+    runtime: tokio::runtime::Runtime,
+    buckets: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<object_store::aws::AmazonS3>>>,
+}
+
+impl Debug for S3Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Endpoint").field("endpoint", &self.endpoint).finish()
+    }
+}
+
+fn s3_error(e: object_store::Error, bucket: &str) -> ObjectError {
+    let text = e.to_string();
+    if text.contains("NoSuchBucket") || text.contains("bucket does not exist") {
+        ObjectError::NoSuchBucket(bucket.to_string())
+    } else {
+        ObjectError::Other(text)
+    }
+}
+
+impl S3Endpoint {
+    pub fn new(endpoint: &str) -> Result<S3Endpoint, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(S3Endpoint {
+            endpoint: endpoint.trim_end_matches('/').to_string(),
+            runtime,
+            buckets: Default::default(),
+        })
+    }
+
+    fn bucket(&self, bucket: &str) -> Result<std::sync::Arc<object_store::aws::AmazonS3>, ObjectError> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(store) = buckets.get(bucket) {
+            return Ok(store.clone());
+        }
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let mut builder = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&self.endpoint)
+            .with_allow_http(true)
+            .with_virtual_hosted_style_request(false)
+            .with_bucket_name(bucket)
+            .with_region(
+                env("AWS_REGION")
+                    .or_else(|| env("AWS_DEFAULT_REGION"))
+                    .unwrap_or_else(|| "us-east-1".to_string()),
+            );
+        match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+            (Some(key), Some(secret)) => {
+                builder = builder.with_access_key_id(key).with_secret_access_key(secret);
+                if let Some(token) = env("AWS_SESSION_TOKEN") {
+                    builder = builder.with_token(token);
+                }
+            }
+            _ => builder = builder.with_skip_signature(true),
+        }
+        let store = std::sync::Arc::new(builder.build().map_err(|e| ObjectError::Other(e.to_string()))?);
+        buckets.insert(bucket.to_string(), store.clone());
+        Ok(store)
+    }
+
+    /// Runs `future` on this endpoint's runtime from a thread of its own, so it
+    /// works from any caller (including a thread inside another runtime).
+    fn run<T: Send>(&self, future: impl std::future::Future<Output = T> + Send) -> T {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| self.runtime.block_on(future))
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+}
+
+fn object_path(key: &str) -> Result<object_store::path::Path, ObjectError> {
+    object_store::path::Path::parse(key).map_err(|e| ObjectError::InvalidKey(format!("{key}: {e}")))
+}
+
+impl ObjectStore for S3Endpoint {
+    fn put(&self, bucket: &str, key: &str, data: &[u8]) -> Result<(), ObjectError> {
+        use object_store::ObjectStoreExt as _;
+        let store = self.bucket(bucket)?;
+        let path = object_path(key)?;
+        let payload = object_store::PutPayload::from(data.to_vec());
+        self.run(async move { store.put(&path, payload).await })
+            .map(|_| ())
+            .map_err(|e| s3_error(e, bucket))
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, ObjectError> {
+        use object_store::ObjectStoreExt as _;
+        let store = self.bucket(bucket)?;
+        let path = object_path(key)?;
+        let result = self.run(async move {
+            match store.get(&path).await {
+                Ok(found) => found.bytes().await.map(Some),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        });
+        result.map(|b| b.map(|b| b.to_vec())).map_err(|e| s3_error(e, bucket))
+    }
+
+    fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>, ObjectError> {
+        use futures::StreamExt as _;
+        let store = self.bucket(bucket)?;
+        // object_store lists by directory: list the prefix's directory, then keep
+        // the keys that start with the whole prefix (S3's string-prefix rule).
+        let directory = match prefix.rfind('/') {
+            Some(i) if i > 0 => Some(object_path(&prefix[..i])?),
+            _ => None,
+        };
+        let listed = self.run(async move {
+            let store: &object_store::aws::AmazonS3 = &store;
+            let stream = object_store::ObjectStore::list(store, directory.as_ref());
+            stream.collect::<Vec<_>>().await
+        });
+        let mut found = Vec::new();
+        for meta in listed {
+            let meta = meta.map_err(|e| match e {
+                object_store::Error::NotFound { .. } => ObjectError::NoSuchBucket(bucket.to_string()),
+                other => s3_error(other, bucket),
+            })?;
+            let key = meta.location.to_string();
+            if key.starts_with(prefix) {
+                found.push(ObjectInfo { key, size: meta.size });
+            }
+        }
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(found)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
