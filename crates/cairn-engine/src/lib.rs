@@ -96,6 +96,10 @@ pub struct EngineConfig {
     /// Where exports are written and imports and bulk operations read (an S3
     /// stand-in: by default the directory `cairn-s3`, one sub-directory per bucket).
     pub objects: Arc<dyn transfer::objects::ObjectStore>,
+    /// Whether this engine's background worker resumes exports, imports and bulk
+    /// operations. Off for the command line's engines on a data directory: those
+    /// jobs belong to the server and its object store.
+    pub run_transfers: bool,
 }
 
 impl Default for EngineConfig {
@@ -109,6 +113,7 @@ impl Default for EngineConfig {
             max_tables: 2500,
             catalog_poll_interval: Duration::from_millis(50),
             objects: Arc::new(transfer::objects::LocalDirectory::new("cairn-s3")),
+            run_transfers: true,
         }
     }
 }

@@ -251,6 +251,14 @@ impl Engine {
             .filter_map(|t| t.restore.clone().filter(|r| r.in_progress))
             .collect();
         let used_by_restore = |id: u64| loading.iter().any(|r| r.backup_id == id);
+        // What exports still running read: base copies up to their instant, and all
+        // of their table's history.
+        let exports = crate::transfer::export::pitr_needs(self.storage.as_ref()).map_err(storage_error)?;
+        let used_by_export = |base: &BackupMeta| {
+            exports
+                .iter()
+                .any(|(t, at)| *t == base.table.id && base.created_at <= *at)
+        };
         // The first history key each table still needs (None: none of it).
         let history_needed_from = |table_id: u64| -> Option<Vec<u8>> {
             let by_restore = loading
@@ -259,6 +267,9 @@ impl Engine {
                 .filter(|r| r.source_table_id == table_id)
                 .map(|r| r.after.clone())
                 .min();
+            if exports.iter().any(|(t, _)| *t == table_id) {
+                return Some(history_prefix(table_id));
+            }
             let by_window = tables
                 .iter()
                 .find(|t| t.id == table_id)
@@ -281,6 +292,7 @@ impl Engine {
                 .find(|t| t.id == base.table.id)
                 .and_then(|t| t.pitr.as_ref());
             let needed = used_by_restore(base.id)
+                || used_by_export(&base)
                 || base.created_at >= grace_start
                 || window.is_some_and(|p| {
                     base.created_at >= p.enabled_at && p.earliest.is_none_or(|e| base.created_at >= e)

@@ -107,9 +107,11 @@ impl Engine {
         self.drop_unfinished_backups();
         self.resume_restores();
         self.maintain_pitr();
-        self.resume_exports();
-        self.resume_imports();
-        self.resume_bulk_operations();
+        if self.config.run_transfers {
+            self.resume_exports();
+            self.resume_imports();
+            self.resume_bulk_operations();
+        }
         if self.catalog.is_shared() {
             match crate::idempotency::expire_stored(self.storage.as_ref(), self.clock.now_seconds()) {
                 Ok(n) if n > 0 => tracing::debug!(expired = n, "expired ClientRequestTokens deleted"),

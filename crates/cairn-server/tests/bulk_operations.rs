@@ -419,3 +419,17 @@ fn list_bulk_operations_is_most_recent_first_in_pages() {
     let (code, _) = call(&s.engine, "ListBulkOperations", json!({"NextToken": "XYZ"})).unwrap_err();
     assert_eq!(code, "ValidationException");
 }
+
+#[test]
+fn a_missing_output_bucket_fails_the_operation() {
+    let s = setup();
+    s.object("a.json", lines(1, 0).as_bytes());
+    let started = start(
+        &s.engine,
+        json!({"OutputS3Configuration": {"S3Bucket": "noreports", "OutputType": ["ERROR"]}}),
+    )
+    .unwrap();
+    assert_eq!(started["BulkOperationStatus"], "FAILED");
+    assert_eq!(started["FailureCode"], "S3NoSuchBucket");
+    assert_eq!(count(&s.engine), 0);
+}

@@ -115,7 +115,7 @@ fn data_lines(bucket: &Path, description: &Value) -> Vec<String> {
     for entry in manifest.lines() {
         let entry: Value = serde_json::from_str(entry).unwrap();
         let data = std::fs::read(bucket.join(entry["dataFileS3Key"].as_str().unwrap())).unwrap();
-        let text = String::from_utf8(decompress(&data, Compression::Gzip).unwrap()).unwrap();
+        let text = String::from_utf8(decompress(&data, Compression::Gzip).unwrap().into_owned()).unwrap();
         let file_lines: Vec<String> = text.lines().map(str::to_string).collect();
         assert_eq!(entry["itemCount"], json!(file_lines.len()), "itemCount of {entry}");
         lines.extend(file_lines);

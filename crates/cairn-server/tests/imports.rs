@@ -551,3 +551,16 @@ fn a_table_being_imported_is_creating_and_refuses_item_requests_and_changes() {
     )
     .unwrap();
 }
+
+#[test]
+fn an_ion_object_with_an_unterminated_comment_ends_as_one_error() {
+    let s = setup();
+    s.object(
+        "a.ion",
+        b"$ion_1_0 {Item:{pk:\"a\"}}\n/* never closed\n{Item:{pk:\"b\"}}\n",
+    );
+    let done = import_done(&s, "pets", json!({"InputFormat": "ION"}));
+    assert_eq!(done["ImportedItemCount"], 1, "{done}");
+    assert_eq!(done["ErrorCount"], 1);
+    assert_eq!(done["ImportStatus"], "FAILED");
+}

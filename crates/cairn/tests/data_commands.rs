@@ -330,3 +330,49 @@ async fn backups_are_created_listed_and_restored_from_the_command_line() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_repeated_key_keeps_its_last_record_and_an_invalid_item_is_refused_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = serve(&dir.path().join("data"), port);
+    wait_ready(&client(port)).await;
+    let input = dir.path().join("dups.json");
+    std::fs::write(
+        &input,
+        "{\"Item\":{\"pk\":{\"S\":\"a\"},\"v\":{\"N\":\"1\"}}}\n{\"Item\":{\"pk\":{\"S\":\"a\"},\"v\":{\"N\":\"2\"}}}\n{\"Item\":{\"nokey\":{\"S\":\"x\"}}}\n{\"Item\":{\"pk\":{\"S\":\"b\"}}}\n",
+    )
+    .unwrap();
+    let state = dir.path().join("s.json");
+    let output = cairn(&[
+        "import",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+        "--table",
+        "dups",
+        "--create-key",
+        "pk:S",
+        "--quiet",
+        "--state",
+        state.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let out = ok(output);
+    assert!(out.contains("imported 3 items into dups (1 records refused)"), "{out}");
+    assert!(stderr.contains("Missing the key pk in the item"), "{stderr}");
+    assert_eq!(count(port, "dups").await, 2);
+    let a = client(port)
+        .get_item()
+        .table_name("dups")
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("a".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        a.item().unwrap()["v"],
+        aws_sdk_dynamodb::types::AttributeValue::N("2".into())
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

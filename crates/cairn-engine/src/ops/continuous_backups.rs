@@ -33,7 +33,7 @@ fn table_arn_constraints(c: &mut Constraints, name: Option<&str>) {
 }
 
 /// An instant as DynamoDB prints one in messages: ISO 8601, UTC, milliseconds.
-pub(crate) fn iso(seconds: f64) -> String {
+pub fn iso(seconds: f64) -> String {
     let millis = (seconds * 1000.0).floor() as i64;
     let (secs, ms) = (millis.div_euclid(1000), millis.rem_euclid(1000));
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));

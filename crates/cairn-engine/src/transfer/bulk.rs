@@ -64,6 +64,40 @@ pub(crate) struct BulkRecord {
     /// Wall-clock seconds of the worker's last saved chunk.
     #[serde(default)]
     pub heartbeat: f64,
+    /// The worker running it (a random id): progress is saved only by it.
+    #[serde(default)]
+    pub owner: String,
+}
+
+const TAKEN_OVER: &str = "the bulk operation was taken over by another worker";
+
+/// Reads operation `id` and, if `owner` still runs it, applies `change` and saves
+/// it, in one transaction. Returns whether it did.
+fn update_owned(
+    storage: &dyn Storage,
+    id: u64,
+    owner: &str,
+    change: impl Fn(&mut BulkRecord),
+) -> Result<bool, StorageError> {
+    loop {
+        let mut tx = storage.begin()?;
+        let stored: Option<BulkRecord> = tx
+            .get(&record_key(id))?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let Some(mut stored) = stored.filter(|s| s.owner == owner) else {
+            return Ok(false);
+        };
+        change(&mut stored);
+        tx.put(
+            &record_key(id),
+            &serde_json::to_vec(&stored).map_err(|e| StorageError::Other(e.to_string()))?,
+        );
+        match tx.commit() {
+            Ok(()) => return Ok(true),
+            Err(StorageError::Conflict) => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn record_key(id: u64) -> Vec<u8> {
@@ -89,6 +123,9 @@ fn save_progress(storage: &dyn Storage, record: &mut BulkRecord) -> Result<(), S
         let stored: Option<BulkRecord> = tx
             .get(&record_key(record.id))?
             .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        if stored.as_ref().is_some_and(|s| s.owner != record.owner) {
+            return Err(StorageError::Other(TAKEN_OVER.to_string()));
+        }
         record.heartbeat = wall_seconds();
         if stored.is_some_and(|s| s.cancel_requested) {
             record.cancel_requested = true;
@@ -354,13 +391,23 @@ impl Engine {
             max_write_request_units: input.max_write_request_units,
             performance_tier: input.performance_tier.clone().unwrap_or_else(|| "STANDARD".to_string()),
         };
-        if objects.is_none() {
+        // Reports need their bucket too: without it the operation fails at once.
+        let out_bucket = description
+            .output_s3_configuration
+            .s3_bucket
+            .clone()
+            .unwrap_or_default();
+        let missing = match objects {
+            None => description.input_s3_configuration.s3_bucket.clone(),
+            Some(_) => match self.config.objects.list(&out_bucket, "cairn-bucket-check/") {
+                Err(ObjectError::NoSuchBucket(_)) => Some(out_bucket),
+                _ => None,
+            },
+        };
+        if let Some(bucket) = missing {
             description.bulk_operation_status = "FAILED".to_string();
             description.failure_code = Some("S3NoSuchBucket".to_string());
-            description.failure_message = Some(
-                ObjectError::NoSuchBucket(description.input_s3_configuration.s3_bucket.clone().unwrap_or_default())
-                    .to_string(),
-            );
+            description.failure_message = Some(ObjectError::NoSuchBucket(bucket).to_string());
             description.end_time = Some(now);
         }
         let record = BulkRecord {
@@ -378,6 +425,7 @@ impl Engine {
             progress: BulkProgress::default(),
             cancel_requested: false,
             heartbeat: wall_seconds(),
+            owner: String::new(),
         };
         save(self.storage.as_ref(), &record).map_err(storage_error)?;
         if description.bulk_operation_status == "IN_PROGRESS" {
@@ -440,6 +488,22 @@ impl Engine {
         let Some(mut record) = load(self.storage.as_ref(), id)? else {
             return Ok(());
         };
+        if !matches!(
+            record.description.bulk_operation_status.as_str(),
+            "IN_PROGRESS" | "CANCELLING"
+        ) {
+            return Ok(());
+        }
+        // Claim it: only if the stored owner is still the one just read.
+        let owner = uuid::Uuid::new_v4().simple().to_string();
+        if !update_owned(self.storage.as_ref(), id, &record.owner, |r| {
+            r.owner = owner.clone();
+            r.heartbeat = wall_seconds();
+        })? {
+            return Ok(());
+        }
+        record.owner = owner;
+        let mut last_beat = std::time::Instant::now();
         let store = self.config.objects.clone();
         let ctx = RequestContext {
             region: record.region.clone(),
@@ -481,7 +545,7 @@ impl Engine {
         'objects: while record.progress.object < record.objects.len() {
             let (key, size) = record.objects[record.progress.object].clone();
             let text = match store.get(&in_bucket, &key) {
-                Ok(Some(data)) => formats::decompress(&data, compression),
+                Ok(Some(data)) => formats::decompress(&data, compression).map(|t| t.into_owned()),
                 Ok(None) => Err("the object no longer exists".to_string()),
                 Err(e) => Err(e.to_string()),
             };
@@ -531,6 +595,15 @@ impl Engine {
                             continue;
                         }
                     };
+                    // A heartbeat inside long chunks (paced writes, big items).
+                    if last_beat.elapsed() > std::time::Duration::from_secs(10) {
+                        last_beat = std::time::Instant::now();
+                        if !update_owned(self.storage.as_ref(), id, &record.owner, |r| {
+                            r.heartbeat = wall_seconds()
+                        })? {
+                            return Err(StorageError::Other(TAKEN_OVER.to_string()));
+                        }
+                    }
                     let conditional = condition.is_some();
                     let put = PutItemInput {
                         table_name: Some(record.table_name.clone()),
@@ -582,9 +655,23 @@ impl Engine {
                             ));
                             break 'objects;
                         }
-                        Err(e) => {
-                            // Storage trouble: stop here; the chunk is retried on resume.
+                        Err(e)
+                            if matches!(
+                                e.kind,
+                                ErrorKind::InternalServerError
+                                    | ErrorKind::ServiceUnavailable
+                                    | ErrorKind::TransactionConflict
+                                    | ErrorKind::ProvisionedThroughputExceeded
+                                    | ErrorKind::RequestLimitExceeded
+                            ) =>
+                        {
+                            // Trouble that passes: stop here; the chunk is retried on resume.
                             return Err(StorageError::Other(e.message));
+                        }
+                        Err(e) => {
+                            // Anything else the record itself caused: refused, reported.
+                            record.description.failed_item_count += 1;
+                            errors.push(pointer_line(&in_bucket, &key, Some(index), &e.message));
                         }
                     }
                 }
@@ -633,7 +720,7 @@ impl Engine {
         ) {
             tracing::warn!(error = %e, "bulk operation report manifest not written");
         }
-        save(self.storage.as_ref(), &record)
+        save_progress(self.storage.as_ref(), &mut record)
     }
 
     /// Writes the report lines gathered for one chunk, if the operation asked for them.

@@ -65,7 +65,14 @@ pub(crate) struct ExportRecord {
     /// A full export of "now": the instant its snapshot was taken (a restart
     /// rebuilds that instant from the point-in-time history).
     pub snapshot_instant: Option<f64>,
+    /// The worker running it (a random id); a worker that finds another id stored
+    /// stops without writing anything more.
+    #[serde(default)]
+    pub owner: String,
 }
+
+/// Why a worker stops quietly: another one took the export over.
+const TAKEN_OVER: &str = "the export was taken over by another worker";
 
 fn record_key(id: u64) -> Vec<u8> {
     let mut key = EXPORT_PREFIX.to_vec();
@@ -92,6 +99,24 @@ fn all(storage: &dyn Storage) -> Result<Vec<ExportRecord>, StorageError> {
         .into_iter()
         .map(|(_, v)| serde_json::from_slice(&v).map_err(corrupt))
         .collect()
+}
+
+/// What unfinished exports still read from point-in-time data: (table id, the
+/// instant they rebuild from). Base copies taken at or before it, and the table's
+/// history, are kept while they run.
+pub(crate) fn pitr_needs(storage: &dyn Storage) -> Result<Vec<(u64, f64)>, StorageError> {
+    Ok(all(storage)?
+        .into_iter()
+        .filter(|r| r.description.export_status == "IN_PROGRESS")
+        .map(|r| {
+            let d = &r.description;
+            let instant = match &d.incremental_export_specification {
+                Some(spec) => spec.export_from_time.unwrap_or(d.export_time),
+                None => r.snapshot_instant.unwrap_or(d.export_time),
+            };
+            (r.table.id, instant)
+        })
+        .collect())
 }
 
 fn export_not_found(arn: &str) -> ApiError {
@@ -138,6 +163,8 @@ fn object_failure(e: &ObjectError) -> (String, String) {
 /// Writes data files of one export and remembers their manifest lines.
 struct DataWriter<'a> {
     store: &'a dyn ObjectStore,
+    /// Set when another worker took the export over: nothing more is written.
+    lost: Arc<std::sync::atomic::AtomicBool>,
     bucket: String,
     /// Key prefix of the data files (`.../data/`).
     directory: String,
@@ -165,6 +192,9 @@ impl DataWriter<'_> {
     }
 
     fn flush(&mut self) -> Result<(), ObjectError> {
+        if self.lost.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(ObjectError::Other(TAKEN_OVER.to_string()));
+        }
         let data = gzip(self.text.as_bytes());
         let key = format!(
             "{}{}.{}.gz",
@@ -194,7 +224,16 @@ struct ExportJob {
     storage: Arc<dyn Storage>,
     objects: Arc<dyn ObjectStore>,
     record: ExportRecord,
+    lost: Arc<std::sync::atomic::AtomicBool>,
+    /// Several servers share the store: see `settle`.
+    shared: bool,
+    clock: Arc<dyn crate::Clock>,
 }
+
+/// With several servers, how long after an instant an export waits before reading
+/// the history up to it: a write on another server takes its history time before it
+/// commits, and must be in by then.
+const SETTLE_SECONDS: f64 = 5.0;
 
 /// Why an export stopped: storage trouble (retried by a restart) or a failure the
 /// export reports (FAILED).
@@ -211,22 +250,98 @@ impl From<StorageError> for Stop {
 
 impl From<ObjectError> for Stop {
     fn from(e: ObjectError) -> Self {
+        if e == ObjectError::Other(TAKEN_OVER.to_string()) {
+            return Stop::Storage(TAKEN_OVER.to_string());
+        }
         let (code, message) = object_failure(&e);
         Stop::Failed(code, message)
     }
 }
 
+/// Reads export `id` and, if `owner` still runs it, applies `change` and saves it,
+/// in one transaction. Returns whether it did.
+fn update_owned(
+    storage: &dyn Storage,
+    id: u64,
+    owner: &str,
+    change: impl Fn(&mut ExportRecord),
+) -> Result<bool, StorageError> {
+    loop {
+        let mut tx = storage.begin()?;
+        let stored: Option<ExportRecord> = tx
+            .get(&record_key(id))?
+            .map(|bytes| serde_json::from_slice(&bytes).map_err(corrupt))
+            .transpose()?;
+        let Some(mut stored) = stored.filter(|s| s.owner == owner) else {
+            return Ok(false);
+        };
+        change(&mut stored);
+        tx.put(
+            &record_key(id),
+            &serde_json::to_vec(&stored).map_err(|e| StorageError::Other(e.to_string()))?,
+        );
+        match tx.commit() {
+            Ok(()) => return Ok(true),
+            Err(StorageError::Conflict) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 impl ExportJob {
-    fn heartbeat(&mut self) {
-        self.record.heartbeat = wall_seconds();
-        if let Err(e) = save(self.storage.as_ref(), &self.record) {
-            tracing::warn!(error = %e, "saving export progress failed");
+    /// Waits (at most SETTLE_SECONDS) until `instant` is that long past, when other
+    /// servers write to the same store.
+    fn settle(&self, instant: f64) {
+        if !self.shared {
+            return;
+        }
+        let started = std::time::Instant::now();
+        while self.clock.now_seconds() < instant + SETTLE_SECONDS
+            && started.elapsed() < std::time::Duration::from_secs_f64(SETTLE_SECONDS)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// Saves the finished record, unless another worker took the export over.
+    fn save_final(&self) {
+        let finished = self.record.clone();
+        let saved = update_owned(self.storage.as_ref(), self.record.id, &self.record.owner, |r| {
+            *r = finished.clone();
+            r.heartbeat = wall_seconds();
+        });
+        if let Err(e) = saved {
+            tracing::warn!(error = %e, "saving the export's outcome failed");
         }
     }
 
     /// Runs the export to its end, recording COMPLETED or FAILED.
     fn run(mut self, snapshot: Option<Box<dyn Snapshot>>) {
+        // A heartbeat every few seconds while the export runs; if another worker
+        // took it over, this one stops before writing anything more.
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let beat = {
+            let (done, lost) = (done.clone(), self.lost.clone());
+            let (storage, id, owner) = (self.storage.clone(), self.record.id, self.record.owner.clone());
+            std::thread::spawn(move || {
+                let mut last = std::time::Instant::now();
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    if last.elapsed() < std::time::Duration::from_secs(10) {
+                        continue;
+                    }
+                    last = std::time::Instant::now();
+                    match update_owned(storage.as_ref(), id, &owner, |r| r.heartbeat = wall_seconds()) {
+                        Ok(true) => {}
+                        Ok(false) => lost.store(true, std::sync::atomic::Ordering::Relaxed),
+                        Err(e) => tracing::warn!(error = %e, "export heartbeat failed"),
+                    }
+                }
+            })
+        };
         let outcome = self.write_all(snapshot);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = beat.join();
         let now = wall_seconds();
         let d = &mut self.record.description;
         match outcome {
@@ -247,7 +362,7 @@ impl ExportJob {
                 return tracing::warn!(export = d.export_arn, error = %e, "export interrupted; it is restarted later");
             }
         }
-        self.heartbeat();
+        self.save_final();
     }
 
     fn write_all(&mut self, snapshot: Option<Box<dyn Snapshot>>) -> Result<(i64, i64), Stop> {
@@ -270,7 +385,10 @@ impl ExportJob {
             store: store.as_ref(),
             bucket: d.s3_bucket.clone(),
             directory,
-            seed: self.record.export_id.clone(),
+            // Each worker its own file names: a worker taken over never overwrites
+            // the files of the one that took over.
+            seed: format!("{}/{}", self.record.export_id, self.record.owner),
+            lost: self.lost.clone(),
             extension: if ion { "ion" } else { "json" },
             text: String::new(),
             items_in_file: 0,
@@ -282,19 +400,10 @@ impl ExportJob {
         let table = self.record.table.clone();
         if incremental {
             let spec = d.incremental_export_specification.clone().unwrap_or_default();
+            self.settle(spec.export_to_time.unwrap_or(d.export_time));
             self.write_changes(&table, &spec, ion, &mut writer)?;
         } else {
-            let storage = self.storage.clone();
-            let mut beat = self.record.clone();
-            let mut emitted = 0u64;
             let mut emit = |item: &Item| {
-                emitted += 1;
-                if emitted % 50_000 == 0 {
-                    beat.heartbeat = wall_seconds();
-                    if let Err(e) = save(storage.as_ref(), &beat) {
-                        tracing::warn!(error = %e, "saving export progress failed");
-                    }
-                }
                 let line = if ion {
                     let mut text = "$ion_1_0 {Item:".to_string();
                     ion::write_struct(&mut text, item);
@@ -323,6 +432,7 @@ impl ExportJob {
                 }
                 None => {
                     let at = self.record.snapshot_instant.unwrap_or(d.export_time);
+                    self.settle(at);
                     table_at(self.storage.as_ref(), &table, at, &mut emit)?;
                 }
             }
@@ -386,7 +496,6 @@ impl ExportJob {
             &format!("{base}manifest-summary.md5"),
             md5_base64(summary.as_bytes()).as_bytes(),
         )?;
-        self.heartbeat();
         Ok((items, bytes))
     }
 
@@ -417,7 +526,6 @@ impl ExportJob {
             Some("NEW_IMAGE") => None,
             _ => Some(images_before(storage, table, from, &changes)?),
         };
-        let mut written = 0usize;
         for (storage_key, (time, key, new)) in &changes {
             let old = old_images.as_ref().and_then(|o| o.get(storage_key).cloned().flatten());
             let existed_before = old_images
@@ -458,10 +566,6 @@ impl ExportJob {
                 serde_json::Value::Object(record).to_string()
             };
             writer.line(&line, size)?;
-            written += 1;
-            if written % 10_000 == 0 {
-                self.heartbeat();
-            }
         }
         Ok(())
     }
@@ -828,6 +932,7 @@ impl Engine {
             request,
             heartbeat: wall_seconds(),
             snapshot_instant: snapshot.as_ref().map(|_| now),
+            owner: String::new(),
         };
         save(self.storage.as_ref(), &record).map_err(storage_error)?;
         self.start_export(record, snapshot);
@@ -836,14 +941,27 @@ impl Engine {
         })
     }
 
-    fn start_export(&self, record: ExportRecord, snapshot: Option<Box<dyn Snapshot>>) {
+    fn start_export(&self, mut record: ExportRecord, snapshot: Option<Box<dyn Snapshot>>) {
         let Some(task) = self.start_task(format!("export:{}", record.id)) else {
             return;
         };
+        // Claim it: only if the stored owner is still the one this call saw.
+        let owner = uuid::Uuid::new_v4().simple().to_string();
+        match update_owned(self.storage.as_ref(), record.id, &record.owner, |r| {
+            r.owner = owner.clone();
+            r.heartbeat = wall_seconds();
+        }) {
+            Ok(true) => record.owner = owner,
+            Ok(false) => return,
+            Err(e) => return tracing::warn!(error = %e, "starting an export failed; it is retried later"),
+        }
         let job = ExportJob {
             storage: self.storage.clone(),
             objects: self.config.objects.clone(),
             record,
+            lost: Default::default(),
+            shared: self.catalog.is_shared(),
+            clock: self.clock.clone(),
         };
         std::thread::spawn(move || {
             let _task = task;

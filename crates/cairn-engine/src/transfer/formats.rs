@@ -9,9 +9,10 @@ use cairn_model::{AttributeValue, Item};
 use serde::Deserialize;
 use std::io::Read;
 
-/// Largest object an import reads after decompression: a bound on memory and on
-/// a compression bomb. DynamoDB's own object limit is 15 TB; larger files are split.
-pub const MAX_OBJECT_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// Largest object an import reads (stored, and after decompression): objects are
+/// read whole, so this bounds memory and compression bombs. Larger inputs are
+/// split into several objects.
+pub const MAX_OBJECT_BYTES: u64 = 1024 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -50,11 +51,13 @@ impl Compression {
 }
 
 /// Decompresses a whole object, refusing more than `MAX_OBJECT_BYTES` of output.
-pub fn decompress(data: &[u8], compression: Compression) -> Result<Vec<u8>, String> {
+pub fn decompress(data: &[u8], compression: Compression) -> Result<std::borrow::Cow<'_, [u8]>, String> {
     let mut out = Vec::new();
     let limit = MAX_OBJECT_BYTES + 1;
+    let too_big = || "the object is larger than 1 GiB; split it".to_string();
     let read = match compression {
-        Compression::None => return Ok(data.to_vec()),
+        Compression::None if data.len() as u64 > MAX_OBJECT_BYTES => return Err(too_big()),
+        Compression::None => return Ok(std::borrow::Cow::Borrowed(data)),
         Compression::Gzip => flate2::read::MultiGzDecoder::new(data)
             .take(limit)
             .read_to_end(&mut out),
@@ -62,9 +65,9 @@ pub fn decompress(data: &[u8], compression: Compression) -> Result<Vec<u8>, Stri
     };
     read.map_err(|e| format!("the object cannot be decompressed: {e}"))?;
     if out.len() as u64 > MAX_OBJECT_BYTES {
-        return Err("the object is larger than 4 GiB once decompressed".to_string());
+        return Err(too_big());
     }
-    Ok(out)
+    Ok(std::borrow::Cow::Owned(out))
 }
 
 pub fn gzip(data: &[u8]) -> Vec<u8> {
@@ -333,9 +336,9 @@ mod tests {
     #[test]
     fn gzip_and_zstd_objects_decompress() {
         let data = b"{\"Item\":{}}\n".repeat(100);
-        assert_eq!(decompress(&gzip(&data), Compression::Gzip).expect("gzip"), data);
+        assert_eq!(*decompress(&gzip(&data), Compression::Gzip).expect("gzip"), data[..]);
         let z = zstd::encode_all(&data[..], 3).expect("zstd");
-        assert_eq!(decompress(&z, Compression::Zstd).expect("zstd"), data);
+        assert_eq!(*decompress(&z, Compression::Zstd).expect("zstd"), data[..]);
         assert!(decompress(b"not gzip", Compression::Gzip).is_err());
     }
 }

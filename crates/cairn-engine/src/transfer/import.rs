@@ -168,12 +168,10 @@ impl ImportJob {
         if record.description.import_status != "IN_PROGRESS" {
             return Err(Stop::Elsewhere);
         }
-        let table = self
-            .catalog
-            .all()
-            .into_iter()
-            .find(|t| t.id == record.table_id)
-            .ok_or(Stop::Elsewhere)?;
+        let Some(table) = self.table_of(&record) else {
+            // The server stopped between saving the import and creating its table.
+            return self.fail_unstarted(record);
+        };
         let (format, compression, csv) = reading(&record.description, &table);
         while record.progress.object < record.objects.len() {
             let (key, size) = record.objects[record.progress.object].clone();
@@ -183,13 +181,25 @@ impl ImportJob {
                 .s3_bucket
                 .clone()
                 .unwrap_or_default();
-            let text = match self.objects.get(&bucket, &key) {
-                Ok(Some(data)) => formats::decompress(&data, compression),
+            // Transient trouble reading (a network error) is retried a few times
+            // before the object counts as unreadable.
+            let mut fetched = self.objects.get(&bucket, &key);
+            for attempt in 1..=3 {
+                match &fetched {
+                    Err(ObjectError::Other(_)) => {
+                        std::thread::sleep(std::time::Duration::from_millis(200 * attempt));
+                        fetched = self.objects.get(&bucket, &key);
+                    }
+                    _ => break,
+                }
+            }
+            let data = match fetched {
+                Ok(Some(data)) if data.len() as u64 <= formats::MAX_OBJECT_BYTES => Ok(data),
+                Ok(Some(_)) => Err("the object is larger than 1 GiB; split it".to_string()),
                 Ok(None) => Err("the object no longer exists".to_string()),
-                Err(ObjectError::Other(e)) => return Err(Stop::Storage(e)),
                 Err(e) => Err(e.to_string()),
             };
-            let text = match text {
+            let text = match data.and_then(|data| formats::decompress(&data, compression).map(|t| t.into_owned())) {
                 Ok(text) => text,
                 Err(e) => {
                     // An object that cannot be read counts as one error; the import
@@ -233,7 +243,7 @@ impl ImportJob {
                     }
                 }
                 let finished = handled < CHUNK as u64;
-                let size_done = finished.then_some(text.len() as u64);
+                let size_done = finished.then_some(size);
                 if handled == 0 && !finished {
                     break;
                 }
@@ -300,15 +310,38 @@ impl ImportJob {
         Ok(next)
     }
 
+    /// The table an import loads: created with the import's id as its `importing`
+    /// mark (the record learns the table's id just after).
+    fn table_of(&self, record: &ImportRecord) -> Option<Arc<TableMeta>> {
+        self.catalog
+            .all()
+            .into_iter()
+            .find(|t| (record.table_id != 0 && t.id == record.table_id) || t.importing == Some(record.id))
+    }
+
+    fn fail_unstarted(&self, record: ImportRecord) -> Result<(), Stop> {
+        let mut tx = self.storage.begin()?;
+        let Some(mut stored) = get_record(tx.as_mut(), self.id)? else {
+            return Err(Stop::Elsewhere);
+        };
+        if stored.progress != record.progress || stored.description.import_status != "IN_PROGRESS" {
+            return Err(Stop::Elsewhere);
+        }
+        let d = &mut stored.description;
+        d.import_status = "FAILED".to_string();
+        d.failure_code = Some("UNKNOWN".to_string());
+        d.failure_message =
+            Some("The server stopped before the import's table was created; start the import again".to_string());
+        d.end_time = Some(wall_seconds());
+        put_record(tx.as_mut(), &stored)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Opens the table and ends the import, in one transaction.
     fn finish(&self, record: ImportRecord) -> Result<(), Stop> {
         let _guard = self.catalog.lock();
-        let current = self
-            .catalog
-            .all()
-            .into_iter()
-            .find(|t| t.id == record.table_id)
-            .ok_or(Stop::Elsewhere)?;
+        let current = self.table_of(&record).ok_or(Stop::Elsewhere)?;
         let mut meta = (*current).clone();
         meta.importing = None;
         let mut tx = self.storage.begin()?;
@@ -502,30 +535,56 @@ impl Engine {
                 });
             }
         };
-        let (_, table) = self.create_table_as(ctx, creation_request(&params), None, Some(id))?;
-        description.table_id = table.table_uuid.clone();
-        let record = ImportRecord {
+        // The record first, then the table marked with the record's id: a restart in
+        // between finds a record without a table (and fails it), never a table
+        // closed for good with no import to open it. This task mark keeps the
+        // background worker from taking the import up meanwhile.
+        let Some(task) = self.start_task(format!("import:{id}")) else {
+            return Err(ApiError::internal("import id in use"));
+        };
+        let mut record = ImportRecord {
             id,
             description: description.clone(),
-            table_id: table.id,
+            table_id: 0,
             request,
             objects: objects.into_iter().map(|o| (o.key, o.size)).collect(),
             progress: ImportProgress::default(),
             heartbeat: wall_seconds(),
         };
-        let mut tx = self.storage.begin().map_err(storage_error)?;
-        put_record(tx.as_mut(), &record).map_err(storage_error)?;
-        tx.commit().map_err(storage_error)?;
-        self.start_import(id);
+        let save = |record: &ImportRecord| -> Result<(), ApiError> {
+            let mut tx = self.storage.begin().map_err(storage_error)?;
+            put_record(tx.as_mut(), record).map_err(storage_error)?;
+            tx.commit().map_err(storage_error)
+        };
+        save(&record)?;
+        let table = match self.create_table_as(ctx, creation_request(&params), None, Some(id)) {
+            Ok((_, table)) => table,
+            Err(e) => {
+                // Refused (a rule of CreateTable, or the name taken meanwhile): the
+                // import never existed.
+                let mut tx = self.storage.begin().map_err(storage_error)?;
+                tx.delete(&record_key(id));
+                tx.commit().map_err(storage_error)?;
+                return Err(e);
+            }
+        };
+        description.table_id = table.table_uuid.clone();
+        record.description.table_id = table.table_uuid.clone();
+        record.table_id = table.id;
+        save(&record)?;
+        self.run_import(id, task);
         Ok(ImportTableOutput {
             import_table_description: description,
         })
     }
 
     fn start_import(&self, id: u64) {
-        let Some(task) = self.start_task(format!("import:{id}")) else {
-            return;
-        };
+        if let Some(task) = self.start_task(format!("import:{id}")) {
+            self.run_import(id, task);
+        }
+    }
+
+    fn run_import(&self, id: u64, task: crate::TaskGuard) {
         let job = ImportJob {
             storage: self.storage.clone(),
             objects: self.config.objects.clone(),

@@ -195,6 +195,9 @@ impl<'a> Reader<'a> {
     pub fn next_value(&mut self) -> Option<Result<Ion, String>> {
         loop {
             if let Err(e) = self.skip_space() {
+                // Only an unterminated comment fails here: nothing after it can be
+                // read, so the reader ends.
+                self.pos = self.text.len();
                 return Some(Err(e));
             }
             if self.pos >= self.text.len() {
@@ -292,8 +295,9 @@ impl<'a> Reader<'a> {
             };
             // `symbol::` starts an annotation on the value that follows.
             let save = self.pos;
-            self.skip_space()?;
-            if let Ion::Symbol(name) = &value {
+            // A look ahead for `::`; trouble after the value is the next value's.
+            let ahead = self.skip_space().is_ok();
+            if let (true, Ion::Symbol(name)) = (ahead, &value) {
                 if self.text[self.pos..].starts_with(b"::") {
                     self.pos += 2;
                     self.skip_space()?;
@@ -685,6 +689,18 @@ mod tests {
                 .expect("a value")
                 .and_then(item_of);
             assert!(outcome.is_err(), "{bad} was accepted: {outcome:?}");
+        }
+    }
+
+    #[test]
+    fn an_unterminated_comment_is_one_error_and_the_end() {
+        for text in [&b"{Item:{a:1.}}\n/* never closed"[..], b"/*", b"{Item:{a:1.}} /* x"] {
+            let mut reader = Reader::new(text);
+            let results: Vec<bool> = std::iter::from_fn(|| reader.next_value())
+                .take(10)
+                .map(|r| r.is_ok())
+                .collect();
+            assert!(results.len() <= 2 && results.last() == Some(&false), "{results:?}");
         }
     }
 

@@ -212,6 +212,10 @@ impl S3Endpoint {
             _ => builder = builder.with_skip_signature(true),
         }
         let store = std::sync::Arc::new(builder.build().map_err(|e| ObjectError::Other(e.to_string()))?);
+        // Bucket names come from requests: keep the cache small.
+        if buckets.len() >= 64 {
+            buckets.clear();
+        }
         buckets.insert(bucket.to_string(), store.clone());
         Ok(store)
     }

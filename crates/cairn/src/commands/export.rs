@@ -9,6 +9,7 @@
 
 use super::import::bar;
 use super::target::{Target, TargetArgs};
+use cairn_engine::ops::continuous_backups::iso;
 use cairn_engine::transfer::formats::{gzip, json_item_line};
 use cairn_engine::transfer::ion;
 use serde::{Deserialize, Serialize};
@@ -166,9 +167,9 @@ pub fn run(args: ExportArgs) -> Result<(), String> {
     let summary = json!({
         "version": "2020-06-30",
         "exportArn": format!("{table_arn}/export/{}", state.export_id),
-        "startTime": state.started, "endTime": now(),
+        "startTime": iso(state.started), "endTime": iso(now()),
         "tableArn": table_arn, "tableId": described["Table"]["TableId"],
-        "exportTime": state.started,
+        "exportTime": iso(state.started),
         "s3Bucket": null, "s3Prefix": null, "s3SseAlgorithm": null, "s3SseKmsKeyId": null,
         "manifestFilesS3Key": format!("{base}manifest-files.json"),
         "billedSizeBytes": bytes, "itemCount": items, "outputFormat": format, "exportType": "FULL_EXPORT",

@@ -108,16 +108,16 @@ pub fn load_state_for(path: &Path) -> Option<State> {
 
 pub fn run(args: ImportArgs) -> Result<(), String> {
     let target = Target::open(&args.target)?;
-    let key_types = ensure_table(&target, &args)?;
+    let (key_types, key_names) = ensure_table(&target, &args)?;
     let state_path = args
         .state
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!(".cairn-import-{}.json", args.table)));
     let started = std::time::Instant::now();
     let state = if args.from_postgres.is_some() {
-        super::postgres_source::run(&target, &args, &state_path)?
+        super::postgres_source::run(&target, &args, &state_path, &key_names)?
     } else {
-        import_files(&target, &args, &key_types, &state_path)?
+        import_files(&target, &args, &key_types, &key_names, &state_path)?
     };
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -127,8 +127,9 @@ pub fn run(args: ImportArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The table's attribute types (for CSV keys); creates it first if asked to.
-fn ensure_table(target: &Target, args: &ImportArgs) -> Result<Vec<(String, ScalarType)>, String> {
+/// The table's attribute types (for CSV keys) and key attribute names; creates the
+/// table first if asked to.
+pub fn ensure_table(target: &Target, args: &ImportArgs) -> Result<(Vec<(String, ScalarType)>, Vec<String>), String> {
     let described = match target.call("DescribeTable", &json!({"TableName": args.table})) {
         Ok(d) => d,
         Err(e) if e.code == "ResourceNotFoundException" => {
@@ -158,7 +159,7 @@ fn ensure_table(target: &Target, args: &ImportArgs) -> Result<Vec<(String, Scala
         }
         Err(e) => return Err(e.to_string()),
     };
-    Ok(described["Table"]["AttributeDefinitions"]
+    let types = described["Table"]["AttributeDefinitions"]
         .as_array()
         .into_iter()
         .flatten()
@@ -170,7 +171,14 @@ fn ensure_table(target: &Target, args: &ImportArgs) -> Result<Vec<(String, Scala
             };
             Some((d["AttributeName"].as_str()?.to_string(), kind))
         })
-        .collect())
+        .collect();
+    let keys = described["Table"]["KeySchema"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k["AttributeName"].as_str().map(str::to_string))
+        .collect();
+    Ok((types, keys))
 }
 
 pub fn wait_active(target: &Target, table: &str) -> Result<Value, String> {
@@ -203,46 +211,86 @@ pub fn bar(quiet: bool, length: u64, unit_bytes: bool) -> ProgressBar {
 }
 
 /// Writes `items` (wire JSON) with BatchWriteItem, 25 at a time, `parallel` batches
-/// in flight, retrying unprocessed items.
-pub fn write_items(target: &Target, table: &str, items: Vec<Value>, parallel: usize) -> Result<(), String> {
+/// in flight, retrying unprocessed items. Items sharing a key keep the last one (a
+/// batch may not name a key twice, and the last record wins as on ImportTable). A
+/// batch DynamoDB refuses as a whole (one invalid item) is written item by item;
+/// the items refused then are printed and counted. Returns the count refused.
+pub fn write_items(
+    target: &Target,
+    table: &str,
+    items: Vec<Value>,
+    parallel: usize,
+    key_names: &[String],
+) -> Result<u64, String> {
+    let mut last_of_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let key: Vec<String> = key_names.iter().map(|k| item[k].to_string()).collect();
+        last_of_key.insert(key.join("\u{1}"), i);
+    }
+    let mut keep: Vec<usize> = last_of_key.into_values().collect();
+    keep.sort_unstable();
+    let items: Vec<Value> = keep.into_iter().map(|i| items[i].clone()).collect();
     let batches: Vec<Vec<Value>> = items.chunks(25).map(<[Value]>::to_vec).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let refused = std::sync::atomic::AtomicU64::new(0);
     let failure = std::sync::Mutex::new(None::<String>);
     std::thread::scope(|scope| {
         for _ in 0..parallel.max(1) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(batch) = batches.get(i) else { return };
-                if let Err(e) = write_batch(target, table, batch) {
-                    *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                    return;
+                match write_batch(target, table, batch) {
+                    Ok(n) => {
+                        refused.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                        return;
+                    }
                 }
             });
         }
     });
     match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => Ok(refused.into_inner()),
     }
 }
 
-fn write_batch(target: &Target, table: &str, items: &[Value]) -> Result<(), String> {
+fn write_batch(target: &Target, table: &str, items: &[Value]) -> Result<u64, String> {
     let mut requests: Vec<Value> = items.iter().map(|item| json!({"PutRequest": {"Item": item}})).collect();
     let mut delay = std::time::Duration::from_millis(20);
     for _ in 0..20 {
-        let out = target
-            .call_retrying("BatchWriteItem", &json!({"RequestItems": {table: requests}}))
-            .map_err(|e| format!("BatchWriteItem: {e}"))?;
+        let out = match target.call_retrying("BatchWriteItem", &json!({"RequestItems": {table: requests}})) {
+            Ok(out) => out,
+            Err(e) if e.code == "ValidationException" => return write_one_by_one(target, table, items),
+            Err(e) => return Err(format!("BatchWriteItem: {e}")),
+        };
         match out["UnprocessedItems"][table].as_array() {
             Some(rest) if !rest.is_empty() => {
                 requests = rest.clone();
                 std::thread::sleep(delay);
                 delay = (delay * 2).min(std::time::Duration::from_secs(2));
             }
-            _ => return Ok(()),
+            _ => return Ok(0),
         }
     }
     Err("BatchWriteItem kept returning unprocessed items".to_string())
+}
+
+fn write_one_by_one(target: &Target, table: &str, items: &[Value]) -> Result<u64, String> {
+    let mut refused = 0;
+    for item in items {
+        match target.call_retrying("PutItem", &json!({"TableName": table, "Item": item})) {
+            Ok(_) => {}
+            Err(e) if e.code == "ValidationException" => {
+                refused += 1;
+                eprintln!("item refused ({}): {}", e.message, item);
+            }
+            Err(e) => return Err(format!("PutItem: {e}")),
+        }
+    }
+    Ok(refused)
 }
 
 /// Every file under the inputs, in name order.
@@ -303,6 +351,7 @@ fn import_files(
     target: &Target,
     args: &ImportArgs,
     key_types: &[(String, ScalarType)],
+    key_names: &[String],
     state_path: &Path,
 ) -> Result<State, String> {
     if args.inputs.is_empty() {
@@ -377,9 +426,10 @@ fn import_files(
                 break;
             }
             let count = items.len() as u64;
-            write_items(target, &args.table, items, args.parallel)?;
+            let refused = write_items(target, &args.table, items, args.parallel, key_names)?;
             state.record += handled;
-            state.items += count;
+            state.items += count - refused;
+            state.errors += refused;
             save_state_for(state_path, &state)?;
             progress.set_position(before + sizes[state.file] * state.record.min(lines) / lines);
             let rate = (state.items - items_at_start) as f64 / started.elapsed().as_secs_f64().max(0.001);

@@ -102,7 +102,12 @@ fn render(template: &str, row: &BTreeMap<String, Box<RawValue>>) -> Result<Strin
     Ok(out)
 }
 
-pub fn run(target: &Target, args: &ImportArgs, state_path: &Path) -> Result<super::import::State, String> {
+pub fn run(
+    target: &Target,
+    args: &ImportArgs,
+    state_path: &Path,
+    key_names: &[String],
+) -> Result<super::import::State, String> {
     let url = args.from_postgres.as_deref().unwrap_or_default();
     let query = args.query.clone().unwrap_or_default();
     if args.cursor.is_empty() {
@@ -138,7 +143,11 @@ pub fn run(target: &Target, args: &ImportArgs, state_path: &Path) -> Result<supe
             .iter()
             .find(|c| c.name() == name)
             .ok_or_else(|| format!("--cursor {name}: the query has no such column"))?;
-        cursor_types.push(column.type_().name().to_string());
+        cursor_types.push(format!(
+            "{}.{}",
+            quote_ident(column.type_().schema()),
+            quote_ident(column.type_().name())
+        ));
     }
     let columns = args
         .cursor
@@ -156,7 +165,7 @@ pub fn run(target: &Target, args: &ImportArgs, state_path: &Path) -> Result<supe
     let params = cursor_types
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("(${}::text)::{}", i + 1, quote_ident(t)))
+        .map(|(i, t)| format!("(${}::text)::{t}", i + 1))
         .collect::<Vec<_>>()
         .join(", ");
     let settled = match args.settle_seconds {
@@ -250,10 +259,19 @@ pub fn run(target: &Target, args: &ImportArgs, state_path: &Path) -> Result<supe
             }
         }
         let last = rows.last().ok_or("no rows")?;
-        let cursor: Vec<String> = (0..args.cursor.len()).map(|i| last.get::<_, String>(i + 1)).collect();
+        let mut cursor = Vec::with_capacity(args.cursor.len());
+        for (i, name) in args.cursor.iter().enumerate() {
+            let value: Option<String> = last.get(i + 1);
+            cursor.push(
+                value.ok_or_else(|| {
+                    format!("--cursor {name}: a row has NULL there; cursor columns must never be NULL")
+                })?,
+            );
+        }
         let count = items.len() as u64;
-        write_items(target, &args.table, items, args.parallel)?;
-        state.items += count;
+        let refused = write_items(target, &args.table, items, args.parallel, key_names)?;
+        state.items += count - refused;
+        state.errors += refused;
         copied += rows.len() as u64;
         state.cursor = Some(cursor);
         super::import::save_state_for(state_path, &state)?;

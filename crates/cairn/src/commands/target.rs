@@ -80,6 +80,7 @@ impl Target {
             let root = args.s3_root.clone().unwrap_or_else(|| dir.join("s3"));
             let config = EngineConfig {
                 objects: Arc::new(cairn_engine::transfer::objects::LocalDirectory::new(root)),
+                run_transfers: false,
                 ..EngineConfig::default()
             };
             let engine = Arc::new(Engine::new(Arc::new(storage), config).map_err(|e| e.to_string())?);
