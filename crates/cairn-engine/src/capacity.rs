@@ -39,8 +39,9 @@ pub(crate) fn consumed_with_indexes(
     kind: Kind,
     mode: ReturnConsumedCapacity,
 ) -> Option<ConsumedCapacity> {
+    crate::usage::record(table, table_units, indexes, kind);
     let index_total: f64 = indexes.iter().map(|(_, _, u)| u).sum();
-    let mut entry = consumed(table, table_units + index_total, kind, mode)?;
+    let mut entry = entry(table, table_units + index_total, kind, mode)?;
     if mode == ReturnConsumedCapacity::Indexes {
         if let Some(t) = entry.table.as_mut() {
             let (read, write) = split(table_units, kind);
@@ -83,13 +84,19 @@ pub(crate) fn add_index_units(total: &mut IndexUnits, more: IndexUnits) {
     }
 }
 
-/// The ConsumedCapacity entry for `units` on a table, shaped by what was asked.
+/// The ConsumedCapacity entry for `units` on a table, shaped by what was asked (and
+/// the consumption recorded for the request's metering).
 pub(crate) fn consumed(
     table: &TableMeta,
     units: f64,
     kind: Kind,
     mode: ReturnConsumedCapacity,
 ) -> Option<ConsumedCapacity> {
+    crate::usage::record(table, units, &Vec::new(), kind);
+    entry(table, units, kind, mode)
+}
+
+fn entry(table: &TableMeta, units: f64, kind: Kind, mode: ReturnConsumedCapacity) -> Option<ConsumedCapacity> {
     let (read, write) = match kind {
         Kind::Read => (Some(units), None),
         Kind::Write => (None, Some(units)),

@@ -19,6 +19,7 @@ mod index_keys;
 mod indexes;
 mod keys;
 mod leases;
+pub mod ledger;
 pub mod ops;
 mod pitr;
 mod read;
@@ -26,6 +27,7 @@ mod request;
 mod streams;
 pub mod transfer;
 mod ttl;
+pub mod usage;
 mod write;
 
 #[cfg(test)]
@@ -100,6 +102,11 @@ pub struct EngineConfig {
     /// operations. Off for the command line's engines on a data directory: those
     /// jobs belong to the server and its object store.
     pub run_transfers: bool,
+    /// Throttle requests beyond their tables' capacity, as DynamoDB does
+    /// (`--enforce-capacity`; off by default so local tests are never throttled).
+    pub enforce_capacity: bool,
+    /// Prices the cost ledger uses (`--price-sheet FILE`; us-east-1 by default).
+    pub price_sheet: ledger::PriceSheet,
 }
 
 impl Default for EngineConfig {
@@ -114,6 +121,8 @@ impl Default for EngineConfig {
             catalog_poll_interval: Duration::from_millis(50),
             objects: Arc::new(transfer::objects::LocalDirectory::new("cairn-s3")),
             run_transfers: true,
+            enforce_capacity: false,
+            price_sheet: ledger::PriceSheet::default(),
         }
     }
 }
@@ -135,6 +144,9 @@ pub struct Engine {
     /// The engine's own handle once it is shared (`attach`): long operations
     /// (bulk writes) run on threads of their own with it.
     me: std::sync::OnceLock<std::sync::Weak<Engine>>,
+    /// Token buckets, with `enforce_capacity`.
+    limiter: Option<Arc<usage::Limiter>>,
+    ledger: ledger::Ledger,
 }
 
 impl Engine {
@@ -160,6 +172,10 @@ impl Engine {
             history: Default::default(),
             running: Default::default(),
             me: Default::default(),
+            ledger: Default::default(),
+            limiter: config
+                .enforce_capacity
+                .then(|| Arc::new(usage::Limiter::new(clock.clone()))),
             iterator_key,
             storage,
             catalog,

@@ -55,6 +55,8 @@ pub enum ErrorKind {
     InvalidExportTime,
     ImportNotFound,
     ImportConflict,
+    /// Throttled beyond an on-demand maximum (or an account limit).
+    Throttling,
 }
 
 impl ErrorKind {
@@ -102,6 +104,7 @@ impl ErrorKind {
             ErrorKind::InvalidExportTime => "InvalidExportTimeException",
             ErrorKind::ImportNotFound => "ImportNotFoundException",
             ErrorKind::ImportConflict => "ImportConflictException",
+            ErrorKind::Throttling => "ThrottlingException",
         }
     }
 

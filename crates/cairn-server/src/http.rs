@@ -295,6 +295,26 @@ enum Reply {
 
 /// A path no SDK sends (they POST to `/`).
 const STATUS_PATH: &str = "/_cairn/status";
+/// The cost ledger as JSON (`?since=1h`).
+const COST_PATH: &str = "/_cairn/cost";
+
+/// `90`, `90s`, `15m`, `1h`, `7d` as seconds.
+pub fn parse_duration(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number.parse().ok()?;
+    let scale = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        _ => return None,
+    };
+    Some(value * scale).filter(|v| v.is_finite() && *v > 0.0)
+}
 
 /// What `GET /_cairn/status` answers: which server this is, whether its store is
 /// shared with other servers and reachable, and the leases it holds (`background`
@@ -318,6 +338,23 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool) -> Resul
     if req.method() == Method::GET {
         if req.uri().path() == STATUS_PATH {
             return Ok(Reply::Status(status(shared).await));
+        }
+        // The cost ledger names tables and their traffic: only on a server that
+        // does not verify callers (with --auth sigv4, use --metrics-addr instead).
+        if req.uri().path() == COST_PATH && shared.config.authenticator.is_none() {
+            let since = req
+                .uri()
+                .query()
+                .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("since=")))
+                .and_then(parse_duration)
+                .unwrap_or(3600.0);
+            let engine = shared.engine.clone();
+            let report = tokio::task::spawn_blocking(move || serde_json::to_vec(&engine.cost_report(since)))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            return Ok(Reply::Status(report));
         }
         if req.uri().path() != "/" {
             return Ok(Reply::NotFound);
@@ -410,8 +447,14 @@ pub fn call_operation(
     body: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
     let handler = route(target)?;
-    std::panic::catch_unwind(AssertUnwindSafe(|| handler(engine, context, body)))
-        .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))
+    let operation = target.and_then(|t| t.rsplit('.').next()).unwrap_or_default();
+    let started = std::time::Instant::now();
+    let (result, metered) = engine.metered(operation, context, || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| handler(engine, context, body)))
+            .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))
+    });
+    crate::metrics::record(operation, &metered, result.as_ref().map(|_| ()), started.elapsed());
+    result
 }
 
 fn too_large() -> ApiError {

@@ -9,6 +9,7 @@ pub mod auth;
 mod encoding;
 mod http;
 mod listener;
+pub mod metrics;
 mod router;
 mod tls;
 mod wire;

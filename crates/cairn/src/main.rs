@@ -45,6 +45,9 @@ enum Command {
     Export(commands::export::ExportArgs),
     /// Create, list and restore on-demand backups.
     Backup(commands::backup::BackupArgs),
+    /// Print a running server's cost ledger: capacity and price per table and
+    /// operation, on demand and provisioned, and scan amplification.
+    Cost(commands::cost::CostArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -154,6 +157,19 @@ struct ServeArgs {
     /// directory; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
     #[arg(long, env = "CAIRN_S3_ENDPOINT")]
     s3_endpoint: Option<String>,
+    /// Throttle requests beyond their tables' provisioned capacity (with burst) or
+    /// on-demand maximums, as DynamoDB does. Off by default.
+    #[arg(long, env = "CAIRN_ENFORCE_CAPACITY")]
+    enforce_capacity: bool,
+    /// Serve Prometheus metrics (DynamoDB's CloudWatch names per table, index and
+    /// operation) at http://ADDR/metrics, e.g. 127.0.0.1:9464.
+    #[arg(long, env = "CAIRN_METRICS_ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
+    /// Prices for the cost ledger (JSON: region, readRequestUnitsPerMillion,
+    /// writeRequestUnitsPerMillion, readCapacityUnitHour, writeCapacityUnitHour,
+    /// storageGbMonth); default: us-east-1 list prices.
+    #[arg(long, env = "CAIRN_PRICE_SHEET")]
+    price_sheet: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -179,6 +195,7 @@ fn main() -> std::process::ExitCode {
         Command::Import(args) => commands::import::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Backup(args) => commands::backup::run(args),
+        Command::Cost(args) => commands::cost::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -228,6 +245,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         stream_shard_interval: Duration::from_secs(args.stream_shard_interval_secs.max(1)),
         max_tables: args.max_tables,
         catalog_poll_interval: Duration::from_millis(args.catalog_poll_interval_ms.max(1)),
+        enforce_capacity: args.enforce_capacity,
+        price_sheet: match &args.price_sheet {
+            Some(path) => serde_json::from_slice(
+                &std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            )
+            .map_err(|e| format!("{}: not a price sheet: {e}", path.display()))?,
+            None => Default::default(),
+        },
         objects: match &args.s3_endpoint {
             Some(endpoint) => Arc::new(cairn_engine::transfer::objects::S3Endpoint::new(endpoint)?),
             None => Arc::new(cairn_engine::transfer::objects::LocalDirectory::new(s3_root(&args))),
@@ -264,6 +289,16 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         (Some(cert), Some(key)) => Some(cairn_server::tls_config(cert, key)?),
         _ => None,
     };
+    if let Some(addr) = args.metrics_addr {
+        // The exporter's listener runs on this runtime.
+        let _entered = runtime.enter();
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(addr)
+            .install()
+            .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?;
+        cairn_server::metrics::enable();
+        tracing::info!(%addr, "Prometheus metrics at /metrics");
+    }
     runtime.block_on(async move {
         let listener = bind(&args.host, args.port).await?;
         let https_listener = match args.https_port {

@@ -137,6 +137,14 @@ impl Engine {
                 fetch_from_table: shape.fetch_from_table,
             },
         )?;
+        crate::usage::record_read_shape(crate::ledger::ReadShape {
+            operation: "Query",
+            table: source.table.name.clone(),
+            index: source.index.map(|i| i.name.clone()),
+            filter: shape.filter.is_some(),
+            scanned: page.scanned as u64,
+            returned: page.count as u64,
+        });
         Ok(ReadPageOutput {
             items: (!shape.count_only).then_some(page.items),
             count: page.count,

@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod cert;
 pub mod check;
+pub mod cost;
 pub mod credentials;
 pub mod export;
 pub mod import;
