@@ -9,7 +9,7 @@
 pub mod access;
 mod backfill;
 mod backup;
-mod capacity;
+pub mod capacity;
 mod catalog;
 pub mod check;
 mod clock;
@@ -19,7 +19,6 @@ mod index_keys;
 mod indexes;
 mod keys;
 mod leases;
-pub mod ledger;
 pub mod ops;
 mod pitr;
 mod read;
@@ -27,7 +26,6 @@ mod request;
 mod streams;
 pub mod transfer;
 mod ttl;
-pub mod usage;
 mod write;
 
 #[cfg(test)]
@@ -106,7 +104,7 @@ pub struct EngineConfig {
     /// (`--enforce-capacity`; off by default so local tests are never throttled).
     pub enforce_capacity: bool,
     /// Prices the cost ledger uses (`--price-sheet FILE`; us-east-1 by default).
-    pub price_sheet: ledger::PriceSheet,
+    pub price_sheet: capacity::ledger::PriceSheet,
 }
 
 impl Default for EngineConfig {
@@ -122,7 +120,7 @@ impl Default for EngineConfig {
             objects: Arc::new(transfer::objects::LocalDirectory::new("cairn-s3")),
             run_transfers: true,
             enforce_capacity: false,
-            price_sheet: ledger::PriceSheet::default(),
+            price_sheet: capacity::ledger::PriceSheet::default(),
         }
     }
 }
@@ -145,8 +143,8 @@ pub struct Engine {
     /// (bulk writes) run on threads of their own with it.
     me: std::sync::OnceLock<std::sync::Weak<Engine>>,
     /// Token buckets, with `enforce_capacity`.
-    limiter: Option<Arc<usage::Limiter>>,
-    ledger: ledger::Ledger,
+    limiter: Option<Arc<capacity::throttle::Limiter>>,
+    ledger: capacity::ledger::Ledger,
 }
 
 impl Engine {
@@ -175,7 +173,7 @@ impl Engine {
             ledger: Default::default(),
             limiter: config
                 .enforce_capacity
-                .then(|| Arc::new(usage::Limiter::new(clock.clone()))),
+                .then(|| Arc::new(capacity::throttle::Limiter::new(clock.clone()))),
             iterator_key,
             storage,
             catalog,

@@ -10,7 +10,7 @@
 //! `UserErrors` (no dimensions, as CloudWatch has it), `SystemErrors` (Operation),
 //! `ConditionalCheckFailedRequests` and `TransactionConflict` (TableName).
 
-use cairn_engine::usage::{Metered, UsageKind};
+use cairn_engine::capacity::throttle::{Metered, UsageKind};
 use cairn_model::{ApiError, ErrorKind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

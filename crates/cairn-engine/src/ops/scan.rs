@@ -152,7 +152,7 @@ impl Engine {
                 fetch_from_table: shape.fetch_from_table,
             },
         )?;
-        crate::usage::record_read_shape(crate::ledger::ReadShape {
+        crate::capacity::throttle::record_read_shape(crate::capacity::ledger::ReadShape {
             operation: "Scan",
             table: source.table.name.clone(),
             index: source.index.map(|i| i.name.clone()),

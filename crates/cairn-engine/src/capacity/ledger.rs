@@ -5,7 +5,7 @@
 //! amplification), by request shape. Kept in memory for a week (bounded: at most
 //! 10,080 minutes and a bounded number of shapes).
 
-use crate::usage::{Metered, UsageKind};
+use crate::capacity::throttle::{Metered, UsageKind};
 use crate::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};

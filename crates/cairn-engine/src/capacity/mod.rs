@@ -1,5 +1,11 @@
+//! Capacity: units as DynamoDB charges them (here), what each request consumed and
+//! the throttling that enforces capacity (`throttle`), the cost ledger (`ledger`).
+//!
 //! Capacity units as DynamoDB charges them: reads in 4 KB units (half for eventually
 //! consistent reads), writes in 1 KB units, each item rounded up on its own.
+
+pub mod ledger;
+pub mod throttle;
 
 use crate::catalog::TableMeta;
 use cairn_model::limits::{READ_UNIT_BYTES, WRITE_UNIT_BYTES};
@@ -39,7 +45,7 @@ pub(crate) fn consumed_with_indexes(
     kind: Kind,
     mode: ReturnConsumedCapacity,
 ) -> Option<ConsumedCapacity> {
-    crate::usage::record(table, table_units, indexes, kind);
+    throttle::record(table, table_units, indexes, kind);
     let index_total: f64 = indexes.iter().map(|(_, _, u)| u).sum();
     let mut entry = entry(table, table_units + index_total, kind, mode)?;
     if mode == ReturnConsumedCapacity::Indexes {
@@ -92,7 +98,7 @@ pub(crate) fn consumed(
     kind: Kind,
     mode: ReturnConsumedCapacity,
 ) -> Option<ConsumedCapacity> {
-    crate::usage::record(table, units, &Vec::new(), kind);
+    throttle::record(table, units, &Vec::new(), kind);
     entry(table, units, kind, mode)
 }
 

@@ -54,11 +54,11 @@ struct Request {
     usage: Vec<Usage>,
     /// Tables the request named (looked up for items), first first.
     tables: Vec<String>,
-    shape: Option<crate::ledger::ReadShape>,
+    shape: Option<crate::capacity::ledger::ReadShape>,
 }
 
 /// Notes how many items a Query or Scan read against how many it returned.
-pub(crate) fn record_read_shape(shape: crate::ledger::ReadShape) {
+pub(crate) fn record_read_shape(shape: crate::capacity::ledger::ReadShape) {
     CURRENT.with(|current| {
         if let Some(request) = current.borrow_mut().as_mut() {
             request.shape = Some(shape);
