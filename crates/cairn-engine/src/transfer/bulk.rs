@@ -35,7 +35,6 @@ use std::collections::BTreeMap;
 
 const BULK_PREFIX: &[u8] = b"mbulk/";
 const CHUNK: usize = 256;
-const TOKEN_SECONDS: f64 = 8.0 * 3600.0;
 const MAX_OBJECTS: usize = 50_000;
 
 /// Where an operation has got.
@@ -320,19 +319,10 @@ impl Engine {
         .to_string();
         let now = self.clock.now_seconds();
         if let Some(token) = &input.client_token {
-            let previous = all(self.storage.as_ref())
-                .map_err(storage_error)?
-                .into_iter()
-                .find(|r| {
-                    r.description.client_token.as_ref() == Some(token) && now - r.description.start_time < TOKEN_SECONDS
-                });
-            if let Some(previous) = previous {
-                if previous.request != request {
-                    return Err(ApiError::new(
-                        ErrorKind::IdempotentParameterMismatch,
-                        "DynamoDB rejected the request because you retried a request with a different payload but with an idempotent token that was already used.",
-                    ));
-                }
+            let records = all(self.storage.as_ref()).map_err(storage_error)?;
+            if let Some(previous) = super::named_by_token(records, token, &request, now, || {
+                ApiError::new(ErrorKind::IdempotentParameterMismatch, "DynamoDB rejected the request because you retried a request with a different payload but with an idempotent token that was already used.")
+            })? {
                 return Ok(BulkOperationDescriptionOutput {
                     bulk_operation_description: previous.description,
                 });
@@ -941,5 +931,17 @@ fn raw_json(item: &RawItem) -> serde_json::Value {
     match cairn_model::value::item_from_raw(item.clone()) {
         Ok(parsed) => serde_json::to_value(&parsed).unwrap_or_default(),
         Err(_) => serde_json::Value::Null,
+    }
+}
+
+impl super::Tokened for BulkRecord {
+    fn token(&self) -> Option<&str> {
+        self.description.client_token.as_deref()
+    }
+    fn started(&self) -> f64 {
+        self.description.start_time
+    }
+    fn request(&self) -> &str {
+        &self.request
     }
 }

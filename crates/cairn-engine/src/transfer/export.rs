@@ -44,8 +44,6 @@ const EXPORT_PREFIX: &[u8] = b"mexport/";
 /// A data file is closed once it holds this much (uncompressed) text.
 const FILE_BYTES: usize = 64 * 1024 * 1024;
 const CHUNK: usize = 1024;
-/// How long a ClientToken names its export (DynamoDB: 8 hours).
-const TOKEN_SECONDS: f64 = 8.0 * 3600.0;
 /// An export whose server has not reported progress for this long is restarted.
 const STALE_SECONDS: f64 = 60.0;
 const MIN_INCREMENTAL_SECONDS: f64 = 15.0 * 60.0;
@@ -799,19 +797,10 @@ impl Engine {
         .to_string();
         let now = self.clock.now_seconds();
         if let Some(token) = &input.client_token {
-            let previous = all(self.storage.as_ref())
-                .map_err(storage_error)?
-                .into_iter()
-                .find(|r| {
-                    r.description.client_token.as_ref() == Some(token) && now - r.description.start_time < TOKEN_SECONDS
-                });
-            if let Some(previous) = previous {
-                if previous.request != request {
-                    return Err(ApiError::new(
-                        ErrorKind::ExportConflict,
-                        "There was a conflict when writing to the specified S3 bucket: an export with this client token and other parameters exists",
-                    ));
-                }
+            let records = all(self.storage.as_ref()).map_err(storage_error)?;
+            if let Some(previous) = super::named_by_token(records, token, &request, now, || {
+                ApiError::new(ErrorKind::ExportConflict, "There was a conflict when writing to the specified S3 bucket: an export with this client token and other parameters exists")
+            })? {
                 return Ok(ExportDescriptionOutput {
                     export_description: previous.description,
                 });
@@ -1065,5 +1054,17 @@ impl Engine {
                 .collect(),
             next_token,
         })
+    }
+}
+
+impl super::Tokened for ExportRecord {
+    fn token(&self) -> Option<&str> {
+        self.description.client_token.as_deref()
+    }
+    fn started(&self) -> f64 {
+        self.description.start_time
+    }
+    fn request(&self) -> &str {
+        &self.request
     }
 }

@@ -35,7 +35,6 @@ use std::sync::Arc;
 const IMPORT_PREFIX: &[u8] = b"mimport/";
 /// Records written per storage transaction.
 const CHUNK: usize = 512;
-const TOKEN_SECONDS: f64 = 8.0 * 3600.0;
 /// DynamoDB's limit on the objects one import reads.
 const MAX_OBJECTS: usize = 50_000;
 /// With several servers, an import whose loader saved nothing for this long is
@@ -442,19 +441,10 @@ impl Engine {
         .to_string();
         let now = self.clock.now_seconds();
         if let Some(token) = &input.client_token {
-            let previous = all(self.storage.as_ref())
-                .map_err(storage_error)?
-                .into_iter()
-                .find(|r| {
-                    r.description.client_token.as_ref() == Some(token) && now - r.description.start_time < TOKEN_SECONDS
-                });
-            if let Some(previous) = previous {
-                if previous.request != request {
-                    return Err(ApiError::new(
-                        ErrorKind::ImportConflict,
-                        "There was a conflict when importing from the specified S3 source: an import with this client token and other parameters exists",
-                    ));
-                }
+            let records = all(self.storage.as_ref()).map_err(storage_error)?;
+            if let Some(previous) = super::named_by_token(records, token, &request, now, || {
+                ApiError::new(ErrorKind::ImportConflict, "There was a conflict when importing from the specified S3 source: an import with this client token and other parameters exists")
+            })? {
                 return Ok(ImportTableOutput {
                     import_table_description: previous.description,
                 });
@@ -723,4 +713,16 @@ fn decode_token(token: &str) -> Option<String> {
         bytes.pop();
     }
     String::from_utf8(bytes).ok()
+}
+
+impl super::Tokened for ImportRecord {
+    fn token(&self) -> Option<&str> {
+        self.description.client_token.as_deref()
+    }
+    fn started(&self) -> f64 {
+        self.description.start_time
+    }
+    fn request(&self) -> &str {
+        &self.request
+    }
 }
