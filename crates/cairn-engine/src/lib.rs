@@ -145,6 +145,8 @@ pub struct Engine {
     /// Token buckets, with `enforce_capacity`.
     limiter: Option<Arc<capacity::throttle::Limiter>>,
     ledger: capacity::ledger::Ledger,
+    /// When this engine started (clock seconds): the ledger holds nothing before.
+    started_at: f64,
 }
 
 impl Engine {
@@ -171,6 +173,7 @@ impl Engine {
             running: Default::default(),
             me: Default::default(),
             ledger: Default::default(),
+            started_at: clock.now_seconds(),
             limiter: config
                 .enforce_capacity
                 .then(|| Arc::new(capacity::throttle::Limiter::new(clock.clone()))),

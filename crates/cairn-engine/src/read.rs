@@ -42,7 +42,6 @@ impl<'a> Source<'a> {
             .chain(&table.local_secondary_indexes)
             .find(|i| i.name == name)
             .ok_or_else(|| ApiError::validation(format!("The table does not have the specified index: {name}")))?;
-        crate::capacity::throttle::admit_index_read(table, index)?;
         Ok(Source {
             table,
             index: Some(index),

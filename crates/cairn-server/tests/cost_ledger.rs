@@ -3,14 +3,16 @@
 
 mod common;
 
-use cairn_engine::{Clock, Engine, EngineConfig, ManualClock};
+use cairn_engine::{Engine, EngineConfig, ManualClock};
 use common::call;
 use serde_json::json;
 use std::sync::Arc;
 
+/// An engine that started two hours ago (reports never reach before a server's start).
 fn setup() -> (Engine, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(1_900_000_000.0));
     let engine = Engine::with_clock(common::test_storage(), EngineConfig::default(), clock.clone()).unwrap();
+    clock.advance(7200.0);
     (engine, clock)
 }
 
@@ -119,6 +121,15 @@ fn a_provisioned_table_costs_its_capacity_for_the_period() {
         "{steady}"
     );
     assert!(close(steady["onDemandCost"].as_f64().unwrap(), 0.0));
+}
+
+#[test]
+fn a_report_does_not_reach_before_the_server_started() {
+    let clock = Arc::new(ManualClock::new(1_900_000_000.0));
+    let engine = Engine::with_clock(common::test_storage(), EngineConfig::default(), clock.clone()).unwrap();
+    clock.advance(600.0);
+    let report = serde_json::to_value(engine.cost_report(86_400.0)).unwrap();
+    assert!(close(report["hours"].as_f64().unwrap(), 600.0 / 3600.0), "{report}");
 }
 
 #[test]

@@ -246,3 +246,68 @@ fn a_raised_capacity_applies_at_once() {
         put(&s.engine, "grow", &format!("after{i}")).unwrap();
     }
 }
+
+#[test]
+fn a_query_of_a_gsi_spends_the_index_read_capacity_not_the_table() {
+    let s = setup(true);
+    create(
+        &s.engine,
+        "split",
+        json!({"BillingMode": "PROVISIONED", "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 100},
+               "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}],
+               "GlobalSecondaryIndexes": [{"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                   "Projection": {"ProjectionType": "ALL"},
+                   "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 100}}]}),
+    );
+    put(&s.engine, "split", "a").unwrap();
+    let get = || {
+        call(
+            &s.engine,
+            "GetItem",
+            json!({"TableName": "split", "Key": {"pk": {"S": "a"}}, "ConsistentRead": true}),
+        )
+    };
+    let query = || {
+        call(
+            &s.engine,
+            "Query",
+            json!({"TableName": "split", "IndexName": "by_g", "KeyConditionExpression": "g = :g",
+                   "ExpressionAttributeValues": {":g": {"S": "x"}}}),
+        )
+    };
+    // The table's 300 read units of burst go to GetItem ...
+    let mut gets = 0;
+    while get().is_ok() {
+        gets += 1;
+        assert!(gets <= 400);
+    }
+    assert_eq!(gets, 300);
+    // ... and the index still reads from its own.
+    query().unwrap();
+    // A Query of the table itself is the table's read.
+    let (code, _, extra) = call(
+        &s.engine,
+        "Query",
+        json!({"TableName": "split", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "a"}}}),
+    )
+    .unwrap_err();
+    assert_eq!(code, "ProvisionedThroughputExceededException");
+    assert_eq!(
+        extra["ThrottlingReasons"][0]["reason"],
+        "TableReadProvisionedThroughputExceeded"
+    );
+    // Spend the index's burst too: then the index refuses, naming itself.
+    let mut queries = 1;
+    let error = loop {
+        match query() {
+            Ok(_) => queries += 1,
+            Err(e) => break e,
+        }
+        assert!(queries <= 1000);
+    };
+    assert_eq!(error.0, "ProvisionedThroughputExceededException");
+    assert_eq!(
+        error.2["ThrottlingReasons"][0],
+        json!({"reason": "IndexReadProvisionedThroughputExceeded", "resource": format!("{TABLE_ARN}split/index/by_g")})
+    );
+}

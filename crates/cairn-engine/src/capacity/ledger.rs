@@ -92,7 +92,8 @@ struct ShapeStats {
 #[derive(Default)]
 pub(crate) struct Ledger {
     /// Minute (since the epoch) -> (table, operation) -> consumption.
-    minutes: Mutex<BTreeMap<u64, HashMap<(String, String), Entry>>>,
+    /// Minute -> table -> operation -> consumption.
+    minutes: Mutex<BTreeMap<u64, HashMap<String, HashMap<String, Entry>>>>,
     shapes: Mutex<HashMap<String, ShapeStats>>,
 }
 
@@ -107,7 +108,19 @@ impl Ledger {
             let slot = minutes.entry(minute).or_default();
             let mut counted: Vec<&str> = Vec::new();
             for usage in &metered.usage {
-                let entry = slot.entry((usage.table.clone(), operation.to_string())).or_default();
+                // Looked up by reference: names are copied once per minute, not per request.
+                if !slot.contains_key(&usage.table) {
+                    slot.insert(usage.table.clone(), HashMap::new());
+                }
+                let Some(operations) = slot.get_mut(&usage.table) else {
+                    continue;
+                };
+                if !operations.contains_key(operation) {
+                    operations.insert(operation.to_string(), Entry::default());
+                }
+                let Some(entry) = operations.get_mut(operation) else {
+                    continue;
+                };
                 if !counted.contains(&usage.table.as_str()) {
                     entry.requests += 1;
                     counted.push(&usage.table);
@@ -142,12 +155,13 @@ impl Ledger {
                 stats.read_units += units;
                 stats.last_seen = now;
                 if shapes.len() > MAX_SHAPES {
-                    if let Some(cheapest) = shapes
+                    // The shape seen longest ago goes.
+                    if let Some(oldest) = shapes
                         .iter()
-                        .min_by(|a, b| a.1.read_units.total_cmp(&b.1.read_units))
+                        .min_by(|a, b| a.1.last_seen.total_cmp(&b.1.last_seen))
                         .map(|(k, _)| k.clone())
                     {
-                        shapes.remove(&cheapest);
+                        shapes.remove(&oldest);
                     }
                 }
             }
@@ -216,18 +230,26 @@ impl Engine {
     pub fn cost_report(&self, since_seconds: f64) -> CostReport {
         let prices = &self.config.price_sheet;
         let now = self.clock.now_seconds();
-        let since = now - since_seconds.max(60.0);
+        // Not before this server started, nor past what the ledger keeps.
+        let since = (now - since_seconds.max(60.0))
+            .max(self.started_at)
+            .max(now - KEEP_MINUTES as f64 * 60.0)
+            .min(now - 60.0);
         let hours = (now - since) / 3600.0;
         let from_minute = (since / 60.0) as u64;
-        let mut per_table: BTreeMap<String, BTreeMap<String, Entry>> = BTreeMap::new();
-        {
+        // Copied out first: requests recording meanwhile wait only for the copy.
+        let slots: Vec<HashMap<String, HashMap<String, Entry>>> = {
             let minutes = self.ledger.minutes.lock().unwrap_or_else(|p| p.into_inner());
-            for (_, slot) in minutes.range(from_minute..) {
-                for ((table, operation), e) in slot {
+            minutes.range(from_minute..).map(|(_, slot)| slot.clone()).collect()
+        };
+        let mut per_table: BTreeMap<String, BTreeMap<String, Entry>> = BTreeMap::new();
+        for slot in slots {
+            for (table, operations) in slot {
+                for (operation, e) in operations {
                     let t = per_table
                         .entry(table.clone())
                         .or_default()
-                        .entry(operation.clone())
+                        .entry(operation)
                         .or_default();
                     t.requests += e.requests;
                     t.read_units += e.read_units;
@@ -238,17 +260,15 @@ impl Engine {
         let on_demand = |read: f64, write: f64| {
             read / 1e6 * prices.read_request_units_per_million + write / 1e6 * prices.write_request_units_per_million
         };
+        let catalog: BTreeMap<String, std::sync::Arc<crate::catalog::TableMeta>> =
+            self.catalog.all().into_iter().map(|t| (t.name.clone(), t)).collect();
         let mut names: Vec<String> = per_table.keys().cloned().collect();
-        for table in self.catalog.all() {
-            if !names.contains(&table.name) {
-                names.push(table.name.clone());
-            }
-        }
+        names.extend(catalog.keys().filter(|n| !per_table.contains_key(*n)).cloned());
         names.sort();
         let mut tables = Vec::new();
         for name in names {
             let operations = per_table.remove(&name).unwrap_or_default();
-            let meta = self.catalog.all().into_iter().find(|t| t.name == name);
+            let meta = catalog.get(&name).cloned();
             let (read, write, requests) = operations.values().fold((0.0, 0.0, 0), |(r, w, n), e| {
                 (r + e.read_units, w + e.write_units, n + e.requests)
             });

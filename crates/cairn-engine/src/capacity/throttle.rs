@@ -48,6 +48,9 @@ pub enum UsageKind {
 
 struct Request {
     kind: Option<Kind>,
+    /// A Query or Scan: its read is admitted on the table or index it reads
+    /// (`admit_source`), not on the table it names.
+    reads_source: bool,
     limiter: Option<Arc<Limiter>>,
     region: String,
     account: String,
@@ -125,13 +128,16 @@ pub(crate) fn admit(table: &TableMeta) -> Result<(), ApiError> {
         let (Some(limiter), Some(kind)) = (&request.limiter, request.kind) else {
             return Ok(());
         };
-        let arn = format!(
-            "arn:aws:dynamodb:{}:{}:table/{}",
-            request.region, request.account, table.name
-        );
-        if let Some(limit) = Limit::of_table(table, kind) {
+        let arn = || {
+            format!(
+                "arn:aws:dynamodb:{}:{}:table/{}",
+                request.region, request.account, table.name
+            )
+        };
+        let deferred = matches!(kind, Kind::Read) && request.reads_source;
+        if let Some(limit) = Limit::of_table(table, kind).filter(|_| !deferred) {
             if !limiter.has_tokens(&Key::new(table.id, None, kind), &limit) {
-                return Err(limit.error(kind, false, &arn));
+                return Err(limit.error(kind, false, &arn()));
             }
         }
         if let Kind::Write = kind {
@@ -139,7 +145,7 @@ pub(crate) fn admit(table: &TableMeta) -> Result<(), ApiError> {
             for index in &table.global_secondary_indexes {
                 if let Some(limit) = Limit::of_index(table, index, kind) {
                     if !limiter.has_tokens(&Key::new(table.id, Some(&index.name), kind), &limit) {
-                        return Err(limit.error(kind, true, &format!("{arn}/index/{}", index.name)));
+                        return Err(limit.error(kind, true, &format!("{}/index/{}", arn(), index.name)));
                     }
                 }
             }
@@ -148,24 +154,32 @@ pub(crate) fn admit(table: &TableMeta) -> Result<(), ApiError> {
     })
 }
 
-/// Refuses a Query or Scan of GSI `index` that has no read capacity left.
-pub(crate) fn admit_index_read(table: &TableMeta, index: &IndexMeta) -> Result<(), ApiError> {
+/// Refuses a Query or Scan whose source has no read capacity left: a GSI's own
+/// bucket, or the table's (the table itself and its local indexes).
+pub(crate) fn admit_source(table: &TableMeta, index: Option<&IndexMeta>) -> Result<(), ApiError> {
     CURRENT.with(|current| {
         let current = current.borrow();
         let Some(request) = current.as_ref() else { return Ok(()) };
-        let Some(limiter) = &request.limiter else { return Ok(()) };
-        if !table.global_secondary_indexes.iter().any(|g| g.name == index.name) {
+        let Some(limiter) = request.limiter.as_ref().filter(|_| request.reads_source) else {
             return Ok(());
-        }
-        match Limit::of_index(table, index, Kind::Read) {
-            Some(limit) if !limiter.has_tokens(&Key::new(table.id, Some(&index.name), Kind::Read), &limit) => {
-                let arn = format!(
-                    "arn:aws:dynamodb:{}:{}:table/{}/index/{}",
-                    request.region, request.account, table.name, index.name
-                );
-                Err(limit.error(Kind::Read, true, &arn))
-            }
-            _ => Ok(()),
+        };
+        let arn = format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            request.region, request.account, table.name
+        );
+        match index.filter(|i| table.global_secondary_indexes.iter().any(|g| g.name == i.name)) {
+            Some(index) => match Limit::of_index(table, index, Kind::Read) {
+                Some(limit) if !limiter.has_tokens(&Key::new(table.id, Some(&index.name), Kind::Read), &limit) => {
+                    Err(limit.error(Kind::Read, true, &format!("{arn}/index/{}", index.name)))
+                }
+                _ => Ok(()),
+            },
+            None => match Limit::of_table(table, Kind::Read) {
+                Some(limit) if !limiter.has_tokens(&Key::new(table.id, None, Kind::Read), &limit) => {
+                    Err(limit.error(Kind::Read, false, &arn))
+                }
+                _ => Ok(()),
+            },
         }
     })
 }
@@ -346,6 +360,7 @@ impl Engine {
     pub fn metered<T>(&self, operation: &str, ctx: &crate::RequestContext, run: impl FnOnce() -> T) -> (T, Metered) {
         let request = Request {
             kind: kind_of(operation),
+            reads_source: matches!(operation, "Query" | "Scan"),
             limiter: self.limiter.clone(),
             region: ctx.region.clone(),
             account: self.config.account_id.clone(),
@@ -353,8 +368,19 @@ impl Engine {
             tables: Vec::new(),
             shape: None,
         };
+        /// Puts the outer request back even if `run` panics.
+        struct Restore(Option<Option<Request>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                if let Some(outer) = self.0.take() {
+                    CURRENT.with(|c| *c.borrow_mut() = outer);
+                }
+            }
+        }
         let outer = CURRENT.with(|c| c.borrow_mut().replace(request));
+        let mut restore = Restore(Some(outer));
         let result = run();
+        let outer = restore.0.take().unwrap_or_default();
         let request = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
         let (metered, shape) = request
             .map(|r| {
