@@ -70,35 +70,6 @@ pub(crate) struct BulkRecord {
 
 const TAKEN_OVER: &str = "the bulk operation was taken over by another worker";
 
-/// Reads operation `id` and, if `owner` still runs it, applies `change` and saves
-/// it, in one transaction. Returns whether it did.
-fn update_owned(
-    storage: &dyn Storage,
-    id: u64,
-    owner: &str,
-    change: impl Fn(&mut BulkRecord),
-) -> Result<bool, StorageError> {
-    loop {
-        let mut tx = storage.begin()?;
-        let stored: Option<BulkRecord> = tx
-            .get(&record_key(id))?
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-        let Some(mut stored) = stored.filter(|s| s.owner == owner) else {
-            return Ok(false);
-        };
-        change(&mut stored);
-        tx.put(
-            &record_key(id),
-            &serde_json::to_vec(&stored).map_err(|e| StorageError::Other(e.to_string()))?,
-        );
-        match tx.commit() {
-            Ok(()) => return Ok(true),
-            Err(StorageError::Conflict) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 fn record_key(id: u64) -> Vec<u8> {
     let mut key = BULK_PREFIX.to_vec();
     key.extend_from_slice(&id.to_be_bytes());
@@ -486,7 +457,7 @@ impl Engine {
         }
         // Claim it: only if the stored owner is still the one just read.
         let owner = uuid::Uuid::new_v4().simple().to_string();
-        if !update_owned(self.storage.as_ref(), id, &record.owner, |r| {
+        if !super::update_owned::<BulkRecord>(self.storage.as_ref(), &record_key(id), &record.owner, |r| {
             r.owner = owner.clone();
             r.heartbeat = wall_seconds();
         })? {
@@ -588,9 +559,12 @@ impl Engine {
                     // A heartbeat inside long chunks (paced writes, big items).
                     if last_beat.elapsed() > std::time::Duration::from_secs(10) {
                         last_beat = std::time::Instant::now();
-                        if !update_owned(self.storage.as_ref(), id, &record.owner, |r| {
-                            r.heartbeat = wall_seconds()
-                        })? {
+                        if !super::update_owned::<BulkRecord>(
+                            self.storage.as_ref(),
+                            &record_key(id),
+                            &record.owner,
+                            |r| r.heartbeat = wall_seconds(),
+                        )? {
                             return Err(StorageError::Other(TAKEN_OVER.to_string()));
                         }
                     }
@@ -788,7 +762,7 @@ impl Engine {
         _ctx: &RequestContext,
         input: BulkOperationArnInput,
     ) -> Result<BulkOperationDescriptionOutput, ApiError> {
-        let arn = check_arn(input.bulk_operation_arn.as_deref())?;
+        let arn = super::required_arn(input.bulk_operation_arn.as_deref(), "bulkOperationArn")?;
         let record = all(self.storage.as_ref())
             .map_err(storage_error)?
             .into_iter()
@@ -804,7 +778,7 @@ impl Engine {
         _ctx: &RequestContext,
         input: BulkOperationArnInput,
     ) -> Result<CancelBulkOperationOutput, ApiError> {
-        let arn = check_arn(input.bulk_operation_arn.as_deref())?;
+        let arn = super::required_arn(input.bulk_operation_arn.as_deref(), "bulkOperationArn")?;
         let id = all(self.storage.as_ref())
             .map_err(storage_error)?
             .into_iter()
@@ -899,19 +873,6 @@ impl Engine {
     }
 }
 
-fn check_arn(arn: Option<&str>) -> Result<String, ApiError> {
-    let mut c = Constraints::new();
-    match arn {
-        None => c.violation(None, "bulkOperationArn", "Member must not be null"),
-        Some(a) => {
-            c.min_length(Some(a), a.chars().count(), "bulkOperationArn", 37);
-            c.max_length(Some(a), a.chars().count(), "bulkOperationArn", 1024);
-        }
-    }
-    c.finish()?;
-    Ok(arn.unwrap_or_default().to_string())
-}
-
 struct Reporter<'a> {
     store: &'a dyn ObjectStore,
     bucket: String,
@@ -943,5 +904,11 @@ impl super::Tokened for BulkRecord {
     }
     fn request(&self) -> &str {
         &self.request
+    }
+}
+
+impl super::Owned for BulkRecord {
+    fn owner(&self) -> &str {
+        &self.owner
     }
 }

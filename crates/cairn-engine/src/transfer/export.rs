@@ -256,36 +256,6 @@ impl From<ObjectError> for Stop {
     }
 }
 
-/// Reads export `id` and, if `owner` still runs it, applies `change` and saves it,
-/// in one transaction. Returns whether it did.
-fn update_owned(
-    storage: &dyn Storage,
-    id: u64,
-    owner: &str,
-    change: impl Fn(&mut ExportRecord),
-) -> Result<bool, StorageError> {
-    loop {
-        let mut tx = storage.begin()?;
-        let stored: Option<ExportRecord> = tx
-            .get(&record_key(id))?
-            .map(|bytes| serde_json::from_slice(&bytes).map_err(corrupt))
-            .transpose()?;
-        let Some(mut stored) = stored.filter(|s| s.owner == owner) else {
-            return Ok(false);
-        };
-        change(&mut stored);
-        tx.put(
-            &record_key(id),
-            &serde_json::to_vec(&stored).map_err(|e| StorageError::Other(e.to_string()))?,
-        );
-        match tx.commit() {
-            Ok(()) => return Ok(true),
-            Err(StorageError::Conflict) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 impl ExportJob {
     /// Waits (at most SETTLE_SECONDS) until `instant` is that long past, when other
     /// servers write to the same store.
@@ -304,10 +274,15 @@ impl ExportJob {
     /// Saves the finished record, unless another worker took the export over.
     fn save_final(&self) {
         let finished = self.record.clone();
-        let saved = update_owned(self.storage.as_ref(), self.record.id, &self.record.owner, |r| {
-            *r = finished.clone();
-            r.heartbeat = wall_seconds();
-        });
+        let saved = super::update_owned::<ExportRecord>(
+            self.storage.as_ref(),
+            &record_key(self.record.id),
+            &self.record.owner,
+            |r| {
+                *r = finished.clone();
+                r.heartbeat = wall_seconds();
+            },
+        );
         if let Err(e) = saved {
             tracing::warn!(error = %e, "saving the export's outcome failed");
         }
@@ -329,7 +304,9 @@ impl ExportJob {
                         continue;
                     }
                     last = std::time::Instant::now();
-                    match update_owned(storage.as_ref(), id, &owner, |r| r.heartbeat = wall_seconds()) {
+                    match super::update_owned::<ExportRecord>(storage.as_ref(), &record_key(id), &owner, |r| {
+                        r.heartbeat = wall_seconds()
+                    }) {
                         Ok(true) => {}
                         Ok(false) => lost.store(true, std::sync::atomic::Ordering::Relaxed),
                         Err(e) => tracing::warn!(error = %e, "export heartbeat failed"),
@@ -936,7 +913,7 @@ impl Engine {
         };
         // Claim it: only if the stored owner is still the one this call saw.
         let owner = uuid::Uuid::new_v4().simple().to_string();
-        match update_owned(self.storage.as_ref(), record.id, &record.owner, |r| {
+        match super::update_owned::<ExportRecord>(self.storage.as_ref(), &record_key(record.id), &record.owner, |r| {
             r.owner = owner.clone();
             r.heartbeat = wall_seconds();
         }) {
@@ -987,17 +964,7 @@ impl Engine {
         _ctx: &RequestContext,
         input: ExportArnInput,
     ) -> Result<ExportDescriptionOutput, ApiError> {
-        let mut c = Constraints::new();
-        match input.export_arn.as_deref() {
-            None => c.violation(None, "exportArn", "Member must not be null"),
-            Some(arn) => {
-                let len = arn.chars().count();
-                c.min_length(Some(arn), len, "exportArn", 37);
-                c.max_length(Some(arn), len, "exportArn", 1024);
-            }
-        }
-        c.finish()?;
-        let arn = input.export_arn.unwrap_or_default();
+        let arn = super::required_arn(input.export_arn.as_deref(), "exportArn")?;
         all(self.storage.as_ref())
             .map_err(storage_error)?
             .into_iter()
@@ -1066,5 +1033,11 @@ impl super::Tokened for ExportRecord {
     }
     fn request(&self) -> &str {
         &self.request
+    }
+}
+
+impl super::Owned for ExportRecord {
+    fn owner(&self) -> &str {
+        &self.owner
     }
 }

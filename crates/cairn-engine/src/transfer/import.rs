@@ -609,17 +609,7 @@ impl Engine {
     }
 
     pub fn describe_import(&self, _ctx: &RequestContext, input: ImportArnInput) -> Result<ImportTableOutput, ApiError> {
-        let mut c = Constraints::new();
-        match input.import_arn.as_deref() {
-            None => c.violation(None, "importArn", "Member must not be null"),
-            Some(arn) => {
-                let len = arn.chars().count();
-                c.min_length(Some(arn), len, "importArn", 37);
-                c.max_length(Some(arn), len, "importArn", 1024);
-            }
-        }
-        c.finish()?;
-        let arn = input.import_arn.unwrap_or_default();
+        let arn = super::required_arn(input.import_arn.as_deref(), "importArn")?;
         all(self.storage.as_ref())
             .map_err(storage_error)?
             .into_iter()
