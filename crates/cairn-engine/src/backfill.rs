@@ -113,6 +113,20 @@ fn saved_progress(
         .map_or((None, 0), |i| (i.backfilled_to.clone(), i.backfilled_items)))
 }
 
+/// How many items a table holds (one pass over its keys).
+fn count_items(storage: &dyn Storage, table_id: u64) -> Result<u64, StorageError> {
+    let mut range = ScanRange::prefix(&table_prefix(table_id));
+    let mut count = 0u64;
+    loop {
+        let chunk = storage.scan(&range, CHUNK)?;
+        count += chunk.len() as u64;
+        match chunk.last() {
+            Some((key, _)) if chunk.len() == CHUNK => range.start = Bound::Excluded(key.clone()),
+            _ => return Ok(count),
+        }
+    }
+}
+
 /// The table as it is now, if it still has the index being built.
 fn current(catalog: &Catalog, table_id: u64, index: &str, id: u64) -> Option<Arc<TableMeta>> {
     catalog
@@ -142,6 +156,21 @@ fn backfill(
     };
     let mut range = ScanRange::prefix(&table_prefix(table.id));
     let (resume, mut indexed) = saved_progress(storage, &table, index_id)?;
+    // OnlineIndexPercentageProgress needs the table's size: counted once, and only
+    // when metrics are published.
+    let total = if crate::capacity::table_metrics::enabled() {
+        count_items(storage, table.id)?
+    } else {
+        0
+    };
+    let progress = |indexed: u64| {
+        if total > 0 {
+            metrics::gauge!("OnlineIndexPercentageProgress",
+                "TableName" => table_name.to_string(), "GlobalSecondaryIndexName" => index_name.to_string())
+            .set((indexed as f64 * 100.0 / total as f64).min(100.0));
+        }
+    };
+    progress(indexed);
     if let Some(last) = resume {
         tracing::info!(table = table_name, index = index_name, "resuming index backfill");
         range.start = Bound::Excluded(last);
@@ -210,6 +239,7 @@ fn backfill(
                 range.start = Bound::Excluded(key.clone());
                 indexed += chunk.len() as u64;
                 record_progress(storage, index_id, key, indexed)?;
+                progress(indexed);
                 tracing::debug!(
                     table = table_name,
                     index = index_name,
@@ -238,6 +268,7 @@ fn backfill(
     tx.delete(&progress_key(index_id));
     tx.commit()?;
     catalog.cache_put(meta);
+    progress(total);
     tracing::info!(table = table_name, index = index_name, "index backfill finished");
     Ok(())
 }

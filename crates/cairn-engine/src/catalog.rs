@@ -52,6 +52,9 @@ pub struct IndexMeta {
     /// Further sort-key attributes of a multi-attribute GSI key (up to four in all).
     #[serde(default)]
     pub extra_range_keys: Vec<KeyAttribute>,
+    /// WarmThroughput asked for (read, write units per second), if any.
+    #[serde(default)]
+    pub warm_throughput: Option<(i64, i64)>,
 }
 
 impl IndexMeta {
@@ -154,6 +157,12 @@ pub struct TableMeta {
     /// restore, the table is CREATING and refuses item requests until it is done.
     #[serde(default)]
     pub importing: Option<u64>,
+    /// Contributor Insights settings of the table (index None) and its GSIs.
+    #[serde(default)]
+    pub contributor_insights: Vec<crate::capacity::insights::InsightsSetting>,
+    /// WarmThroughput asked for (read, write units per second), if any.
+    #[serde(default)]
+    pub warm_throughput: Option<(i64, i64)>,
 }
 
 /// Where a restored table came from, and how far loading its items has got.

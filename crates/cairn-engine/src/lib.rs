@@ -145,6 +145,7 @@ pub struct Engine {
     /// Token buckets, with `enforce_capacity`.
     limiter: Option<Arc<capacity::throttle::Limiter>>,
     ledger: capacity::ledger::Ledger,
+    contributor_insights: capacity::insights::ContributorInsights,
     /// When this engine started (clock seconds): the ledger holds nothing before.
     started_at: f64,
 }
@@ -173,6 +174,7 @@ impl Engine {
             running: Default::default(),
             me: Default::default(),
             ledger: Default::default(),
+            contributor_insights: Default::default(),
             started_at: clock.now_seconds(),
             limiter: config
                 .enforce_capacity

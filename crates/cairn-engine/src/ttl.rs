@@ -61,7 +61,10 @@ impl Engine {
                         let still = olds[0].as_ref().is_some_and(|o| expired(o, &attribute, now));
                         Ok(vec![if still { Decision::Write(None) } else { Decision::Keep }])
                     })?;
-                    deleted += usize::from(changes[0].old.is_some() && changes[0].new.is_none());
+                    if changes[0].old.is_some() && changes[0].new.is_none() {
+                        deleted += 1;
+                        metrics::counter!("TimeToLiveDeletedItemCount", "TableName" => table.name.clone()).increment(1);
+                    }
                 }
                 if !self.leases.keep(BACKGROUND) {
                     // Another server took the work over.

@@ -210,7 +210,7 @@ async fn handle(req: Request<Incoming>, shared: &Shared, secure: bool) -> Respon
             true,
         );
     }
-    let response = respond(req, shared, accept_encoding.as_deref(), secure).await;
+    let response = respond(req, shared, accept_encoding.as_deref(), secure, &request_id).await;
     finish(response, &request_id, browser)
 }
 
@@ -250,8 +250,9 @@ async fn respond(
     shared: &Shared,
     accept_encoding: Option<&str>,
     secure: bool,
+    request_id: &str,
 ) -> Response<Full<Bytes>> {
-    let result = process(req, shared, secure).await;
+    let result = process(req, shared, secure, request_id).await;
     let (status, body) = match result {
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
         Ok(Reply::Status(body)) => return json_response(StatusCode::OK, body, None),
@@ -297,6 +298,10 @@ enum Reply {
 const STATUS_PATH: &str = "/_cairn/status";
 /// The cost ledger as JSON (`?since=1h`).
 const COST_PATH: &str = "/_cairn/cost";
+/// `cairn explain`: a read request's plan and cost, run without side effects.
+const EXPLAIN_PATH: &str = "/_cairn/explain";
+/// The most accessed and throttled keys (`?table=T[&index=I][&region=R]`).
+const CONTRIBUTORS_PATH: &str = "/_cairn/contributor-insights";
 
 /// `90`, `90s`, `15m`, `1h`, `7d` as seconds.
 pub fn parse_duration(text: &str) -> Option<f64> {
@@ -334,7 +339,7 @@ async fn status(shared: &Shared) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-async fn process(req: Request<Incoming>, shared: &Shared, secure: bool) -> Result<Reply, ApiError> {
+async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_id: &str) -> Result<Reply, ApiError> {
     if req.method() == Method::GET {
         if req.uri().path() == STATUS_PATH {
             return Ok(Reply::Status(status(shared).await));
@@ -355,6 +360,28 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool) -> Resul
                 .and_then(Result::ok)
                 .unwrap_or_default();
             return Ok(Reply::Status(report));
+        }
+        // Contributor Insights' top keys, like the cost ledger only without --auth.
+        if req.uri().path() == CONTRIBUTORS_PATH && shared.config.authenticator.is_none() {
+            let param = |name: &str| {
+                req.uri()
+                    .query()
+                    .and_then(|q| q.split('&').find_map(|p| p.strip_prefix(name)?.strip_prefix('=')))
+                    .map(str::to_string)
+            };
+            let (table, index) = (param("table").unwrap_or_default(), param("index"));
+            let region = param("region").unwrap_or_else(|| "us-east-1".to_string());
+            let engine = shared.engine.clone();
+            let report = tokio::task::spawn_blocking(move || {
+                engine
+                    .contributor_report(&region, &table, index.as_deref())
+                    .ok()
+                    .and_then(|r| serde_json::to_vec(&r).ok())
+            })
+            .await
+            .ok()
+            .flatten();
+            return Ok(report.map_or(Reply::NotFound, Reply::Status));
         }
         if req.uri().path() != "/" {
             return Ok(Reply::NotFound);
@@ -425,7 +452,21 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool) -> Resul
     };
     let body = decode_body(content_encoding.as_deref(), body.to_vec(), MAX_BODY_BYTES)?;
     let engine = shared.engine.clone();
-    let call = move || call_operation(&engine, &context, target.as_deref(), &body);
+    if parts.uri.path() == EXPLAIN_PATH {
+        // Like the cost ledger: only on a server that does not verify callers.
+        if shared.config.authenticator.is_some() {
+            return Ok(Reply::NotFound);
+        }
+        let explained = tokio::task::spawn_blocking(move || {
+            crate::admin::explain::explain(&engine, &context, target.as_deref(), &body)
+                .map(|e| serde_json::to_vec(&e).unwrap_or_default())
+        })
+        .await
+        .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))?;
+        return Ok(Reply::Json(explained));
+    }
+    let request_id = request_id.to_string();
+    let call = move || call_operation_as(&engine, &context, target.as_deref(), &body, &request_id);
     let output = if shared.config.engine_blocks {
         tokio::task::spawn_blocking(call)
             .await
@@ -446,6 +487,17 @@ pub fn call_operation(
     target: Option<&str>,
     body: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
+    call_operation_as(engine, context, target, body, "-")
+}
+
+/// [`call_operation`] for the request `request_id` (named in the request log).
+fn call_operation_as(
+    engine: &Engine,
+    context: &RequestContext,
+    target: Option<&str>,
+    body: &[u8],
+    request_id: &str,
+) -> Result<Vec<u8>, ApiError> {
     let handler = route(target)?;
     let operation = target.and_then(|t| t.rsplit('.').next()).unwrap_or_default();
     let started = std::time::Instant::now();
@@ -453,7 +505,9 @@ pub fn call_operation(
         std::panic::catch_unwind(AssertUnwindSafe(|| handler(engine, context, body)))
             .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))
     });
-    crate::metrics::record(operation, &metered, result.as_ref().map(|_| ()), started.elapsed());
+    let elapsed = started.elapsed();
+    crate::metrics::record(operation, &metered, result.as_ref().map(|_| ()), elapsed);
+    crate::metrics::log_request(request_id, operation, &metered, result.as_ref().map(|_| ()), elapsed);
     result
 }
 

@@ -5,6 +5,7 @@
 //!
 //! It is not the engine (no DynamoDB semantics here) and never touches storage.
 
+pub mod admin;
 pub mod auth;
 mod encoding;
 mod http;

@@ -206,7 +206,7 @@ fn without_enforce_capacity_nothing_is_throttled() {
 }
 
 #[test]
-fn a_batch_write_on_an_exhausted_table_is_throttled_whole() {
+fn a_batch_write_on_an_exhausted_table_is_refused_whole_when_nothing_was_written() {
     let s = setup(true);
     create(&s.engine, "batch", provisioned(5, 1));
     puts_until_throttled(&s.engine, "batch", 1000);
@@ -310,4 +310,333 @@ fn a_query_of_a_gsi_spends_the_index_read_capacity_not_the_table() {
         error.2["ThrottlingReasons"][0],
         json!({"reason": "IndexReadProvisionedThroughputExceeded", "resource": format!("{TABLE_ARN}split/index/by_g")})
     );
+}
+
+fn batch_put(engine: &Engine, table: &str, keys: &[&str]) -> Result<Value, (String, String, Value)> {
+    let requests: Vec<Value> = keys
+        .iter()
+        .map(|k| json!({"PutRequest": {"Item": {"pk": {"S": k}}}}))
+        .collect();
+    call(engine, "BatchWriteItem", json!({"RequestItems": {table: requests}}))
+}
+
+#[test]
+fn a_batch_write_past_the_capacity_returns_the_rest_as_unprocessed_items() {
+    let s = setup(true);
+    // One write unit per second: 300 of burst. Spend all but two.
+    create(&s.engine, "partial", provisioned(5, 1));
+    for i in 0..298 {
+        put(&s.engine, "partial", &format!("k{i}")).unwrap();
+    }
+    let out = batch_put(&s.engine, "partial", &["b1", "b2", "b3", "b4"]).unwrap();
+    assert_eq!(
+        out["UnprocessedItems"],
+        json!({"partial": [
+            {"PutRequest": {"Item": {"pk": {"S": "b3"}}}},
+            {"PutRequest": {"Item": {"pk": {"S": "b4"}}}}
+        ]})
+    );
+    for (key, stored) in [("b1", true), ("b2", true), ("b3", false)] {
+        let got = call(
+            &s.engine,
+            "GetItem",
+            json!({"TableName": "partial", "Key": {"pk": {"S": key}}}),
+        )
+        .unwrap();
+        assert_eq!(got.get("Item").is_some(), stored, "{key}");
+    }
+    // Retrying the unprocessed items once capacity is back writes them.
+    s.clock.advance(2.0);
+    let out = batch_put(&s.engine, "partial", &["b3", "b4"]).unwrap();
+    assert_eq!(out["UnprocessedItems"], json!({}));
+}
+
+#[test]
+fn a_batch_get_past_the_capacity_returns_the_rest_as_unprocessed_keys() {
+    let s = setup(true);
+    create(&s.engine, "bget", provisioned(1, 100));
+    put(&s.engine, "bget", "a").unwrap();
+    // 300 read units of burst; strongly consistent reads cost one each.
+    for _ in 0..299 {
+        call(
+            &s.engine,
+            "GetItem",
+            json!({"TableName": "bget", "Key": {"pk": {"S": "a"}}, "ConsistentRead": true}),
+        )
+        .unwrap();
+    }
+    let out = call(
+        &s.engine,
+        "BatchGetItem",
+        json!({"RequestItems": {"bget": {"Keys": [{"pk": {"S": "a"}}, {"pk": {"S": "b"}}, {"pk": {"S": "c"}}],
+                                          "ConsistentRead": true}}}),
+    )
+    .unwrap();
+    assert_eq!(out["Responses"]["bget"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        out["UnprocessedKeys"],
+        json!({"bget": {"Keys": [{"pk": {"S": "b"}}, {"pk": {"S": "c"}}], "ConsistentRead": true}})
+    );
+    // Nothing left at all: the whole batch is refused with the table's reason.
+    let (code, _, extra) = call(
+        &s.engine,
+        "BatchGetItem",
+        json!({"RequestItems": {"bget": {"Keys": [{"pk": {"S": "b"}}]}}}),
+    )
+    .unwrap_err();
+    assert_eq!(code, "ProvisionedThroughputExceededException");
+    assert_eq!(
+        extra["ThrottlingReasons"][0]["reason"],
+        "TableReadProvisionedThroughputExceeded"
+    );
+}
+
+#[test]
+fn a_transaction_on_an_exhausted_table_is_cancelled_with_a_throughput_reason() {
+    let s = setup(true);
+    create(&s.engine, "roomy", provisioned(5, 100));
+    create(&s.engine, "tight", provisioned(5, 1));
+    puts_until_throttled(&s.engine, "tight", 1000);
+    let transact = || {
+        call(
+            &s.engine,
+            "TransactWriteItems",
+            json!({"TransactItems": [
+                {"Put": {"TableName": "roomy", "Item": {"pk": {"S": "r"}}}},
+                {"Put": {"TableName": "tight", "Item": {"pk": {"S": "t"}}}}
+            ]}),
+        )
+    };
+    let (code, message, extra) = transact().unwrap_err();
+    assert_eq!(code, "TransactionCanceledException");
+    assert_eq!(
+        message,
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ProvisionedThroughputExceeded]"
+    );
+    assert_eq!(extra["CancellationReasons"][0], json!({"Code": "None"}));
+    assert_eq!(extra["CancellationReasons"][1]["Code"], "ProvisionedThroughputExceeded");
+    assert_eq!(
+        extra["CancellationReasons"][1]["Message"],
+        "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API."
+    );
+    // Nothing was written, not even on the table with room.
+    let got = call(
+        &s.engine,
+        "GetItem",
+        json!({"TableName": "roomy", "Key": {"pk": {"S": "r"}}}),
+    )
+    .unwrap();
+    assert!(got.get("Item").is_none());
+    s.clock.advance(10.0);
+    transact().unwrap();
+}
+
+#[test]
+fn a_hot_key_hits_the_key_range_limit_while_the_table_is_under_its_capacity() {
+    let s = setup(true);
+    // On demand without maximums: only the key range (1,000 write units a second) limits.
+    create(&s.engine, "hot", json!({"BillingMode": "PAY_PER_REQUEST"}));
+    let (done, (code, message, extra)) = {
+        let mut done = 0;
+        loop {
+            match put(&s.engine, "hot", "the-hot-key") {
+                Ok(_) => done += 1,
+                Err(e) => break (done, e),
+            }
+            assert!(done <= 2000, "a hot key was never throttled");
+        }
+    };
+    assert_eq!(done, 1000);
+    assert_eq!(code, "ThrottlingException");
+    assert_eq!(
+        message,
+        "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html"
+    );
+    assert_eq!(
+        extra,
+        json!({"throttlingReasons": [{"reason": "TableWriteKeyRangeThroughputExceeded", "resource": format!("{TABLE_ARN}hot")}]})
+    );
+    // Other keys of the same table are not held back.
+    put(&s.engine, "hot", "a-cold-key").unwrap();
+    s.clock.advance(1.0);
+    put(&s.engine, "hot", "the-hot-key").unwrap();
+}
+
+#[test]
+fn a_hot_key_on_a_provisioned_table_is_refused_with_the_key_range_reason() {
+    let s = setup(true);
+    // 10,000 read units: far more than one key range's 3,000 a second.
+    create(&s.engine, "wide", provisioned(10_000, 10));
+    put(&s.engine, "wide", "hot").unwrap();
+    let mut reads = 0;
+    let (code, _, extra) = loop {
+        match call(
+            &s.engine,
+            "GetItem",
+            json!({"TableName": "wide", "Key": {"pk": {"S": "hot"}}, "ConsistentRead": true}),
+        ) {
+            Ok(_) => reads += 1,
+            Err(e) => break e,
+        }
+        assert!(reads <= 5000);
+    };
+    assert_eq!(reads, 3000);
+    assert_eq!(code, "ProvisionedThroughputExceededException");
+    assert_eq!(
+        extra,
+        json!({"ThrottlingReasons": [{"reason": "TableReadKeyRangeThroughputExceeded", "resource": format!("{TABLE_ARN}wide")}]})
+    );
+}
+
+#[test]
+fn a_query_of_a_hot_partition_is_refused_on_its_key_range() {
+    let s = setup(true);
+    create(&s.engine, "qhot", json!({"BillingMode": "PAY_PER_REQUEST"}));
+    put(&s.engine, "qhot", "p").unwrap();
+    let query = |pk: &str| {
+        call(
+            &s.engine,
+            "Query",
+            json!({"TableName": "qhot", "KeyConditionExpression": "pk = :p",
+                   "ExpressionAttributeValues": {":p": {"S": pk}}, "ConsistentRead": true}),
+        )
+    };
+    let mut queries = 0;
+    let (code, _, extra) = loop {
+        match query("p") {
+            Ok(_) => queries += 1,
+            Err(e) => break e,
+        }
+        assert!(queries <= 5000);
+    };
+    assert_eq!(queries, 3000);
+    assert_eq!(code, "ThrottlingException");
+    assert_eq!(
+        extra["throttlingReasons"][0]["reason"],
+        "TableReadKeyRangeThroughputExceeded"
+    );
+    query("another-partition").unwrap();
+}
+
+#[test]
+fn a_write_refused_by_its_condition_still_spends_write_capacity() {
+    let s = setup(true);
+    create(&s.engine, "cond", provisioned(5, 1));
+    put(&s.engine, "cond", "exists").unwrap();
+    // 299 units of burst left; each refused conditional put still costs one.
+    for _ in 0..299 {
+        let (code, _, _) = call(
+            &s.engine,
+            "PutItem",
+            json!({"TableName": "cond", "Item": {"pk": {"S": "exists"}},
+                   "ConditionExpression": "attribute_not_exists(pk)"}),
+        )
+        .unwrap_err();
+        assert_eq!(code, "ConditionalCheckFailedException");
+    }
+    let (code, _, _) = put(&s.engine, "cond", "new").unwrap_err();
+    assert_eq!(code, "ProvisionedThroughputExceededException");
+}
+
+/// Counts the attempts the SDK has finished (retries included).
+#[derive(Debug, Clone, Default)]
+struct Attempts(Arc<std::sync::atomic::AtomicUsize>);
+
+impl aws_sdk_dynamodb::config::Intercept for Attempts {
+    fn name(&self) -> &'static str {
+        "Attempts"
+    }
+
+    fn read_after_attempt(
+        &self,
+        _context: &aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_aws_sdk_retries_a_throttled_write_until_capacity_returns() {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use std::sync::atomic::Ordering;
+    let s = setup(true);
+    create(&s.engine, "retried", provisioned(5, 1));
+    puts_until_throttled(&s.engine, "retried", 1000);
+    let clock = s.clock.clone();
+    let engine = Arc::new(s.engine);
+    let server = common::TestServer::start_engine(engine, cairn_server::ServerConfig::default()).await;
+    let attempts = Attempts::default();
+    let client_with = |retry: RetryConfig| {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .endpoint_url(server.url())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "AKID", "secret", None, None, "test",
+            ))
+            .retry_config(retry)
+            .interceptor(attempts.clone())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    };
+    // Without retries the write is refused as throttled.
+    let refused = client_with(RetryConfig::disabled())
+        .put_item()
+        .table_name("retried")
+        .item("pk", AttributeValue::S("sdk".into()))
+        .send()
+        .await;
+    assert_eq!(common::error_of(refused).0, "ProvisionedThroughputExceededException");
+    // With the SDK's standard retries: the first attempt is throttled; once it is,
+    // the table's clock moves a second on and the SDK's retry goes through.
+    attempts.0.store(0, Ordering::SeqCst);
+    let ticker = {
+        let attempts = attempts.clone();
+        std::thread::spawn(move || {
+            while attempts.0.load(Ordering::SeqCst) == 0 {
+                std::thread::yield_now();
+            }
+            clock.advance(1.0);
+        })
+    };
+    let out = client_with(RetryConfig::standard().with_max_attempts(5))
+        .put_item()
+        .table_name("retried")
+        .item("pk", AttributeValue::S("sdk".into()))
+        .send()
+        .await;
+    ticker.join().unwrap();
+    out.unwrap();
+    assert_eq!(attempts.0.load(Ordering::SeqCst), 2, "one throttled attempt, one retry");
+}
+
+#[test]
+fn a_validation_error_comes_before_throttling() {
+    let s = setup(true);
+    create(&s.engine, "order", provisioned(5, 1));
+    puts_until_throttled(&s.engine, "order", 1000);
+    let (code, message, _) = call(
+        &s.engine,
+        "UpdateItem",
+        json!({"TableName": "order", "Key": {"pk": {"S": "k1"}}, "UpdateExpression": "SET pk = :v",
+               "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+    )
+    .unwrap_err();
+    assert_eq!(code, "ValidationException");
+    assert_eq!(
+        message,
+        "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key"
+    );
+    let (code, _, _) = call(
+        &s.engine,
+        "UpdateItem",
+        json!({"TableName": "order", "Key": {"pk": {"S": "k1"}}, "UpdateExpression": "SET v = :v",
+               "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+    )
+    .unwrap_err();
+    assert_eq!(code, "ProvisionedThroughputExceededException");
 }

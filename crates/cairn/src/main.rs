@@ -48,6 +48,9 @@ enum Command {
     /// Print a running server's cost ledger: capacity and price per table and
     /// operation, on demand and provisioned, and scan amplification.
     Cost(commands::cost::CostArgs),
+    /// Explain a read request: the partitions it reads, items read against items
+    /// returned, capacity units and price, without charging or recording anything.
+    Explain(commands::explain::ExplainArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -82,6 +85,10 @@ struct ServeArgs {
     /// How often the TTL sweeper deletes expired items, in milliseconds.
     #[arg(long, env = "CAIRN_TTL_SWEEP_INTERVAL_MS", default_value_t = 5_000)]
     ttl_sweep_interval_ms: u64,
+    /// With --metrics-addr: how often each table's ItemCount and TableSizeBytes are
+    /// recounted, in milliseconds (each recount reads the whole table).
+    #[arg(long, env = "CAIRN_TABLE_METRICS_INTERVAL_MS", default_value_t = 60_000)]
+    table_metrics_interval_ms: u64,
     /// How long stream records are kept, in hours (DynamoDB: 24).
     #[arg(long, env = "CAIRN_STREAM_RETENTION_HOURS", default_value_t = 24)]
     stream_retention_hours: u64,
@@ -165,6 +172,10 @@ struct ServeArgs {
     /// operation) at http://ADDR/metrics, e.g. 127.0.0.1:9464.
     #[arg(long, env = "CAIRN_METRICS_ADDR")]
     metrics_addr: Option<std::net::SocketAddr>,
+    /// Log one line per request (request id, operation, table, latency, capacity,
+    /// outcome) at this level: error, warn, info, debug or trace. Off by default.
+    #[arg(long, env = "CAIRN_REQUEST_LOG", value_parser = ["error", "warn", "info", "debug", "trace"])]
+    request_log: Option<String>,
     /// Prices for the cost ledger (JSON: region, readRequestUnitsPerMillion,
     /// writeRequestUnitsPerMillion, readCapacityUnitHour, writeCapacityUnitHour,
     /// storageGbMonth); default: us-east-1 list prices.
@@ -180,11 +191,23 @@ fn main() -> std::process::ExitCode {
     } else {
         "warn"
     };
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| default_level.into());
+    // Request lines are let through at the level asked for, whatever the rest logs.
+    if let Command::Serve(ServeArgs {
+        request_log: Some(level),
+        ..
+    }) = &cli.command
+    {
+        cairn_server::metrics::log_requests_at(level);
+        if let Ok(directive) = format!("cairn::requests={level}").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| default_level.into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: piped logs stay greppable.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
@@ -196,6 +219,7 @@ fn main() -> std::process::ExitCode {
         Command::Export(args) => commands::export::run(args),
         Command::Backup(args) => commands::backup::run(args),
         Command::Cost(args) => commands::cost::run(args),
+        Command::Explain(args) => commands::explain::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -297,6 +321,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             .install()
             .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?;
         cairn_server::metrics::enable();
+        engine.start_table_metrics(Duration::from_millis(args.table_metrics_interval_ms.max(10)));
         tracing::info!(%addr, "Prometheus metrics at /metrics");
     }
     runtime.block_on(async move {

@@ -195,8 +195,22 @@ account_wide!(
     ListBackupsInput,
     ListExportsInput,
     ListImportsInput,
-    ListBulkOperationsInput
+    ListBulkOperationsInput,
+    ListContributorInsightsInput
 );
+
+/// Contributor Insights settings: on the table (named by name or ARN).
+macro_rules! on_named_table {
+    ($($input:ty),*) => {$(
+        impl Accesses for $input {
+            fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+                let name = self.table_name.as_deref().map(crate::ops::backups::table_name_of);
+                Ok(vec![Access::new(operation, engine.table_resource(ctx, name))])
+            }
+        }
+    )*};
+}
+on_named_table!(UpdateContributorInsightsInput, DescribeContributorInsightsInput);
 
 /// ExportTableToPointInTime: on the table (named by ARN).
 impl Accesses for ExportTableToPointInTimeInput {

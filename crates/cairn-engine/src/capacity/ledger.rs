@@ -226,6 +226,11 @@ pub struct CostReport {
 }
 
 impl Engine {
+    /// The prices the ledger (and `cairn explain`) use.
+    pub fn price_sheet(&self) -> &PriceSheet {
+        &self.config.price_sheet
+    }
+
     /// The ledger from `since_seconds` ago until now, priced.
     pub fn cost_report(&self, since_seconds: f64) -> CostReport {
         let prices = &self.config.price_sheet;

@@ -4,8 +4,11 @@
 //! Capacity units as DynamoDB charges them: reads in 4 KB units (half for eventually
 //! consistent reads), writes in 1 KB units, each item rounded up on its own.
 
+pub mod insights;
 pub mod ledger;
+pub mod table_metrics;
 pub mod throttle;
+pub(crate) mod warm;
 
 use crate::catalog::TableMeta;
 use cairn_model::limits::{READ_UNIT_BYTES, WRITE_UNIT_BYTES};
@@ -27,7 +30,7 @@ pub(crate) fn write_units(size: usize) -> f64 {
     size.div_ceil(WRITE_UNIT_BYTES).max(1) as f64
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Read,
     Write,
@@ -77,6 +80,14 @@ fn split(units: f64, kind: Kind) -> (Option<f64>, Option<f64>) {
     match kind {
         Kind::Read => (Some(units), None),
         Kind::Write => (None, Some(units)),
+    }
+}
+
+/// A write refused by its condition still costs the write units of the item as it
+/// stood (at least one), as on DynamoDB: records them for the request.
+pub(crate) fn charge_failed_condition(table: &TableMeta, error: &cairn_model::ApiError, old_size: usize) {
+    if error.kind == cairn_model::ErrorKind::ConditionalCheckFailed {
+        throttle::record(table, write_units(old_size), &Vec::new(), Kind::Write);
     }
 }
 

@@ -21,7 +21,8 @@
 use crate::capacity::{IndexUnits, Kind};
 use crate::catalog::{BillingMode, IndexMeta, TableMeta};
 use crate::{Clock, Engine};
-use cairn_model::{ApiError, ErrorKind};
+use cairn_model::value::AttributeValue;
+use cairn_model::{ApiError, ErrorKind, Item};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -47,10 +48,6 @@ pub enum UsageKind {
 }
 
 struct Request {
-    kind: Option<Kind>,
-    /// A Query or Scan: its read is admitted on the table or index it reads
-    /// (`admit_source`), not on the table it names.
-    reads_source: bool,
     limiter: Option<Arc<Limiter>>,
     region: String,
     account: String,
@@ -58,6 +55,13 @@ struct Request {
     /// Tables the request named (looked up for items), first first.
     tables: Vec<String>,
     shape: Option<crate::capacity::ledger::ReadShape>,
+    /// The key ranges the request used, in order.
+    partitions: Vec<PartitionUse>,
+    /// The keys it was refused for.
+    throttled: Vec<KeyUse>,
+    /// Whether every key range used is noted (for the limiter or `cairn explain`);
+    /// otherwise only those of tables with Contributor Insights on.
+    track_keys: bool,
 }
 
 /// Notes how many items a Query or Scan read against how many it returned.
@@ -74,23 +78,44 @@ pub(crate) fn record_read_shape(shape: crate::capacity::ledger::ReadShape) {
 pub struct Metered {
     pub usage: Vec<Usage>,
     pub tables: Vec<String>,
+    /// Each key the request used with the units it spent there.
+    pub keys: Vec<(KeyUse, f64)>,
+    /// The keys it was throttled on.
+    pub throttled: Vec<KeyUse>,
+    /// A Query or Scan: its table and how many items it returned.
+    pub returned: Option<(String, u64)>,
+    /// A Query or Scan: how many items it read, and the index it read.
+    pub scanned: Option<u64>,
+    pub index: Option<String>,
 }
 
 thread_local! {
     static CURRENT: RefCell<Option<Request>> = const { RefCell::new(None) };
 }
 
-/// Whether an operation reads or writes items (None: neither, or both kinds).
-fn kind_of(operation: &str) -> Option<Kind> {
-    match operation {
-        "GetItem" | "BatchGetItem" | "Query" | "Scan" | "TransactGetItems" => Some(Kind::Read),
-        "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem" | "TransactWriteItems" => Some(Kind::Write),
-        _ => None,
-    }
+/// Whether an operation reads or writes items, and so is admitted by the limiter.
+fn touches_items(operation: &str) -> bool {
+    matches!(
+        operation,
+        "GetItem"
+            | "BatchGetItem"
+            | "Query"
+            | "Scan"
+            | "TransactGetItems"
+            | "PutItem"
+            | "UpdateItem"
+            | "DeleteItem"
+            | "BatchWriteItem"
+            | "TransactWriteItems"
+            | "ExecuteStatement"
+            | "BatchExecuteStatement"
+            | "ExecuteTransaction"
+    )
 }
 
 /// Records what the current request consumed on `table` (called where its
-/// ConsumedCapacity is computed).
+/// ConsumedCapacity is computed). Units not yet given to the key ranges the request
+/// touched on this table are shared among them.
 pub(crate) fn record(table: &TableMeta, table_units: f64, indexes: &IndexUnits, kind: Kind) {
     CURRENT.with(|current| {
         if let Some(request) = current.borrow_mut().as_mut() {
@@ -111,85 +136,297 @@ pub(crate) fn record(table: &TableMeta, table_units: f64, indexes: &IndexUnits, 
                     usage.table_units += units;
                 }
             }
+            // Key ranges of the table get its units; a GSI's, the GSI's.
+            let targets = std::iter::once((None, usage.table_units)).chain(
+                usage
+                    .index_units
+                    .iter()
+                    .map(|(name, units)| (Some(name.as_str()), *units)),
+            );
+            for (index, units) in targets {
+                let unspent: Vec<usize> = (0..request.partitions.len())
+                    .filter(|i| {
+                        let p = &request.partitions[*i];
+                        p.table_id == table.id && p.kind == kind && p.units.is_none() && p.index.as_deref() == index
+                    })
+                    .collect();
+                for i in &unspent {
+                    request.partitions[*i].units = Some(units / unspent.len() as f64);
+                }
+            }
             request.usage.push(usage);
         }
     });
 }
 
-/// Refuses the current request if `table` (or, for a write, one of its GSIs) has
-/// no capacity left. A no-op without `--enforce-capacity`.
-pub(crate) fn admit(table: &TableMeta) -> Result<(), ApiError> {
+/// Notes a table the current request names (for the metrics and the ledger).
+pub(crate) fn note_table(table: &TableMeta) {
+    CURRENT.with(|current| {
+        if let Some(request) = current.borrow_mut().as_mut() {
+            if !request.tables.contains(&table.name) {
+                request.tables.push(table.name.clone());
+            }
+        }
+    });
+}
+
+/// Admits (or refuses) the current request's access to one item of `table`: the
+/// table's bucket (less what this request already spent on it), for a write every
+/// GSI's, and the key range of the item's partition key. Used for each item of a
+/// batch or transaction too, where a refusal leaves that item unprocessed. Returns
+/// the slot of the key range's use, whose units [`spend`] (or [`record`]) fills in.
+pub(crate) fn admit_key(table: &TableMeta, key: &Item, kind: Kind) -> Result<Option<usize>, ApiError> {
+    CURRENT.with(|current| {
+        let mut current = current.borrow_mut();
+        let Some(request) = current.as_mut() else {
+            return Ok(None);
+        };
+        let Some(limiter) = request.limiter.clone() else {
+            return Ok(request.note_partition(table, None, key, kind));
+        };
+        let hash = partition_hash(table, None, key);
+        let pending = |same: &dyn Fn(&PartitionUse) -> bool| -> f64 {
+            request
+                .partitions
+                .iter()
+                .filter(|p| p.table_id == table.id && p.index.is_none() && p.kind == kind && same(p))
+                .filter_map(|p| p.units)
+                .sum()
+        };
+        let table_pending = pending(&|_| true);
+        let range_pending = pending(&|p| p.hash == hash);
+        let refusal = if let Some(limit) = Limit::of_table(table, kind)
+            .filter(|limit| !limiter.has_tokens(&Key::new(table.id, None, None, kind), limit, table_pending))
+        {
+            Some(limit.error(kind, false, &request.arn(table, None)))
+        } else if let Some((index, limit)) = write_index_refusal(&limiter, table, kind) {
+            Some(limit.error(kind, true, &request.arn(table, Some(&index.name))))
+        } else {
+            let limit = Limit::key_range(table, kind);
+            (!limiter.has_tokens(&Key::new(table.id, None, Some(hash), kind), &limit, range_pending))
+                .then(|| limit.error(kind, false, &request.arn(table, None)))
+        };
+        match refusal {
+            Some(error) => {
+                request.throttled.push(KeyUse::of(table, None, key));
+                Err(error)
+            }
+            None => Ok(request.note_partition(table, None, key, kind)),
+        }
+    })
+}
+
+/// Closes the key ranges noted so far that no consumption was recorded for (their
+/// statement failed): later statements of the same request do not spend on them.
+pub(crate) fn settle() {
+    CURRENT.with(|current| {
+        if let Some(request) = current.borrow_mut().as_mut() {
+            for p in request.partitions.iter_mut().filter(|p| p.units.is_none()) {
+                p.units = Some(0.0);
+            }
+        }
+    });
+}
+
+/// Gives the units one admitted item consumed to its key range.
+pub(crate) fn spend(slot: Option<usize>, units: f64) {
+    let Some(slot) = slot else { return };
+    CURRENT.with(|current| {
+        if let Some(use_) = current.borrow_mut().as_mut().and_then(|r| r.partitions.get_mut(slot)) {
+            use_.units = Some(units);
+        }
+    });
+}
+
+/// A GSI of `table` that cannot take its share of a write (GSI back-pressure).
+fn write_index_refusal<'a>(limiter: &Limiter, table: &'a TableMeta, kind: Kind) -> Option<(&'a IndexMeta, Limit)> {
+    if let Kind::Read = kind {
+        return None;
+    }
+    table.global_secondary_indexes.iter().find_map(|index| {
+        Limit::of_index(table, index, kind)
+            .filter(|limit| !limiter.has_tokens(&Key::new(table.id, Some(&index.name), None, kind), limit, 0.0))
+            .map(|limit| (index, limit))
+    })
+}
+
+/// Refuses a Query or Scan whose source has no read capacity left: a GSI's own
+/// bucket, or the table's (the table itself and its local indexes); and a Query
+/// whose partition's key range has none.
+pub(crate) fn admit_source(
+    table: &TableMeta,
+    index: Option<&IndexMeta>,
+    partition: Option<&AttributeValue>,
+) -> Result<(), ApiError> {
     CURRENT.with(|current| {
         let mut current = current.borrow_mut();
         let Some(request) = current.as_mut() else { return Ok(()) };
-        if !request.tables.contains(&table.name) {
-            request.tables.push(table.name.clone());
-        }
-        let (Some(limiter), Some(kind)) = (&request.limiter, request.kind) else {
+        let global = index.filter(|i| table.global_secondary_indexes.iter().any(|g| g.name == i.name));
+        let index_name = global.map(|i| i.name.as_str());
+        let key = partition.map(|value| {
+            let mut key = Item::new();
+            key.insert(String::new(), value.clone());
+            key
+        });
+        let Some(limiter) = request.limiter.clone() else {
+            if let Some(key) = &key {
+                request.note_partition(table, index_name, key, Kind::Read);
+            }
             return Ok(());
         };
-        let arn = || {
-            format!(
-                "arn:aws:dynamodb:{}:{}:table/{}",
-                request.region, request.account, table.name
-            )
+        let limit = match global {
+            Some(index) => Limit::of_index(table, index, Kind::Read),
+            None => Limit::of_table(table, Kind::Read),
         };
-        let deferred = matches!(kind, Kind::Read) && request.reads_source;
-        if let Some(limit) = Limit::of_table(table, kind).filter(|_| !deferred) {
-            if !limiter.has_tokens(&Key::new(table.id, None, kind), &limit) {
-                return Err(limit.error(kind, false, &arn()));
+        // What earlier statements of this request already read there (PartiQL
+        // batches and transactions read several times in one request).
+        let pending: f64 = request
+            .usage
+            .iter()
+            .filter(|u| u.table == table.name && u.kind == UsageKind::Read)
+            .map(|u| match index_name {
+                None => u.table_units,
+                Some(name) => u.index_units.iter().filter(|(n, _)| n == name).map(|(_, x)| x).sum(),
+            })
+            .sum();
+        if let Some(limit) =
+            limit.filter(|l| !limiter.has_tokens(&Key::new(table.id, index_name, None, Kind::Read), l, pending))
+        {
+            if let Some(key) = &key {
+                request.throttled.push(KeyUse::of(table, index_name, key));
             }
+            return Err(limit.error(Kind::Read, global.is_some(), &request.arn(table, index_name)));
         }
-        if let Kind::Write = kind {
-            // A GSI that cannot take its share of the write holds the write back.
-            for index in &table.global_secondary_indexes {
-                if let Some(limit) = Limit::of_index(table, index, kind) {
-                    if !limiter.has_tokens(&Key::new(table.id, Some(&index.name), kind), &limit) {
-                        return Err(limit.error(kind, true, &format!("{}/index/{}", arn(), index.name)));
-                    }
-                }
+        if let Some(key) = &key {
+            let limit = Limit::key_range(table, Kind::Read);
+            let hash = partition_hash(table, index_name, key);
+            if !limiter.has_tokens(&Key::new(table.id, index_name, Some(hash), Kind::Read), &limit, 0.0) {
+                request.throttled.push(KeyUse::of(table, index_name, key));
+                return Err(limit.error(Kind::Read, global.is_some(), &request.arn(table, index_name)));
             }
+            request.note_partition(table, index_name, key, Kind::Read);
         }
         Ok(())
     })
 }
 
-/// Refuses a Query or Scan whose source has no read capacity left: a GSI's own
-/// bucket, or the table's (the table itself and its local indexes).
-pub(crate) fn admit_source(table: &TableMeta, index: Option<&IndexMeta>) -> Result<(), ApiError> {
-    CURRENT.with(|current| {
-        let current = current.borrow();
-        let Some(request) = current.as_ref() else { return Ok(()) };
-        let Some(limiter) = request.limiter.as_ref().filter(|_| request.reads_source) else {
-            return Ok(());
-        };
-        let arn = format!(
-            "arn:aws:dynamodb:{}:{}:table/{}",
-            request.region, request.account, table.name
-        );
-        match index.filter(|i| table.global_secondary_indexes.iter().any(|g| g.name == i.name)) {
-            Some(index) => match Limit::of_index(table, index, Kind::Read) {
-                Some(limit) if !limiter.has_tokens(&Key::new(table.id, Some(&index.name), Kind::Read), &limit) => {
-                    Err(limit.error(Kind::Read, true, &format!("{arn}/index/{}", index.name)))
-                }
-                _ => Ok(()),
-            },
-            None => match Limit::of_table(table, Kind::Read) {
-                Some(limit) if !limiter.has_tokens(&Key::new(table.id, None, Kind::Read), &limit) => {
-                    Err(limit.error(Kind::Read, false, &arn))
-                }
-                _ => Ok(()),
-            },
+/// The key range an item falls in: its partition key value, hashed.
+fn partition_hash(table: &TableMeta, index: Option<&str>, key: &Item) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    table.id.hash(&mut hasher);
+    index.hash(&mut hasher);
+    if let Some(value) = partition_value(table, index, key) {
+        let mut bytes = Vec::new();
+        cairn_model::keycodec::encode_key_value(value, &mut bytes);
+        bytes.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The partition key value of `key` (for a Query: the only value it holds).
+fn partition_value<'a>(table: &TableMeta, index: Option<&str>, key: &'a Item) -> Option<&'a AttributeValue> {
+    if index.is_none() {
+        if let Some(value) = key.get(&table.hash_key.name) {
+            return Some(value);
         }
-    })
+    }
+    key.values().next()
+}
+
+/// One key a request touched (or was refused), as Contributor Insights counts it.
+#[derive(Debug, Clone)]
+pub struct KeyUse {
+    pub table: String,
+    pub index: Option<String>,
+    /// The partition key value, shown as DynamoDB's console shows it.
+    pub partition: String,
+    /// The partition and sort key values, when the table has a sort key.
+    pub item: Option<String>,
+}
+
+impl KeyUse {
+    fn of(table: &TableMeta, index: Option<&str>, key: &Item) -> KeyUse {
+        let partition = partition_value(table, index, key).map(show).unwrap_or_default();
+        let sort = index
+            .is_none()
+            .then(|| table.range_key.as_ref().and_then(|r| key.get(&r.name)))
+            .flatten();
+        KeyUse {
+            table: table.name.clone(),
+            index: index.map(str::to_string),
+            item: sort.map(|s| format!("{partition}|{}", show(s))),
+            partition,
+        }
+    }
+}
+
+fn show(value: &AttributeValue) -> String {
+    use base64::Engine as _;
+    match value {
+        AttributeValue::S(s) => s.clone(),
+        AttributeValue::N(n) => n.to_string(),
+        AttributeValue::B(b) => base64::engine::general_purpose::STANDARD.encode(b),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A key range the request used, with the units it spent there once known.
+struct PartitionUse {
+    table_id: u64,
+    index: Option<String>,
+    kind: Kind,
+    hash: u64,
+    units: Option<f64>,
+    key: KeyUse,
+}
+
+impl Request {
+    fn arn(&self, table: &TableMeta, index: Option<&str>) -> String {
+        let table_arn = format!("arn:aws:dynamodb:{}:{}:table/{}", self.region, self.account, table.name);
+        match index {
+            Some(index) => format!("{table_arn}/index/{index}"),
+            None => table_arn,
+        }
+    }
+
+    fn note_partition(&mut self, table: &TableMeta, index: Option<&str>, key: &Item, kind: Kind) -> Option<usize> {
+        // Hashing and showing the key costs: only when something will read it.
+        if !self.track_keys && !table.contributor_insights.iter().any(|s| s.enabled) {
+            return None;
+        }
+        self.partitions.push(PartitionUse {
+            table_id: table.id,
+            index: index.map(str::to_string),
+            kind,
+            hash: partition_hash(table, index, key),
+            units: None,
+            key: KeyUse::of(table, index, key),
+        });
+        Some(self.partitions.len() - 1)
+    }
 }
 
 /// One token bucket's settings.
 struct Limit {
     rate: f64,
     burst: f64,
-    on_demand: bool,
+    scope: LimitScope,
 }
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LimitScope {
+    /// Provisioned capacity of a table or GSI.
+    Provisioned,
+    /// The OnDemandThroughput maximum of an on-demand table or GSI.
+    OnDemandMaximum,
+    /// One key range (partition) of a table or GSI; `on_demand` names its table's mode.
+    KeyRange { on_demand: bool },
+}
+
+/// What one key range (partition) serves per second, whatever the table's capacity.
+const KEY_RANGE_READ_UNITS: f64 = 3000.0;
+const KEY_RANGE_WRITE_UNITS: f64 = 1000.0;
 
 impl Limit {
     fn from(billing: BillingMode, provisioned: i64, on_demand_max: Option<i64>) -> Option<Limit> {
@@ -197,13 +434,28 @@ impl Limit {
             BillingMode::Provisioned => Some(Limit {
                 rate: provisioned.max(0) as f64,
                 burst: provisioned.max(0) as f64 * BURST_SECONDS,
-                on_demand: false,
+                scope: LimitScope::Provisioned,
             }),
             BillingMode::PayPerRequest => on_demand_max.filter(|m| *m > 0).map(|m| Limit {
                 rate: m as f64,
                 burst: m as f64,
-                on_demand: true,
+                scope: LimitScope::OnDemandMaximum,
             }),
+        }
+    }
+
+    /// A key range holds one second of its rate.
+    fn key_range(table: &TableMeta, kind: Kind) -> Limit {
+        let rate = match kind {
+            Kind::Read => KEY_RANGE_READ_UNITS,
+            Kind::Write => KEY_RANGE_WRITE_UNITS,
+        };
+        Limit {
+            rate,
+            burst: rate,
+            scope: LimitScope::KeyRange {
+                on_demand: table.billing_mode == BillingMode::PayPerRequest,
+            },
         }
     }
 
@@ -246,27 +498,33 @@ impl Limit {
             Kind::Write => "Write",
         };
         let scope = if index { "Index" } else { "Table" };
-        let (error_kind, message, limit, field) = if self.on_demand {
+        const PROVISIONED_TABLE: &str = "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.";
+        const PROVISIONED_INDEX: &str = "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API.";
+        const ON_DEMAND: &str = "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html";
+        let provisioned = |limit| {
+            let message = if index { PROVISIONED_INDEX } else { PROVISIONED_TABLE };
             (
+                ErrorKind::ProvisionedThroughputExceeded,
+                message,
+                limit,
+                "ThrottlingReasons",
+            )
+        };
+        let (error_kind, message, limit, field) = match self.scope {
+            LimitScope::OnDemandMaximum => (
                 ErrorKind::Throttling,
                 "Throughput exceeds the maximum OnDemandThroughput configured on table or index",
                 "MaxOnDemandThroughputExceeded",
                 "throttlingReasons",
-            )
-        } else if index {
-            (
-                ErrorKind::ProvisionedThroughputExceeded,
-                "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API.",
-                "ProvisionedThroughputExceeded",
-                "ThrottlingReasons",
-            )
-        } else {
-            (
-                ErrorKind::ProvisionedThroughputExceeded,
-                "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.",
-                "ProvisionedThroughputExceeded",
-                "ThrottlingReasons",
-            )
+            ),
+            LimitScope::Provisioned => provisioned("ProvisionedThroughputExceeded"),
+            LimitScope::KeyRange { on_demand: false } => provisioned("KeyRangeThroughputExceeded"),
+            LimitScope::KeyRange { on_demand: true } => (
+                ErrorKind::Throttling,
+                ON_DEMAND,
+                "KeyRangeThroughputExceeded",
+                "throttlingReasons",
+            ),
         };
         let reasons = serde_json::json!([{
             "reason": format!("{scope}{operation}{limit}"),
@@ -282,14 +540,17 @@ impl Limit {
 struct Key {
     table_id: u64,
     index: Option<String>,
+    /// A key range's hash; None for the whole table or index.
+    partition: Option<u64>,
     write: bool,
 }
 
 impl Key {
-    fn new(table_id: u64, index: Option<&str>, kind: Kind) -> Key {
+    fn new(table_id: u64, index: Option<&str>, partition: Option<u64>, kind: Kind) -> Key {
         Key {
             table_id,
             index: index.map(str::to_string),
+            partition,
             write: matches!(kind, Kind::Write),
         }
     }
@@ -298,7 +559,13 @@ impl Key {
 struct Bucket {
     tokens: f64,
     at: f64,
+    rate: f64,
+    burst: f64,
 }
+
+/// Past this many buckets, full ones (idle key ranges, deleted tables) are dropped:
+/// a dropped bucket comes back full, so dropping one changes nothing.
+const PRUNE_ABOVE: usize = 65_536;
 
 /// The token buckets of every table and index, on the engine's clock.
 pub(crate) struct Limiter {
@@ -318,18 +585,33 @@ impl Limiter {
     fn with_bucket<T>(&self, key: &Key, limit: &Limit, f: impl FnOnce(&mut Bucket) -> T) -> T {
         let now = self.clock.now_seconds();
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() > PRUNE_ABOVE {
+            buckets.retain(|_, b| b.tokens + (now - b.at).max(0.0) * b.rate < b.burst);
+        }
         let bucket = buckets.entry(key.clone()).or_insert(Bucket {
             tokens: limit.burst,
             at: now,
+            rate: limit.rate,
+            burst: limit.burst,
         });
         let elapsed = (now - bucket.at).max(0.0);
         bucket.tokens = (bucket.tokens + elapsed * limit.rate).min(limit.burst);
         bucket.at = now;
+        bucket.rate = limit.rate;
+        bucket.burst = limit.burst;
         f(bucket)
     }
 
-    fn has_tokens(&self, key: &Key, limit: &Limit) -> bool {
-        self.with_bucket(key, limit, |b| b.tokens > 0.0)
+    /// Whether the bucket has tokens left once `pending` more are taken.
+    fn has_tokens(&self, key: &Key, limit: &Limit, pending: f64) -> bool {
+        self.with_bucket(key, limit, |b| b.tokens - pending > 0.0)
+    }
+
+    fn charge_key_range(&self, table: &TableMeta, index: Option<&str>, hash: u64, kind: Kind, units: f64) {
+        let limit = Limit::key_range(table, kind);
+        self.with_bucket(&Key::new(table.id, index, Some(hash), kind), &limit, |b| {
+            b.tokens -= units
+        });
     }
 
     fn charge(&self, table: &TableMeta, usage: &Usage) {
@@ -338,7 +620,7 @@ impl Limiter {
             UsageKind::Write => Kind::Write,
         };
         if let Some(limit) = Limit::of_table(table, kind) {
-            self.with_bucket(&Key::new(table.id, None, kind), &limit, |b| {
+            self.with_bucket(&Key::new(table.id, None, None, kind), &limit, |b| {
                 b.tokens -= usage.table_units
             });
         }
@@ -347,7 +629,9 @@ impl Limiter {
                 continue;
             };
             if let Some(limit) = Limit::of_index(table, index, kind) {
-                self.with_bucket(&Key::new(table.id, Some(name), kind), &limit, |b| b.tokens -= units);
+                self.with_bucket(&Key::new(table.id, Some(name), None, kind), &limit, |b| {
+                    b.tokens -= units
+                });
             }
         }
     }
@@ -358,15 +642,37 @@ impl Engine {
     /// `--enforce-capacity`, its tables' capacity enforced); returns its result and
     /// what it consumed.
     pub fn metered<T>(&self, operation: &str, ctx: &crate::RequestContext, run: impl FnOnce() -> T) -> (T, Metered) {
+        self.run_metered(operation, ctx, run, true)
+    }
+
+    /// Runs a request for `cairn explain`: what it consumed is measured but never
+    /// charged, throttled, priced into the ledger or counted by Contributor Insights.
+    pub fn dry_metered<T>(
+        &self,
+        operation: &str,
+        ctx: &crate::RequestContext,
+        run: impl FnOnce() -> T,
+    ) -> (T, Metered) {
+        self.run_metered(operation, ctx, run, false)
+    }
+
+    fn run_metered<T>(
+        &self,
+        operation: &str,
+        ctx: &crate::RequestContext,
+        run: impl FnOnce() -> T,
+        effects: bool,
+    ) -> (T, Metered) {
         let request = Request {
-            kind: kind_of(operation),
-            reads_source: matches!(operation, "Query" | "Scan"),
-            limiter: self.limiter.clone(),
+            limiter: self.limiter.clone().filter(|_| effects && touches_items(operation)),
             region: ctx.region.clone(),
             account: self.config.account_id.clone(),
             usage: Vec::new(),
             tables: Vec::new(),
             shape: None,
+            partitions: Vec::new(),
+            throttled: Vec::new(),
+            track_keys: !effects || self.limiter.is_some(),
         };
         /// Puts the outer request back even if `run` panics.
         struct Restore(Option<Option<Request>>);
@@ -382,17 +688,35 @@ impl Engine {
         let result = run();
         let outer = restore.0.take().unwrap_or_default();
         let request = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
+        let mut partitions = Vec::new();
         let (metered, shape) = request
             .map(|r| {
+                partitions = r
+                    .partitions
+                    .iter()
+                    .map(|p| (p.table_id, p.index.clone(), p.kind, p.hash, p.units.unwrap_or(0.0)))
+                    .collect();
                 (
                     Metered {
                         usage: r.usage,
                         tables: r.tables,
+                        keys: r
+                            .partitions
+                            .into_iter()
+                            .map(|p| (p.key, p.units.unwrap_or(0.0)))
+                            .collect(),
+                        throttled: r.throttled,
+                        returned: r.shape.as_ref().map(|s| (s.table.clone(), s.returned)),
+                        scanned: r.shape.as_ref().map(|s| s.scanned),
+                        index: r.shape.as_ref().and_then(|s| s.index.clone()),
                     },
                     r.shape,
                 )
             })
             .unwrap_or_default();
+        if !effects {
+            return (result, metered);
+        }
         self.ledger
             .record(self.clock.now_seconds(), operation, &metered, shape.as_ref());
         if let Some(limiter) = &self.limiter {
@@ -401,7 +725,17 @@ impl Engine {
                     limiter.charge(&table, entry);
                 }
             }
+            for (table_id, index, kind, hash, units) in partitions {
+                let table = metered
+                    .tables
+                    .iter()
+                    .find_map(|name| self.catalog.get(&ctx.region, name).filter(|t| t.id == table_id));
+                if let Some(table) = table {
+                    limiter.charge_key_range(&table, index.as_deref(), hash, kind, units);
+                }
+            }
         }
+        self.record_contributors(&ctx.region, &metered);
         (result, metered)
     }
 }

@@ -3,7 +3,7 @@
 
 use super::common::{item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint};
 use super::get_item::read_projection;
-use crate::capacity::{consumed, read_units, Kind};
+use crate::capacity::{consumed, read_units, throttle, Kind};
 use crate::keys::validate_key;
 use crate::Engine;
 use crate::RequestContext;
@@ -92,6 +92,10 @@ impl Engine {
         let mut output = BatchGetItemOutput::default();
         let mut capacities = Vec::new();
         let mut response_bytes = 0usize;
+        // With --enforce-capacity, keys their table (or key range) has no capacity for
+        // go back in UnprocessedKeys; only when none could be read does the batch fail.
+        let mut refusal = None;
+        let mut read = 0usize;
         for (name, request, table, keys, projection) in plans {
             let consistent = request.consistent_read.unwrap_or(false);
             let mut units = 0.0;
@@ -102,8 +106,18 @@ impl Engine {
                     unprocessed.push(key);
                     continue;
                 }
+                let slot = match throttle::admit_key(&table, &key, Kind::Read) {
+                    Ok(slot) => slot,
+                    Err(error) => {
+                        refusal.get_or_insert(error);
+                        unprocessed.push(key);
+                        continue;
+                    }
+                };
+                read += 1;
                 let item = self.read_item(&table, &key)?;
                 let size = item.as_ref().map_or(0, item_size);
+                throttle::spend(slot, read_units(size, consistent));
                 units += read_units(size, consistent);
                 response_bytes += size;
                 if let Some(item) = item {
@@ -127,6 +141,9 @@ impl Engine {
             }
             capacities.extend(consumed(&table, units, Kind::Read, capacity_mode));
             output.responses.insert(name, found);
+        }
+        if let (0, Some(error)) = (read, refusal) {
+            return Err(error);
         }
         if capacity_mode != cairn_model::types::ReturnConsumedCapacity::None {
             output.consumed_capacity = Some(capacities);

@@ -4,7 +4,7 @@
 use super::common::{
     item_from_raw, return_consumed_capacity, return_consumed_capacity_constraint, RETURN_ITEM_COLLECTION_METRICS,
 };
-use crate::capacity::{add_index_units, consumed_with_indexes, write_units, Kind};
+use crate::capacity::{add_index_units, consumed_with_indexes, throttle, write_units, Kind};
 use crate::catalog::TableMeta;
 use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
 use crate::indexes::index_write_units;
@@ -13,10 +13,14 @@ use crate::Engine;
 use crate::RequestContext;
 use cairn_model::constraints::Constraints;
 use cairn_model::limits::MAX_BATCH_WRITE_REQUESTS;
-use cairn_model::types::{BatchWriteItemInput, BatchWriteItemOutput, WriteRequestInput};
+use cairn_model::types::{
+    BatchWriteItemInput, BatchWriteItemOutput, DeleteRequestOutput, PutRequestOutput, WriteRequestInput,
+    WriteRequestOutput,
+};
 use cairn_model::value::item_size;
 use cairn_model::wire::{RawItem, RawValue};
 use cairn_model::{ApiError, Item};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 enum Write {
@@ -95,7 +99,7 @@ impl Engine {
         let capacity_mode = return_consumed_capacity(input.return_consumed_capacity.as_deref());
 
         // Validate every request before applying any.
-        let mut plans: Vec<(Arc<TableMeta>, Vec<Write>)> = Vec::new();
+        let mut plans: Vec<(String, Arc<TableMeta>, Vec<Write>)> = Vec::new();
         for (name, requests) in request_items {
             let mut writes = Vec::with_capacity(requests.len());
             for request in requests {
@@ -130,21 +134,45 @@ impl Engine {
                 }
                 keys.push(key);
             }
-            plans.push((table, writes));
+            plans.push((name, table, writes));
         }
 
+        // With --enforce-capacity, a write its table (or key range) has no capacity
+        // for is handed back in UnprocessedItems; only when none could be written
+        // does the batch fail with the throttling error.
         let mut capacities = Vec::new();
-        for (table, writes) in plans {
+        let mut unprocessed_items: BTreeMap<String, Vec<WriteRequestOutput>> = BTreeMap::new();
+        let mut refusal = None;
+        let mut written = 0usize;
+        for (name, table, writes) in plans {
             let mut units = 0.0;
             let mut index_units = Vec::new();
             for write in writes {
-                let (key, new) = match write {
-                    Write::Put(item) => (key_of(&table, &item), Some(item)),
-                    Write::Delete(key) => (key, None),
+                let key = match &write {
+                    Write::Put(item) => key_of(&table, item),
+                    Write::Delete(key) => key.clone(),
+                };
+                let slot = match throttle::admit_key(&table, &key, Kind::Write) {
+                    Ok(slot) => slot,
+                    Err(error) => {
+                        refusal.get_or_insert(error);
+                        unprocessed_items.entry(name.clone()).or_default().push(match write {
+                            Write::Put(item) => WriteRequestOutput::PutRequest(PutRequestOutput { item }),
+                            Write::Delete(key) => WriteRequestOutput::DeleteRequest(DeleteRequestOutput { key }),
+                        });
+                        continue;
+                    }
+                };
+                let new = match write {
+                    Write::Put(item) => Some(item),
+                    Write::Delete(_) => None,
                 };
                 let new_size = new.as_ref().map_or(0, item_size);
                 let change = self.write_item(&table, &key, |_| Ok(new.clone()))?;
-                units += write_units(new_size.max(change.old.as_ref().map_or(0, item_size)));
+                written += 1;
+                let item_units = write_units(new_size.max(change.old.as_ref().map_or(0, item_size)));
+                throttle::spend(slot, item_units);
+                units += item_units;
                 add_index_units(
                     &mut index_units,
                     index_write_units(&table, change.old.as_ref(), change.new.as_ref()),
@@ -158,8 +186,11 @@ impl Engine {
                 capacity_mode,
             ));
         }
+        if let (0, Some(error)) = (written, refusal) {
+            return Err(error);
+        }
         Ok(BatchWriteItemOutput {
-            unprocessed_items: Default::default(),
+            unprocessed_items,
             consumed_capacity: (capacity_mode != cairn_model::types::ReturnConsumedCapacity::None)
                 .then_some(capacities),
         })

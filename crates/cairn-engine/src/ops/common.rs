@@ -59,7 +59,7 @@ impl Engine {
             // as on DynamoDB (its loader would overwrite them).
             .filter(|t| !t.loading())
             .ok_or_else(ApiError::table_not_found)
-            .and_then(|t| crate::capacity::throttle::admit(&t).map(|()| t))
+            .inspect(|t| crate::capacity::throttle::note_table(t))
     }
 }
 

@@ -368,6 +368,7 @@ pub(crate) fn global_index(
         backfilled_items: 0,
         extra_hash_keys: hashes,
         extra_range_keys: ranges,
+        warm_throughput: crate::capacity::warm::asked(g.warm_throughput.as_ref()),
     })
 }
 
@@ -448,6 +449,7 @@ fn build_indexes(
             backfilled_items: 0,
             extra_hash_keys: Vec::new(),
             extra_range_keys: Vec::new(),
+            warm_throughput: None,
         });
     }
     let mut global = Vec::new();
@@ -621,6 +623,8 @@ impl Engine {
             restore,
             pitr: None,
             importing,
+            contributor_insights: Vec::new(),
+            warm_throughput: crate::capacity::warm::asked(input.warm_throughput.as_ref()),
         };
         if let Some(spec) = input
             .stream_specification

@@ -40,10 +40,15 @@ impl Engine {
         let key = item_from_raw(input.key.unwrap_or_default())?;
         let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         validate_key(&table, &key)?;
-        let change = self.write_item(&table, &key, |old| {
-            check_condition(condition.as_ref(), old, item_on_failure)?;
-            Ok(None)
-        })?;
+        crate::capacity::throttle::admit_key(&table, &key, Kind::Write)?;
+        let seen = std::cell::Cell::new(0);
+        let change = self
+            .write_item(&table, &key, |old| {
+                seen.set(old.map_or(0, item_size));
+                check_condition(condition.as_ref(), old, item_on_failure)?;
+                Ok(None)
+            })
+            .inspect_err(|e| crate::capacity::charge_failed_condition(&table, e, seen.get()))?;
         let units = write_units(change.old.as_ref().map_or(0, item_size));
         let index_units = index_write_units(&table, change.old.as_ref(), change.new.as_ref());
         Ok(WriteItemOutput {

@@ -56,6 +56,7 @@ impl Engine {
         let arn = table_arn(ctx, &self.config.account_id, &meta.name);
         let now = self.clock.now_seconds();
         let status = meta.status(now).to_string();
+        let warm_status = status.clone();
         let throughput = |read: i64, write: i64| ProvisionedThroughputDescription {
             last_increase_date_time: None,
             last_decrease_date_time: None,
@@ -81,6 +82,11 @@ impl Engine {
                 item_count: 0,
                 index_arn: format!("{arn}/index/{}", g.name),
                 on_demand_throughput: g.on_demand_throughput.clone(),
+                warm_throughput: Some(crate::capacity::warm::of_index(
+                    meta,
+                    g,
+                    if g.ready { "ACTIVE" } else { "CREATING" },
+                )),
             })
             .collect();
         let lsis: Vec<LocalSecondaryIndexDescription> = meta
@@ -157,6 +163,7 @@ impl Engine {
                 .map(|c| TableClassSummary { table_class: c.clone() }),
             deletion_protection_enabled: meta.deletion_protection_enabled,
             on_demand_throughput: meta.on_demand_throughput.clone(),
+            warm_throughput: Some(crate::capacity::warm::of_table(meta, &warm_status)),
             // Shown while the restore loads, as DynamoDB does.
             restore_summary: meta.restore.as_ref().filter(|r| r.in_progress).map(|r| {
                 cairn_model::types::RestoreSummary {

@@ -66,6 +66,7 @@ impl Engine {
         let key = item_from_raw(input.key.unwrap_or_default())?;
         let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         validate_key(&table, &key)?;
+        crate::capacity::throttle::admit_key(&table, &key, Kind::Read)?;
         let item = self.read_item(&table, &key)?;
         let consistent = input.consistent_read.unwrap_or(false);
         let units = read_units(item.as_ref().map_or(0, item_size), consistent);

@@ -1,6 +1,6 @@
 //! One module per DynamoDB operation, plus the checks they share.
 
-mod common;
+pub(crate) mod common;
 mod conditions;
 pub(crate) mod key_condition;
 pub(crate) mod legacy;

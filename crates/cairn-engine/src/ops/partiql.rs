@@ -3,8 +3,9 @@
 //! updates the other operations use, and run through the same read and write paths.
 
 use super::partiql_results::{in_partiql_terms, returned};
-use super::partiql_select::{decode_next_token, encode_next_token, SelectPage};
+use super::partiql_select::{decode_next_token, encode_next_token, Metering, SelectPage};
 use super::transact_write_items::cancelled;
+use crate::capacity::Kind;
 use crate::catalog::TableMeta;
 use crate::index_keys::{check_index_keys, IndexKeyViolation, WriteOrigin};
 use crate::keys::{key_of, validate_item_key, validate_key};
@@ -23,6 +24,8 @@ use cairn_model::types::{
     CancellationReason, ExecuteStatementInput, ExecuteStatementOutput, ExecuteTransactionInput,
     ExecuteTransactionOutput, ItemResponse, ParameterizedStatement,
 };
+use cairn_model::types::{ConsumedCapacity, ReturnConsumedCapacity};
+use cairn_model::value::item_size;
 use cairn_model::{ApiError, AttributeValue, ErrorKind, Item};
 use std::sync::Arc;
 
@@ -218,9 +221,15 @@ impl Engine {
         }
     }
 
-    fn run_statement(&self, ctx: &RequestContext, statement: &Statement) -> Result<Vec<Item>, ApiError> {
+    fn run_statement(
+        &self,
+        ctx: &RequestContext,
+        statement: &Statement,
+        metering: Metering,
+    ) -> Result<(Vec<Item>, Option<ConsumedCapacity>), ApiError> {
         if matches!(statement.translated, Translated::Select { .. }) {
-            return Ok(self.select(ctx, statement, None)?.0);
+            let selected = self.select(ctx, statement, None, metering)?;
+            return Ok((selected.items, selected.consumed));
         }
         if matches!(statement.translated, Translated::Exists { .. }) {
             // Wording assumed: DynamoDB documents EXISTS for transactions only.
@@ -229,9 +238,15 @@ impl Engine {
             ));
         }
         let (table, key, planned) = self.plan_write(ctx, statement)?;
-        let changes = self.write_items(&[(table.clone(), key)], |olds| {
-            Ok(vec![Self::decide(&table, &planned, olds[0].as_ref())?])
-        })?;
+        crate::capacity::throttle::admit_key(&table, &key, Kind::Write)?;
+        let seen = std::cell::Cell::new(0);
+        let changes = self
+            .write_items(&[(table.clone(), key)], |olds| {
+                seen.set(olds[0].as_ref().map_or(0, item_size));
+                Ok(vec![Self::decide(&table, &planned, olds[0].as_ref())?])
+            })
+            .inspect_err(|e| crate::capacity::charge_failed_condition(&table, e, seen.get()))?;
+        let consumed = write_capacity(&table, &changes, 1.0, metering.mode);
         let returning = match &statement.translated {
             Translated::Update { returning, .. } | Translated::Delete { returning, .. } => *returning,
             _ => None,
@@ -240,10 +255,11 @@ impl Engine {
             Planned::Update(update, _) => Some(update),
             _ => None,
         };
-        Ok(changes
+        let items = changes
             .first()
             .map(|change| returned(returning, update, change))
-            .unwrap_or_default())
+            .unwrap_or_default();
+        Ok((items, consumed))
     }
 
     pub fn execute_statement(
@@ -260,6 +276,7 @@ impl Engine {
             c.min_length(Some(token), token.len(), "nextToken", 1);
             c.max_length(Some(token), token.len(), "nextToken", 32768);
         }
+        super::common::return_consumed_capacity_constraint(&mut c, input.return_consumed_capacity.as_deref());
         c.finish()?;
         let text = input.statement.clone().unwrap_or_default();
         let statement = parse(&ParameterizedStatement {
@@ -267,11 +284,13 @@ impl Engine {
             parameters: input.parameters,
             consistent_read: input.consistent_read,
         })?;
+        let metering = Metering::new(input.consistent_read, input.return_consumed_capacity.as_deref());
         if !matches!(statement.translated, Translated::Select { .. }) {
+            let (items, consumed_capacity) = self.run_statement(ctx, &statement, metering)?;
             return Ok(ExecuteStatementOutput {
-                items: self.run_statement(ctx, &statement)?,
+                items,
                 next_token: None,
-                consumed_capacity: None,
+                consumed_capacity,
             });
         }
         let page = SelectPage {
@@ -282,11 +301,11 @@ impl Engine {
                 .map(|t| decode_next_token(&text, t))
                 .transpose()?,
         };
-        let (items, last) = self.select(ctx, &statement, Some(&page))?;
+        let selected = self.select(ctx, &statement, Some(&page), metering)?;
         Ok(ExecuteStatementOutput {
-            items,
-            next_token: last.map(|l| encode_next_token(&text, &l)).transpose()?,
-            consumed_capacity: None,
+            items: selected.items,
+            next_token: selected.last.map(|l| encode_next_token(&text, &l)).transpose()?,
+            consumed_capacity: selected.consumed,
         })
     }
 
@@ -306,10 +325,14 @@ impl Engine {
                 &format!("statements.{}.member.statement", i + 1),
             );
         }
+        super::common::return_consumed_capacity_constraint(&mut c, input.return_consumed_capacity.as_deref());
         c.finish()?;
+        let mode = Metering::new(None, input.return_consumed_capacity.as_deref()).mode;
+        let mut consumed = Vec::new();
         let responses = statements
             .iter()
             .map(|s| {
+                let metering = Metering::new(s.consistent_read, Some(mode.as_str()));
                 let parsed = parse(s);
                 let table = parsed.as_ref().ok().map(|p| match &p.translated {
                     Translated::Select { table, .. }
@@ -318,12 +341,17 @@ impl Engine {
                     | Translated::Update { table, .. }
                     | Translated::Delete { table, .. } => table.clone(),
                 });
-                match parsed.and_then(|p| self.run_statement(ctx, &p)) {
-                    Ok(items) => BatchStatementResponse {
-                        table_name: table,
-                        item: items.into_iter().next(),
-                        error: None,
-                    },
+                let outcome = parsed.and_then(|p| self.run_statement(ctx, &p, metering));
+                crate::capacity::throttle::settle();
+                match outcome {
+                    Ok((items, capacity)) => {
+                        consumed.extend(capacity);
+                        BatchStatementResponse {
+                            table_name: table,
+                            item: items.into_iter().next(),
+                            error: None,
+                        }
+                    }
                     Err(e) => BatchStatementResponse {
                         table_name: table,
                         item: None,
@@ -332,7 +360,10 @@ impl Engine {
                 }
             })
             .collect();
-        Ok(BatchExecuteStatementOutput { responses })
+        Ok(BatchExecuteStatementOutput {
+            responses,
+            consumed_capacity: (mode != ReturnConsumedCapacity::None).then(|| merge_by_table(consumed)),
+        })
     }
 
     pub fn execute_transaction(
@@ -357,6 +388,7 @@ impl Engine {
                 &format!("transactStatements.{}.member.statement", i + 1),
             );
         }
+        super::common::return_consumed_capacity_constraint(&mut c, input.return_consumed_capacity.as_deref());
         c.finish()?;
         let parsed: Vec<Statement> = statements.iter().map(parse).collect::<Result<_, _>>()?;
         for (i, statement) in parsed.iter().enumerate() {
@@ -372,14 +404,53 @@ impl Engine {
             .iter()
             .filter(|s| matches!(s.translated, Translated::Select { .. }))
             .count();
+        // Transactions read and write twice what they touch (prepare and commit).
+        let metering = Metering {
+            units_per_read: 2.0,
+            mode: Metering::new(None, input.return_consumed_capacity.as_deref()).mode,
+        };
+        let report = |consumed: Vec<ConsumedCapacity>| {
+            (metering.mode != ReturnConsumedCapacity::None).then(|| merge_by_table(consumed))
+        };
         if selects == parsed.len() {
             let mut responses = Vec::new();
-            for statement in &parsed {
+            let mut consumed = Vec::new();
+            for (i, statement) in parsed.iter().enumerate() {
+                // A read refused for throughput cancels the transaction, as
+                // TransactGetItems does, with the reason on that statement.
+                let selected = self.select(ctx, statement, None, metering).map_err(|e| {
+                    let throttled = matches!(e.kind, ErrorKind::Throttling | ErrorKind::ProvisionedThroughputExceeded);
+                    if !throttled {
+                        return e;
+                    }
+                    let reasons: Vec<CancellationReason> = (0..parsed.len())
+                        .map(|j| match j == i {
+                            true => CancellationReason {
+                                code: match e.kind {
+                                    ErrorKind::Throttling => "ThrottlingError",
+                                    _ => "ProvisionedThroughputExceeded",
+                                }
+                                .into(),
+                                message: Some(e.message.clone()),
+                                item: None,
+                            },
+                            false => CancellationReason {
+                                code: "None".into(),
+                                ..Default::default()
+                            },
+                        })
+                        .collect();
+                    cancelled(&reasons)
+                })?;
+                consumed.extend(selected.consumed);
                 responses.push(ItemResponse {
-                    item: self.select(ctx, statement, None)?.0.into_iter().next(),
+                    item: selected.items.into_iter().next(),
                 });
             }
-            return Ok(ExecuteTransactionOutput { responses });
+            return Ok(ExecuteTransactionOutput {
+                responses,
+                consumed_capacity: report(consumed),
+            });
         }
         if selects > 0 {
             return Err(ApiError::validation(
@@ -407,7 +478,8 @@ impl Engine {
             targets.push((table, key));
             plans.push(planned);
         }
-        self.write_items(&targets, |olds| {
+        super::transact_write_items::admit_items(targets.iter().map(|(t, k)| (&**t, k)), Kind::Write)?;
+        let changes = self.write_items(&targets, |olds| {
             let mut reasons = Vec::with_capacity(plans.len());
             let mut decisions = Vec::with_capacity(plans.len());
             for ((planned, old), (table, _)) in plans.iter().zip(olds).zip(&targets) {
@@ -434,8 +506,78 @@ impl Engine {
             }
             Ok(decisions)
         })?;
-        Ok(ExecuteTransactionOutput { responses: Vec::new() })
+        let mut consumed = Vec::new();
+        for ((table, _), change) in targets.iter().zip(changes) {
+            consumed.extend(write_capacity(table, &[change], 2.0, metering.mode));
+        }
+        Ok(ExecuteTransactionOutput {
+            responses: Vec::new(),
+            consumed_capacity: report(consumed),
+        })
     }
+}
+
+/// The write units of `changes` on `table` (times `factor`: 2 in a transaction),
+/// recorded for the request and shaped as asked.
+fn write_capacity(
+    table: &TableMeta,
+    changes: &[crate::write::ItemChange],
+    factor: f64,
+    mode: ReturnConsumedCapacity,
+) -> Option<ConsumedCapacity> {
+    let mut units = 0.0;
+    let mut index_units = Vec::new();
+    for change in changes {
+        let size = change
+            .old
+            .as_ref()
+            .map_or(0, item_size)
+            .max(change.new.as_ref().map_or(0, item_size));
+        units += factor * crate::capacity::write_units(size);
+        let more = crate::indexes::index_write_units(table, change.old.as_ref(), change.new.as_ref())
+            .into_iter()
+            .map(|(name, global, u)| (name, global, factor * u))
+            .collect();
+        crate::capacity::add_index_units(&mut index_units, more);
+    }
+    crate::capacity::consumed_with_indexes(table, units, &index_units, Kind::Write, mode)
+}
+
+/// One ConsumedCapacity entry per table, in order of first appearance.
+fn merge_by_table(all: Vec<ConsumedCapacity>) -> Vec<ConsumedCapacity> {
+    let mut merged: Vec<ConsumedCapacity> = Vec::new();
+    for entry in all {
+        match merged.iter_mut().find(|m| m.table_name == entry.table_name) {
+            None => merged.push(entry),
+            Some(m) => {
+                let add = |a: &mut Option<f64>, b: Option<f64>| {
+                    if let Some(b) = b {
+                        *a = Some(a.unwrap_or(0.0) + b);
+                    }
+                };
+                m.capacity_units += entry.capacity_units;
+                add(&mut m.read_capacity_units, entry.read_capacity_units);
+                add(&mut m.write_capacity_units, entry.write_capacity_units);
+                if let (Some(t), Some(e)) = (m.table.as_mut(), entry.table.as_ref()) {
+                    t.capacity_units += e.capacity_units;
+                    add(&mut t.read_capacity_units, e.read_capacity_units);
+                    add(&mut t.write_capacity_units, e.write_capacity_units);
+                }
+                for (mine, theirs) in [
+                    (&mut m.global_secondary_indexes, entry.global_secondary_indexes),
+                    (&mut m.local_secondary_indexes, entry.local_secondary_indexes),
+                ] {
+                    for (name, c) in theirs.into_iter().flatten() {
+                        let slot = mine.get_or_insert_with(Default::default).entry(name).or_default();
+                        slot.capacity_units += c.capacity_units;
+                        add(&mut slot.read_capacity_units, c.read_capacity_units);
+                        add(&mut slot.write_capacity_units, c.write_capacity_units);
+                    }
+                }
+            }
+        }
+    }
+    merged
 }
 
 /// DynamoDB's error codes inside batch responses and cancellation reasons drop the
@@ -443,6 +585,8 @@ impl Engine {
 fn reason_code(e: &ApiError) -> String {
     match e.kind {
         ErrorKind::Validation => "ValidationError".to_string(),
+        // BatchStatementErrorCodeEnum and CancellationReason spell it so.
+        ErrorKind::Throttling => "ThrottlingError".to_string(),
         kind => kind.name().trim_end_matches("Exception").to_string(),
     }
 }

@@ -45,13 +45,16 @@ pub(super) fn decode_next_token(statement_text: &str, token: &str) -> Result<Ite
 impl Engine {
     /// Runs a SELECT. With `paging`, reads one page (up to Limit items read, or 1 MB)
     /// from where a NextToken left off and reports where it stopped; without, reads
-    /// every matching item (transactions and batches name single items).
+    /// every matching item (transactions and batches name single items). Charges
+    /// what it read as a Query or Scan would (`units_per_read` is 1 for strongly
+    /// consistent reads, 0.5 for eventually consistent, 2 in a transaction).
     pub(super) fn select(
         &self,
         ctx: &RequestContext,
         statement: &Statement,
         paging: Option<&SelectPage>,
-    ) -> Result<(Vec<Item>, Option<Item>), ApiError> {
+        metering: Metering,
+    ) -> Result<Selected, ApiError> {
         let Translated::Select {
             table,
             index,
@@ -89,6 +92,11 @@ impl Engine {
                 .map(|(_, v)| v),
             _ => None,
         };
+        let mut read_bytes = 0usize;
+        let charge = |read_bytes: usize| {
+            let units = crate::capacity::read_units(read_bytes, true) * metering.units_per_read;
+            crate::read::read_capacity(&source, units, Some(metering.mode.as_str()))
+        };
         let mut range = match partition {
             // A pinned partition key reads one partition, as a Query would.
             Some(value) => ScanRange::prefix(&partition_prefix(&base, value)),
@@ -113,6 +121,8 @@ impl Engine {
                 range.start = after;
             }
         }
+        // Throttling comes after every validation error, as on DynamoDB.
+        crate::capacity::throttle::admit_source(&table, source.index, partition)?;
         let mut items = Vec::new();
         loop {
             let page = self.read_page(
@@ -126,12 +136,19 @@ impl Engine {
                     fetch_from_table: false,
                 },
             )?;
+            read_bytes += page.bytes_read;
             items.extend(page.items.into_iter().map(|i| match &paths {
                 Some(p) => project(&i, p),
                 None => i,
             }));
             match page.last_evaluated_key {
-                Some(last) if paging.is_some() => return Ok((items, Some(last))),
+                Some(last) if paging.is_some() => {
+                    return Ok(Selected {
+                        items,
+                        last: Some(last),
+                        consumed: charge(read_bytes),
+                    })
+                }
                 Some(last) => {
                     let after = Bound::Excluded(source.start_key(&last, ReadOperation::Scan)?);
                     if range.reverse {
@@ -143,6 +160,34 @@ impl Engine {
                 None => break,
             }
         }
-        Ok((items, None))
+        Ok(Selected {
+            items,
+            last: None,
+            consumed: charge(read_bytes),
+        })
     }
+}
+
+/// How a statement's capacity is charged and reported.
+#[derive(Clone, Copy)]
+pub(super) struct Metering {
+    pub units_per_read: f64,
+    pub mode: cairn_model::types::ReturnConsumedCapacity,
+}
+
+impl Metering {
+    pub(super) fn new(consistent: Option<bool>, requested: Option<&str>) -> Metering {
+        Metering {
+            units_per_read: if consistent == Some(true) { 1.0 } else { 0.5 },
+            mode: cairn_model::types::ReturnConsumedCapacity::parse(requested)
+                .unwrap_or(cairn_model::types::ReturnConsumedCapacity::None),
+        }
+    }
+}
+
+/// What a SELECT read: its items, where a page stopped, its capacity.
+pub(super) struct Selected {
+    pub items: Vec<Item>,
+    pub last: Option<Item>,
+    pub consumed: Option<cairn_model::types::ConsumedCapacity>,
 }

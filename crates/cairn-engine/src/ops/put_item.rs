@@ -45,10 +45,15 @@ impl Engine {
         check_index_keys(&table, &item, None, WriteOrigin::Put).map_err(IndexKeyViolation::into_error)?;
         let new_size = item_size(&item);
         let key = key_of(&table, &item);
-        let change = self.write_item(&table, &key, |old| {
-            check_condition(condition.as_ref(), old, item_on_failure)?;
-            Ok(Some(item.clone()))
-        })?;
+        crate::capacity::throttle::admit_key(&table, &key, Kind::Write)?;
+        let seen = std::cell::Cell::new(0);
+        let change = self
+            .write_item(&table, &key, |old| {
+                seen.set(old.map_or(0, item_size));
+                check_condition(condition.as_ref(), old, item_on_failure)?;
+                Ok(Some(item.clone()))
+            })
+            .inspect_err(|e| crate::capacity::charge_failed_condition(&table, e, seen.get()))?;
         let old_size = change.old.as_ref().map_or(0, item_size);
         let units = write_units(new_size.max(old_size));
         let index_units = index_write_units(&table, change.old.as_ref(), change.new.as_ref());

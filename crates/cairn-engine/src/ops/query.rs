@@ -76,7 +76,6 @@ impl Engine {
         };
         let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         let source = Source::new(&table, input.index_name.as_deref())?;
-        crate::capacity::throttle::admit_source(&table, source.index)?;
         let shape = ReadShape {
             select: input.select.as_deref(),
             projection_expression: input.projection_expression.as_deref(),
@@ -127,6 +126,8 @@ impl Engine {
             }
             resume_after(&mut range, start);
         }
+        // Throttling comes after every validation error, as on DynamoDB.
+        crate::capacity::throttle::admit_source(&table, source.index, key.partition.first())?;
         let page = self.read_page(
             &source,
             PagePlan {

@@ -110,7 +110,6 @@ impl Engine {
         let mut placeholders = Placeholders::new(input.expression_attribute_names.as_ref(), values.as_ref());
         let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
         let source = Source::new(&table, input.index_name.as_deref())?;
-        crate::capacity::throttle::admit_source(&table, source.index)?;
         let shape = ReadShape {
             select: input.select.as_deref(),
             projection_expression: input.projection_expression.as_deref(),
@@ -142,6 +141,8 @@ impl Engine {
             }
             resume_after(&mut range, start);
         }
+        // Throttling comes after every validation error, as on DynamoDB.
+        crate::capacity::throttle::admit_source(&table, source.index, None)?;
         let page = self.read_page(
             &source,
             PagePlan {

@@ -87,6 +87,7 @@ impl Engine {
                 .collect();
             return Err(cancelled(&reasons));
         }
+        super::transact_write_items::admit_items(targets.iter().map(|(t, k)| (&**t, k)), Kind::Read)?;
         let items = self.read_items_consistently(&targets)?;
         let mut units: BTreeMap<String, (Arc<TableMeta>, f64)> = BTreeMap::new();
         let mut responses = Vec::with_capacity(items.len());

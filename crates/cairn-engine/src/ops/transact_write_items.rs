@@ -198,6 +198,7 @@ impl Engine {
             ));
         }
 
+        admit_items(plans.iter().map(|p| (&*p.table, &p.key)), Kind::Write)?;
         let mut guard = None;
         if let Some(token) = input.client_request_token.as_deref() {
             match self.tokens.claim(token, fingerprint, self.clock.now_seconds())? {
@@ -327,6 +328,39 @@ impl Engine {
             consumed_capacity: (!capacities.is_empty()).then_some(capacities),
         })
     }
+}
+
+/// With `--enforce-capacity`: an item whose table (or key range) has no capacity
+/// left cancels the transaction, with a throttling reason on that item.
+pub(crate) fn admit_items<'a>(
+    items: impl Iterator<Item = (&'a TableMeta, &'a Item)>,
+    kind: Kind,
+) -> Result<(), ApiError> {
+    let refusals: Vec<Option<ApiError>> = items
+        .map(|(table, key)| crate::capacity::throttle::admit_key(table, key, kind).err())
+        .collect();
+    if refusals.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    let reasons: Vec<CancellationReason> = refusals
+        .into_iter()
+        .map(|refusal| match refusal {
+            None => CancellationReason {
+                code: "None".into(),
+                ..Default::default()
+            },
+            Some(e) => CancellationReason {
+                code: match e.kind {
+                    ErrorKind::Throttling => "ThrottlingError",
+                    _ => "ProvisionedThroughputExceeded",
+                }
+                .into(),
+                message: Some(e.message),
+                item: None,
+            },
+        })
+        .collect();
+    Err(cancelled(&reasons))
 }
 
 /// TransactionCanceledException with its reasons, in request order.

@@ -93,25 +93,31 @@ impl Engine {
         validate_key(&table, &key)?;
         let update = update.unwrap_or(Update { actions: Vec::new() });
         reject_key_updates(&table, &update)?;
+        // Throttling comes after every validation error, as on DynamoDB.
+        crate::capacity::throttle::admit_key(&table, &key, Kind::Write)?;
 
         // Removing attributes from an item that does not exist changes nothing:
         // DynamoDB creates no item and writes no stream record.
         let only_removes = update.only_removes();
-        let change = self.write_item(&table, &key, |old| {
-            check_condition(condition.as_ref(), old, item_on_failure)?;
-            if old.is_none() && only_removes {
-                return Ok(None);
-            }
-            let base = old.cloned().unwrap_or_else(|| key.clone());
-            let new = update.apply(&base)?;
-            check_index_keys(&table, &new, old, WriteOrigin::Update).map_err(IndexKeyViolation::into_error)?;
-            if item_size(&new) > MAX_ITEM_SIZE {
-                return Err(ApiError::validation(
-                    "Item size to update has exceeded the maximum allowed size",
-                ));
-            }
-            Ok(Some(new))
-        })?;
+        let seen = std::cell::Cell::new(0);
+        let change = self
+            .write_item(&table, &key, |old| {
+                seen.set(old.map_or(0, item_size));
+                check_condition(condition.as_ref(), old, item_on_failure)?;
+                if old.is_none() && only_removes {
+                    return Ok(None);
+                }
+                let base = old.cloned().unwrap_or_else(|| key.clone());
+                let new = update.apply(&base)?;
+                check_index_keys(&table, &new, old, WriteOrigin::Update).map_err(IndexKeyViolation::into_error)?;
+                if item_size(&new) > MAX_ITEM_SIZE {
+                    return Err(ApiError::validation(
+                        "Item size to update has exceeded the maximum allowed size",
+                    ));
+                }
+                Ok(Some(new))
+            })
+            .inspect_err(|e| crate::capacity::charge_failed_condition(&table, e, seen.get()))?;
         let old_size = change.old.as_ref().map_or(0, item_size);
         let new_size = change.new.as_ref().map_or(0, item_size);
         let attributes = match input.return_values.as_deref() {

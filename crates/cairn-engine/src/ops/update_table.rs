@@ -47,6 +47,7 @@ fn nothing_to_update(input: &UpdateTableInput) -> Result<(), ApiError> {
         && input.stream_specification.is_none()
         && input.sse_specification.is_none()
         && input.on_demand_throughput.is_none()
+        && input.warm_throughput.is_none()
         && (input.global_secondary_index_updates.is_none() || empty_gsi_updates)
         && (input.replica_updates.is_none() || empty_replica_updates);
     if !nothing {
@@ -173,6 +174,9 @@ impl Engine {
         }
         if let Some(t) = &input.on_demand_throughput {
             meta.on_demand_throughput = Some(t.clone());
+        }
+        if let Some(w) = &input.warm_throughput {
+            crate::capacity::warm::raise_table(&mut meta, w)?;
         }
         if let Some(sse) = &input.sse_specification {
             meta.sse_specification = Some(sse.clone());

@@ -138,6 +138,9 @@ pub(crate) fn apply_index_updates(meta: &mut TableMeta, input: &UpdateTableInput
                     ApiError::resource_not_found(format!("Requested resource not found: Index: {name} not found"))
                 })?;
             work.purge.push(meta.global_secondary_indexes.remove(position).id);
+            // A GSI created later under the same name starts with insights off.
+            meta.contributor_insights
+                .retain(|s| s.index.as_deref() != Some(name.as_str()));
             prune_definitions(meta);
         }
         if let Some(change) = &update.update {
@@ -155,6 +158,9 @@ pub(crate) fn apply_index_updates(meta: &mut TableMeta, input: &UpdateTableInput
             }
             if let Some(t) = &change.on_demand_throughput {
                 index.on_demand_throughput = Some(t.clone());
+            }
+            if let Some(w) = &change.warm_throughput {
+                crate::capacity::warm::set_index(index, w);
             }
         }
     }

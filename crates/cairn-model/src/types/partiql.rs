@@ -64,6 +64,8 @@ pub struct BatchStatementResponse {
 #[serde(rename_all = "PascalCase")]
 pub struct BatchExecuteStatementOutput {
     pub responses: Vec<BatchStatementResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Vec<crate::types::ConsumedCapacity>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -78,4 +80,6 @@ pub struct ExecuteTransactionInput {
 #[serde(rename_all = "PascalCase")]
 pub struct ExecuteTransactionOutput {
     pub responses: Vec<crate::types::transact::ItemResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Vec<crate::types::ConsumedCapacity>>,
 }

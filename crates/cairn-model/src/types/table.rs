@@ -41,6 +41,25 @@ pub struct OnDemandThroughput {
     pub max_write_request_units: Option<i64>,
 }
 
+/// The read and write units per second a table or GSI is asked to serve at once.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct WarmThroughput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_units_per_second: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_units_per_second: Option<i64>,
+}
+
+/// TableWarmThroughputDescription and GlobalSecondaryIndexWarmThroughputDescription.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct WarmThroughputDescription {
+    pub read_units_per_second: i64,
+    pub write_units_per_second: i64,
+    pub status: String,
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
 pub struct GlobalSecondaryIndex {
@@ -49,6 +68,8 @@ pub struct GlobalSecondaryIndex {
     pub projection: Option<Projection>,
     pub provisioned_throughput: Option<ProvisionedThroughput>,
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -102,6 +123,7 @@ pub struct CreateTableInput {
     pub deletion_protection_enabled: Option<bool>,
     pub on_demand_throughput: Option<OnDemandThroughput>,
     pub resource_policy: Option<String>,
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -137,6 +159,7 @@ pub struct UpdateGlobalSecondaryIndexAction {
     pub index_name: Option<String>,
     pub provisioned_throughput: Option<ProvisionedThroughput>,
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 /// One entry of UpdateTable's GlobalSecondaryIndexUpdates.
@@ -163,6 +186,7 @@ pub struct UpdateTableInput {
     pub on_demand_throughput: Option<OnDemandThroughput>,
     pub global_secondary_index_updates: Option<Vec<GlobalSecondaryIndexUpdate>>,
     pub replica_updates: Option<Vec<serde_json::Value>>,
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 // ---- Descriptions (output) ----
@@ -202,6 +226,8 @@ pub struct GlobalSecondaryIndexDescription {
     pub index_arn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughputDescription>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -265,6 +291,8 @@ pub struct TableDescription {
     pub on_demand_throughput: Option<OnDemandThroughput>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restore_summary: Option<crate::types::backup::RestoreSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughputDescription>,
 }
 
 /// What DeleteTable answers: DynamoDB's description of a table in the DELETING state

@@ -52,6 +52,11 @@ impl TestServer {
                 .unwrap()
                 .unwrap(),
         );
+        Self::start_engine(engine, config).await
+    }
+
+    /// A server in front of an engine the test built (its clock, its settings).
+    pub async fn start_engine(engine: Arc<Engine>, config: ServerConfig) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -5,6 +5,7 @@ pub mod cert;
 pub mod check;
 pub mod cost;
 pub mod credentials;
+pub mod explain;
 pub mod export;
 pub mod import;
 pub mod postgres_source;

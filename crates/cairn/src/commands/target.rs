@@ -151,6 +151,38 @@ impl Target {
         }
     }
 
+    /// Explains a read request (`cairn explain`): the server's `/_cairn/explain`, or
+    /// the data directory's engine.
+    pub fn explain(&self, operation: &str, body: &Value) -> Result<Value, CallError> {
+        match self {
+            Target::Local { engine, context } => {
+                let bytes = serde_json::to_vec(body).map_err(transport)?;
+                let target = format!("DynamoDB_20120810.{operation}");
+                match cairn_server::admin::explain::explain(engine, context, Some(&target), &bytes) {
+                    Ok(explained) => serde_json::to_value(explained).map_err(transport),
+                    Err(e) => Err(CallError {
+                        code: e.kind.name().to_string(),
+                        message: e.message,
+                    }),
+                }
+            }
+            Target::Remote {
+                runtime,
+                client,
+                url,
+                host,
+                region,
+            } => runtime.block_on(remote_call(
+                client,
+                &format!("{url}_cairn/explain"),
+                host,
+                region,
+                operation,
+                body,
+            )),
+        }
+    }
+
     /// Calls with retries of what a client retries (throttling, transport errors,
     /// 5xx), backing off.
     pub fn call_retrying(&self, operation: &str, body: &Value) -> Result<Value, CallError> {

@@ -1,0 +1,3 @@
+//! The admin API (`/_cairn/...`) beyond status, cost and Contributor Insights.
+
+pub mod explain;
