@@ -61,7 +61,7 @@ pub(crate) mod testing {
 }
 
 pub use catalog::{KeyAttribute, TableMeta};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock, VirtualClock};
 pub use request::RequestContext;
 pub use streams::StreamMeta;
 

@@ -54,6 +54,10 @@ pub struct ServerConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Asked by the health check (`GET /`): whether the storage can be reached.
     pub health: Option<HealthCheck>,
+    /// `--virtual-clock`: the engine's clock, moved by `/_cairn/clock`.
+    pub virtual_clock: Option<Arc<cairn_engine::VirtualClock>>,
+    /// Fault injection rules (`--faults FILE`, `/_cairn/faults`); none by default.
+    pub faults: Arc<crate::admin::faults::Faults>,
 }
 
 /// Whether the backend answers (a database backend's reachability).
@@ -69,6 +73,8 @@ impl Default for ServerConfig {
             authenticator: None,
             tls: None,
             health: None,
+            virtual_clock: None,
+            faults: Arc::default(),
         }
     }
 }
@@ -340,6 +346,29 @@ async fn status(shared: &Shared) -> Vec<u8> {
 }
 
 async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_id: &str) -> Result<Reply, ApiError> {
+    if req.uri().path() == crate::admin::faults::PATH {
+        // Like the clock: a test tool, not on a server that verifies its callers.
+        if shared.config.authenticator.is_some() {
+            return Ok(Reply::NotFound);
+        }
+        let method = req.method().as_str().to_string();
+        let body = Limited::new(req.into_body(), 64 * 1024)
+            .collect()
+            .await
+            .map_err(|_| ApiError::validation("a fault rule is at most 64 KB of JSON"))?
+            .to_bytes();
+        return shared.config.faults.handle(&method, &body).map(Reply::Status);
+    }
+    if req.uri().path().starts_with(crate::admin::clock::PATH) {
+        // Moving time is for test servers: not on one that verifies its callers.
+        return match (&shared.config.virtual_clock, &shared.config.authenticator) {
+            (Some(clock), None) => {
+                crate::admin::clock::handle(clock, req.method().as_str(), req.uri().path(), req.uri().query())
+                    .map(Reply::Status)
+            }
+            _ => Ok(Reply::NotFound),
+        };
+    }
     if req.method() == Method::GET {
         if req.uri().path() == STATUS_PATH {
             return Ok(Reply::Status(status(shared).await));
@@ -451,6 +480,22 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
         None => context_from_authorization(authorization.as_deref())?,
     };
     let body = decode_body(content_encoding.as_deref(), body.to_vec(), MAX_BODY_BYTES)?;
+    if shared.config.faults.active() {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            #[serde(rename = "TableName")]
+            table_name: Option<String>,
+        }
+        let operation = target.as_deref().and_then(|t| t.rsplit('.').next()).unwrap_or_default();
+        let table = serde_json::from_slice::<Named>(&body).ok().and_then(|n| n.table_name);
+        let fault = shared.config.faults.on_request(operation, table.as_deref());
+        if let Some(delay) = fault.delay {
+            tokio::time::sleep(delay).await;
+        }
+        if let Some(error) = fault.error {
+            return Err(error);
+        }
+    }
     let engine = shared.engine.clone();
     if parts.uri.path() == EXPLAIN_PATH {
         // Like the cost ledger: only on a server that does not verify callers.

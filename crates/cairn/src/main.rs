@@ -51,6 +51,10 @@ enum Command {
     /// Explain a read request: the partitions it reads, items read against items
     /// returned, capacity units and price, without charging or recording anything.
     Explain(commands::explain::ExplainArgs),
+    /// Show or move the virtual clock of a server started with --virtual-clock.
+    Clock(commands::clock::ClockArgs),
+    /// Add, list or clear fault injection rules of a running server.
+    Fault(commands::fault::FaultArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -168,6 +172,13 @@ struct ServeArgs {
     /// on-demand maximums, as DynamoDB does. Off by default.
     #[arg(long, env = "CAIRN_ENFORCE_CAPACITY")]
     enforce_capacity: bool,
+    /// Run the engine on a clock `cairn clock advance|set` moves forward (TTL,
+    /// streams, tokens, backups and PITR follow it). Off: real time.
+    #[arg(long, env = "CAIRN_VIRTUAL_CLOCK")]
+    virtual_clock: bool,
+    /// Fault injection rules to start with (a JSON array; see docs/testing-with-cairn.md).
+    #[arg(long, env = "CAIRN_FAULTS")]
+    faults: Option<PathBuf>,
     /// Serve Prometheus metrics (DynamoDB's CloudWatch names per table, index and
     /// operation) at http://ADDR/metrics, e.g. 127.0.0.1:9464.
     #[arg(long, env = "CAIRN_METRICS_ADDR")]
@@ -220,6 +231,8 @@ fn main() -> std::process::ExitCode {
         Command::Backup(args) => commands::backup::run(args),
         Command::Cost(args) => commands::cost::run(args),
         Command::Explain(args) => commands::explain::run(args),
+        Command::Clock(args) => commands::clock::run(args),
+        Command::Fault(args) => commands::fault::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -283,7 +296,18 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         },
         ..EngineConfig::default()
     };
-    let engine = Arc::new(Engine::new(storage, config).map_err(|e| e.to_string())?);
+    let virtual_clock = args.virtual_clock.then(|| Arc::new(cairn_engine::VirtualClock::new()));
+    let faults = Arc::new(match &args.faults {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            cairn_server::admin::faults::Faults::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => Default::default(),
+    });
+    let engine = Arc::new(match &virtual_clock {
+        Some(clock) => Engine::with_clock(storage, config, clock.clone()).map_err(|e| e.to_string())?,
+        None => Engine::new(storage, config).map_err(|e| e.to_string())?,
+    });
     // The sweeper first: it sets the length of the background lease the resumes take.
     engine.start_ttl_sweeper(Duration::from_millis(args.ttl_sweep_interval_ms.max(10)));
     engine.resume_purges();
@@ -345,6 +369,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             authenticator: authenticator.clone(),
             tls: None,
             health,
+            virtual_clock: virtual_clock.clone(),
+            faults: faults.clone(),
         };
         let (main_config, https) = match (tls, https_listener) {
             (Some(tls), Some(https)) => (

@@ -19,43 +19,13 @@ pub struct CostArgs {
 }
 
 fn fetch(endpoint: &str, since: &str) -> Result<Value, String> {
-    use std::io::{Read, Write};
-    let rest = endpoint
-        .strip_prefix("http://")
-        .ok_or("the endpoint must start with http://")?;
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let mut stream = std::net::TcpStream::connect(authority).map_err(|e| format!("{endpoint}: {e}"))?;
-    write!(
-        stream,
-        "GET /_cairn/cost?since={since} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    super::admin_http::json(
+        endpoint,
+        "GET",
+        &format!("/_cairn/cost?since={since}"),
+        "",
+        "no cost ledger to show (a server with --auth sigv4 does not serve it)",
     )
-    .map_err(|e| e.to_string())?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).map_err(|e| e.to_string())?;
-    let (head, body) = reply.split_once("\r\n\r\n").ok_or("no answer")?;
-    if !head.starts_with("HTTP/1.1 200") {
-        return Err(format!(
-            "{endpoint} has no cost ledger to show (a server with --auth sigv4 does not serve it): {}",
-            head.lines().next().unwrap_or_default()
-        ));
-    }
-    // Bodies may come chunked.
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let mut out = String::new();
-        let mut rest = body;
-        while let Some((size, after)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
-            if n == 0 {
-                break;
-            }
-            out.push_str(after.get(..n).ok_or("short chunk")?);
-            rest = after.get(n + 2..).unwrap_or_default();
-        }
-        out
-    } else {
-        body.to_string()
-    };
-    serde_json::from_str(&body).map_err(|e| format!("not a cost report: {e}"))
 }
 
 fn dollars(v: &Value) -> String {
