@@ -1,6 +1,7 @@
 //! The `cairn` binary: command line, configuration, and the choice of storage backend.
 
 mod commands;
+mod seed;
 mod tail;
 
 /// Item decoding and JSON building allocate many small objects per request; measured
@@ -176,6 +177,10 @@ struct ServeArgs {
     /// streams, tokens, backups and PITR follow it). Off: real time.
     #[arg(long, env = "CAIRN_VIRTUAL_CLOCK")]
     virtual_clock: bool,
+    /// Before the port opens, create the tables (`*.table.json`: CreateTable
+    /// requests) and load the items (`TABLE.jsonl`, `TABLE.json`) of this directory.
+    #[arg(long, env = "CAIRN_SEED")]
+    seed: Option<PathBuf>,
     /// Fault injection rules to start with (a JSON array; see docs/testing-with-cairn.md).
     #[arg(long, env = "CAIRN_FAULTS")]
     faults: Option<PathBuf>,
@@ -347,6 +352,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         cairn_server::metrics::enable();
         engine.start_table_metrics(Duration::from_millis(args.table_metrics_interval_ms.max(10)));
         tracing::info!(%addr, "Prometheus metrics at /metrics");
+    }
+    if let Some(dir) = &args.seed {
+        let seeded = seed::load(&engine, dir)?;
+        tracing::info!(dir = %dir.display(), tables = seeded.tables, items = seeded.items, "seeded");
     }
     runtime.block_on(async move {
         let listener = bind(&args.host, args.port).await?;
