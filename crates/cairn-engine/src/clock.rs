@@ -19,6 +19,9 @@ impl Clock for SystemClock {
     }
 }
 
+/// 9999-12-31T23:59:59Z: the virtual clock goes no further.
+const LATEST: f64 = 253_402_300_799.0;
+
 /// `cairn serve --virtual-clock`: real time plus an offset the admin API moves
 /// forward (`cairn clock advance 2h`, `set 2027-01-01T00:00:00Z`). It keeps running
 /// between moves, and never goes back: every time the engine has handed out (stream
@@ -46,6 +49,9 @@ impl VirtualClock {
             return Err("the clock only moves forward".to_string());
         }
         let mut offset = self.offset.lock().unwrap_or_else(|p| p.into_inner());
+        if SystemClock.now_seconds() + *offset + seconds > LATEST {
+            return Err("the clock stops at 9999-12-31T23:59:59Z".to_string());
+        }
         *offset += seconds;
         Ok(SystemClock.now_seconds() + *offset)
     }
@@ -56,6 +62,9 @@ impl VirtualClock {
         let real = SystemClock.now_seconds();
         if !seconds.is_finite() || seconds < real + *offset {
             return Err("the clock only moves forward".to_string());
+        }
+        if seconds > LATEST {
+            return Err("the clock stops at 9999-12-31T23:59:59Z".to_string());
         }
         *offset = seconds - real;
         Ok(seconds)

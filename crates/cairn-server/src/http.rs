@@ -352,11 +352,19 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
             return Ok(Reply::NotFound);
         }
         let method = req.method().as_str().to_string();
-        let body = Limited::new(req.into_body(), 64 * 1024)
-            .collect()
-            .await
-            .map_err(|_| ApiError::validation("a fault rule is at most 64 KB of JSON"))?
-            .to_bytes();
+        let body = tokio::time::timeout(
+            shared.config.request_timeout,
+            Limited::new(req.into_body(), 64 * 1024).collect(),
+        )
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                ErrorKind::RequestTimeout,
+                "Request timed out before its body was received",
+            )
+        })?
+        .map_err(|_| ApiError::validation("a fault rule is at most 64 KB of JSON"))?
+        .to_bytes();
         return shared.config.faults.handle(&method, &body).map(Reply::Status);
     }
     if req.uri().path().starts_with(crate::admin::clock::PATH) {
@@ -480,7 +488,22 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
         None => context_from_authorization(authorization.as_deref())?,
     };
     let body = decode_body(content_encoding.as_deref(), body.to_vec(), MAX_BODY_BYTES)?;
-    if shared.config.faults.active() {
+    let engine = shared.engine.clone();
+    if parts.uri.path() == EXPLAIN_PATH {
+        // Like the cost ledger: only on a server that does not verify callers.
+        if shared.config.authenticator.is_some() {
+            return Ok(Reply::NotFound);
+        }
+        let explained = tokio::task::spawn_blocking(move || {
+            crate::admin::explain::explain(&engine, &context, target.as_deref(), &body)
+                .map(|e| serde_json::to_vec(&e).unwrap_or_default())
+        })
+        .await
+        .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))?;
+        return Ok(Reply::Json(explained));
+    }
+    // Injected faults hit operations only (not explain, not an unknown target).
+    if shared.config.faults.active() && crate::router::route(target.as_deref()).is_ok() {
         #[derive(serde::Deserialize)]
         struct Named {
             #[serde(rename = "TableName")]
@@ -495,20 +518,6 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
         if let Some(error) = fault.error {
             return Err(error);
         }
-    }
-    let engine = shared.engine.clone();
-    if parts.uri.path() == EXPLAIN_PATH {
-        // Like the cost ledger: only on a server that does not verify callers.
-        if shared.config.authenticator.is_some() {
-            return Ok(Reply::NotFound);
-        }
-        let explained = tokio::task::spawn_blocking(move || {
-            crate::admin::explain::explain(&engine, &context, target.as_deref(), &body)
-                .map(|e| serde_json::to_vec(&e).unwrap_or_default())
-        })
-        .await
-        .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))?;
-        return Ok(Reply::Json(explained));
     }
     let request_id = request_id.to_string();
     let call = move || call_operation_as(&engine, &context, target.as_deref(), &body, &request_id);

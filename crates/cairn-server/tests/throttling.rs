@@ -563,12 +563,22 @@ async fn the_aws_sdk_retries_a_throttled_write_until_capacity_returns() {
     use aws_sdk_dynamodb::config::retry::RetryConfig;
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::sync::atomic::Ordering;
-    let s = setup(true);
-    create(&s.engine, "retried", provisioned(5, 1));
-    puts_until_throttled(&s.engine, "retried", 1000);
+    // Engine calls block (PostgreSQL's client does): off the async workers.
+    let s = tokio::task::spawn_blocking(|| {
+        let s = setup(true);
+        create(&s.engine, "retried", provisioned(5, 1));
+        puts_until_throttled(&s.engine, "retried", 1000);
+        s
+    })
+    .await
+    .unwrap();
     let clock = s.clock.clone();
     let engine = Arc::new(s.engine);
-    let server = common::TestServer::start_engine(engine, cairn_server::ServerConfig::default()).await;
+    let config = cairn_server::ServerConfig {
+        engine_blocks: true,
+        ..cairn_server::ServerConfig::default()
+    };
+    let server = common::TestServer::start_engine(engine, config).await;
     let attempts = Attempts::default();
     let client_with = |retry: RetryConfig| {
         let config = aws_sdk_dynamodb::Config::builder()

@@ -3,6 +3,7 @@
 mod commands;
 mod seed;
 mod tail;
+mod triggers;
 
 /// Item decoding and JSON building allocate many small objects per request; measured
 /// with `../shared/bench`, mimalloc serves them markedly faster than the system
@@ -177,10 +178,19 @@ struct ServeArgs {
     /// streams, tokens, backups and PITR follow it). Off: real time.
     #[arg(long, env = "CAIRN_VIRTUAL_CLOCK")]
     virtual_clock: bool,
+    /// Deliver a table's stream records, Lambda-style, to a command or URL:
+    /// `table=orders,exec=./notify.sh` or `table=orders,url=http://127.0.0.1:3000/hook`
+    /// (plus batch=, window_ms=, retries=, bisect=, checkpoint=, dlq=). Repeatable.
+    #[arg(long = "trigger")]
+    triggers: Vec<String>,
     /// Before the port opens, create the tables (`*.table.json`: CreateTable
     /// requests) and load the items (`TABLE.jsonl`, `TABLE.json`) of this directory.
     #[arg(long, env = "CAIRN_SEED")]
     seed: Option<PathBuf>,
+    /// The region the seeded tables are created in (regions are separate namespaces:
+    /// use your clients' region).
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    seed_region: String,
     /// Fault injection rules to start with (a JSON array; see docs/testing-with-cairn.md).
     #[arg(long, env = "CAIRN_FAULTS")]
     faults: Option<PathBuf>,
@@ -301,6 +311,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         },
         ..EngineConfig::default()
     };
+    // The clock's offset lives in this process: on a durable or shared store a
+    // restart would take time back under what was already written.
+    if args.virtual_clock && !args.in_memory {
+        return Err("--virtual-clock needs --in-memory (a restart would move a stored table's time back)".to_string());
+    }
+    if args.virtual_clock && matches!(args.auth, AuthMode::Sigv4) {
+        return Err("--virtual-clock is a test tool: not with --auth sigv4 (its clock could not be moved)".to_string());
+    }
     let virtual_clock = args.virtual_clock.then(|| Arc::new(cairn_engine::VirtualClock::new()));
     let faults = Arc::new(match &args.faults {
         Some(path) => {
@@ -354,8 +372,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!(%addr, "Prometheus metrics at /metrics");
     }
     if let Some(dir) = &args.seed {
-        let seeded = seed::load(&engine, dir)?;
+        let seeded = seed::load(&engine, dir, &args.seed_region)?;
         tracing::info!(dir = %dir.display(), tables = seeded.tables, items = seeded.items, "seeded");
+    }
+    let trigger_specs = args
+        .triggers
+        .iter()
+        .map(|t| triggers::Spec::parse(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !trigger_specs.is_empty() {
+        let dir = (!args.in_memory && args.postgres.is_none()).then(|| args.data_dir.clone());
+        triggers::start(&engine, trigger_specs, dir);
     }
     runtime.block_on(async move {
         let listener = bind(&args.host, args.port).await?;

@@ -2,7 +2,7 @@
 //! suite starts on its fixture. In DIR, in file-name order:
 //!
 //! - `*.table.json`: a CreateTable request (a table that already exists, as after a
-//!   restart on a durable store, is left as it is);
+//!   restart on a durable store, is left as it is, and its items are not loaded again);
 //! - `TABLE.jsonl`: one item per line in DynamoDB JSON (`{"pk": {"S": "a"}}`), or
 //!   wrapped as a DynamoDB export line (`{"Item": {...}}`);
 //! - `TABLE.json`: a JSON array of such items, or `{"Items": [...]}` (what
@@ -22,27 +22,58 @@ pub struct Seeded {
     pub items: usize,
 }
 
-fn call(engine: &Engine, operation: &str, body: &Value) -> Result<Value, String> {
+/// Calls an operation in `region`; a throttled call (with --enforce-capacity, a
+/// fixture larger than a table's burst) waits for capacity and is retried.
+fn call(engine: &Engine, region: &str, operation: &str, body: &Value) -> Result<Value, String> {
     let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
-    let output = cairn_server::call_operation(
-        engine,
-        &RequestContext::default(),
-        Some(&format!("DynamoDB_20120810.{operation}")),
-        &bytes,
-    )
-    .map_err(|e| format!("{}: {}", e.kind.name(), e.message))?;
-    serde_json::from_slice(&output).map_err(|e| e.to_string())
+    let context = RequestContext {
+        region: region.to_string(),
+        ..RequestContext::default()
+    };
+    let target = format!("DynamoDB_20120810.{operation}");
+    let mut attempts = 0;
+    loop {
+        match cairn_server::call_operation(engine, &context, Some(&target), &bytes) {
+            Ok(output) => return serde_json::from_slice(&output).map_err(|e| e.to_string()),
+            Err(e)
+                if attempts < 6_000
+                    && matches!(
+                        e.kind,
+                        cairn_model::ErrorKind::ProvisionedThroughputExceeded | cairn_model::ErrorKind::Throttling
+                    ) =>
+            {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => return Err(format!("{}: {}", e.kind.name(), e.message)),
+        }
+    }
+}
+
+const TYPES: &[&str] = &["S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"];
+
+/// Whether `value` is an item in DynamoDB JSON: every attribute a one-key map naming
+/// a type.
+fn is_item(value: &Value) -> bool {
+    value.as_object().is_some_and(|attributes| {
+        attributes.values().all(|v| {
+            v.as_object()
+                .is_some_and(|typed| typed.len() == 1 && typed.keys().all(|k| TYPES.contains(&k.as_str())))
+        })
+    })
 }
 
 /// An item as written in a seed file: bare, or as an export line.
 fn item_of(value: Value) -> Value {
     match value {
-        Value::Object(mut map) if map.len() == 1 && map.contains_key("Item") => map.remove("Item").unwrap_or_default(),
+        Value::Object(mut map) if map.len() == 1 && map.get("Item").is_some_and(is_item) => {
+            map.remove("Item").unwrap_or_default()
+        }
         other => other,
     }
 }
 
-pub fn load(engine: &Engine, dir: &Path) -> Result<Seeded, String> {
+pub fn load(engine: &Engine, dir: &Path, region: &str) -> Result<Seeded, String> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| format!("--seed {}: {e}", dir.display()))?
         .filter_map(Result::ok)
@@ -59,22 +90,29 @@ pub fn load(engine: &Engine, dir: &Path) -> Result<Seeded, String> {
     let mut seeded = Seeded::default();
     // Tables first, so items may come in any file order.
     let mut created = Vec::new();
+    let mut existing = Vec::new();
     for path in files.iter().filter(|p| name_of(p).ends_with(".table.json")) {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let request: Value = serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
-        match call(engine, "CreateTable", &request) {
+        match call(engine, region, "CreateTable", &request) {
             Ok(_) => {
                 seeded.tables += 1;
                 created.push(request["TableName"].clone());
             }
-            Err(e) if e.starts_with("ResourceInUseException") => {}
+            // Already there (a restart on a durable store): left as it is, items too.
+            Err(e) if e.starts_with("ResourceInUseException") => existing.push(request["TableName"].clone()),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         }
     }
     // A table takes items once ACTIVE (--table-creation-delay-ms may hold it CREATING).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     for table in &created {
-        while call(engine, "DescribeTable", &serde_json::json!({"TableName": table}))?["Table"]["TableStatus"]
+        while call(
+            engine,
+            region,
+            "DescribeTable",
+            &serde_json::json!({"TableName": table}),
+        )?["Table"]["TableStatus"]
             != "ACTIVE"
         {
             if std::time::Instant::now() > deadline {
@@ -119,9 +157,14 @@ pub fn load(engine: &Engine, dir: &Path) -> Result<Seeded, String> {
         } else {
             continue;
         };
+        if existing.iter().any(|t| t.as_str() == Some(table.as_str())) {
+            tracing::info!(file = %path.display(), "table already existed: its seed items are not loaded again");
+            continue;
+        }
         for (place, item) in lines {
             call(
                 engine,
+                region,
                 "PutItem",
                 &serde_json::json!({"TableName": table, "Item": item}),
             )

@@ -169,7 +169,15 @@ async fn the_sdk_retries_through_injected_throttles() {
         put(&retrying, &format!("k{i}")).await.unwrap();
     }
     let listed = String::from_utf8_lossy(&fault(port, &["list"]).stdout).into_owned();
-    assert!(!listed.contains(r#""fired":0"#), "some attempts were refused: {listed}");
+    let rule: serde_json::Value = serde_json::from_str(listed.lines().next().expect("one rule")).unwrap();
+    assert!(
+        rule["fired"].as_u64().unwrap() > 0,
+        "some attempts were refused: {listed}"
+    );
+    assert!(
+        rule["matched"].as_u64().unwrap() > 15,
+        "the refused attempts were retried: {listed}"
+    );
     server.kill().unwrap();
     server.wait().unwrap();
 }
@@ -208,6 +216,32 @@ async fn a_bad_rule_is_refused_with_the_reason() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn faults_do_not_touch_explain() {
+    let port = free_port();
+    let mut server = serve(port, None);
+    let c = client(port, RetryConfig::disabled());
+    wait_ready(&c).await;
+    support::pair::create_table(&c, "faulty", None).await;
+    fault(port, &["add", "--error", "InternalServerError", "--probability", "1"]);
+    let explained = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["explain", "--endpoint", &format!("http://127.0.0.1:{port}")])
+        .args(["GetItem", r#"{"TableName": "faulty", "Key": {"pk": {"S": "x"}}}"#])
+        .output()
+        .unwrap();
+    assert!(
+        explained.status.success(),
+        "{}",
+        String::from_utf8_lossy(&explained.stderr)
+    );
+    // Every operation fails, and explain counted for none of the rule's calls.
+    assert!(put(&c, "a").await.is_err());
+    let listed = String::from_utf8_lossy(&fault(port, &["list"]).stdout).into_owned();
+    assert!(listed.contains(r#""matched":1"#), "{listed}");
     server.kill().unwrap();
     server.wait().unwrap();
 }

@@ -175,3 +175,19 @@ async fn without_virtual_clock_there_is_no_clock_to_move() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[test]
+fn the_virtual_clock_needs_an_in_memory_server() {
+    let output = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["serve", "--virtual-clock", "--port", &free_port().to_string()])
+        .arg("--data-dir")
+        .arg(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--virtual-clock needs --in-memory"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -56,7 +56,11 @@ pub fn handle(clock: &VirtualClock, method: &str, path: &str, query: Option<&str
         }
         ("POST", "/set") => {
             let to = param(query, "to").ok_or_else(|| ApiError::validation("set needs ?to=2027-01-01T00:00:00Z"))?;
-            let to = to.replace("%3A", ":").replace("%3a", ":");
+            let to = to
+                .replace("%3A", ":")
+                .replace("%3a", ":")
+                .replace("%2B", "+")
+                .replace("%2b", "+");
             let seconds = cairn_auth::time::parse_rfc3339(&to)
                 .ok_or_else(|| ApiError::validation(format!("not an RFC 3339 time: {to}")))?;
             clock.set(seconds as f64)

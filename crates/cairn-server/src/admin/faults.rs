@@ -139,17 +139,20 @@ impl Faults {
 
     pub fn add(&self, rule: Rule) -> Result<(), String> {
         rule.check()?;
-        self.lock().push(Armed {
+        let mut rules = self.lock();
+        rules.push(Armed {
             rule,
             matched: 0,
             fired: 0,
         });
+        // Set while the rules are locked: a concurrent clear cannot leave it wrong.
         self.active.store(true, Ordering::Relaxed);
         Ok(())
     }
 
     pub fn clear(&self) {
-        self.lock().clear();
+        let mut rules = self.lock();
+        rules.clear();
         self.active.store(false, Ordering::Relaxed);
     }
 

@@ -1,0 +1,313 @@
+//! `cairn serve --trigger`: a table's stream records delivered, Lambda-style, to a
+//! command or a URL — in order, at least once, retried, dead-lettered, and resumed
+//! from the checkpoint after a kill.
+
+mod support;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue as Av, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification,
+    StreamViewType,
+};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{client, free_port, wait_ready};
+
+fn serve(port: u16, data: Option<&Path>, triggers: &[String]) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+    command.args(["serve", "--port", &port.to_string()]);
+    match data {
+        Some(dir) => command.arg("--data-dir").arg(dir),
+        None => command.arg("--in-memory"),
+    };
+    for t in triggers {
+        command.args(["--trigger", t]);
+    }
+    command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+}
+
+async fn create_orders(c: &aws_sdk_dynamodb::Client) {
+    let result = c
+        .create_table()
+        .table_name("orders")
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    // After a restart on the same data directory the table is already there.
+    if let Err(e) = result {
+        use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+        assert_eq!(
+            e.as_service_error().and_then(|s| s.code()),
+            Some("ResourceInUseException")
+        );
+    }
+}
+
+async fn put(c: &aws_sdk_dynamodb::Client, pk: &str) {
+    c.put_item()
+        .table_name("orders")
+        .item("pk", Av::S(pk.into()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Every record delivered so far to a file each batch was appended to, one event
+/// (`{"Records": [...]}`) per line.
+fn delivered(file: &Path) -> Vec<Value> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .flat_map(|l| {
+            let event: Value = serde_json::from_str(l).unwrap();
+            event["Records"].as_array().unwrap().clone()
+        })
+        .collect()
+}
+
+fn wait_for(file: &Path, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let records = delivered(file);
+        if records.len() >= count {
+            return records;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} records delivered: {records:?}",
+            records.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn keys(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| r["dynamodb"]["Keys"]["pk"]["S"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A command appending each event to `file` on a line of its own.
+fn appender(file: &Path) -> String {
+    format!("cat >> {0} && echo >> {0}", file.display())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trigger_delivers_each_change_in_order_in_lambdas_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    let port = free_port();
+    let mut server = serve(port, None, &[format!("table=orders,exec={}", appender(&out))]);
+    let c = client(port);
+    wait_ready(&c).await;
+    create_orders(&c).await;
+    for pk in ["a", "b", "c"] {
+        put(&c, pk).await;
+    }
+    c.update_item()
+        .table_name("orders")
+        .key("pk", Av::S("a".into()))
+        .update_expression("SET n = :n")
+        .expression_attribute_values(":n", Av::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    c.delete_item()
+        .table_name("orders")
+        .key("pk", Av::S("b".into()))
+        .send()
+        .await
+        .unwrap();
+    let records = wait_for(&out, 5);
+    let names: Vec<&str> = records.iter().map(|r| r["eventName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["INSERT", "INSERT", "INSERT", "MODIFY", "REMOVE"]);
+    assert_eq!(keys(&records), ["a", "b", "c", "a", "b"]);
+    let modify = &records[3];
+    assert_eq!(modify["eventSource"], "aws:dynamodb");
+    assert!(modify["eventSourceARN"]
+        .as_str()
+        .unwrap()
+        .contains(":table/orders/stream/"));
+    assert_eq!(modify["dynamodb"]["NewImage"]["n"]["N"], "1");
+    assert!(modify["dynamodb"]["OldImage"].get("n").is_none());
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_trigger_is_retried_and_delivers_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    let count = dir.path().join("calls");
+    // Fails its first two calls, then appends.
+    let script = dir.path().join("flaky.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "n=$(cat {c} 2>/dev/null || echo 0); echo $((n+1)) > {c}; [ $n -ge 2 ] || {{ cat >/dev/null; exit 1; }}; {a}",
+            c = count.display(),
+            a = appender(&out)
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut server = serve(
+        port,
+        None,
+        &[format!("table=orders,exec=sh {},retries=5", script.display())],
+    );
+    let c = client(port);
+    wait_ready(&c).await;
+    create_orders(&c).await;
+    for pk in ["a", "b", "c", "d"] {
+        put(&c, pk).await;
+    }
+    let records = wait_for(&out, 4);
+    // At least once, in order: every key, none out of order.
+    let keys = keys(&records);
+    let mut seen: Vec<String> = keys.clone();
+    seen.dedup();
+    assert_eq!(seen, ["a", "b", "c", "d"], "{keys:?}");
+    let calls: u32 = std::fs::read_to_string(&count).unwrap().trim().parse().unwrap();
+    assert!(calls >= 3, "two failures then a success: {calls}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_that_keeps_failing_goes_to_the_dead_letter_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let dlq = dir.path().join("dead.jsonl");
+    let port = free_port();
+    let mut server = serve(
+        port,
+        None,
+        &[format!(
+            "table=orders,exec=cat >/dev/null; exit 3,retries=1,dlq={}",
+            dlq.display()
+        )],
+    );
+    let c = client(port);
+    wait_ready(&c).await;
+    create_orders(&c).await;
+    put(&c, "doomed").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dlq.exists() {
+        assert!(Instant::now() < deadline, "nothing dead-lettered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let dead = delivered(&dlq);
+    assert_eq!(keys(&dead), ["doomed"]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_server_resumes_its_trigger_from_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("events.jsonl");
+    let trigger = format!("table=orders,exec={}", appender(&out));
+    let port = free_port();
+    let mut server = serve(port, Some(&data), std::slice::from_ref(&trigger));
+    let c = client(port);
+    wait_ready(&c).await;
+    create_orders(&c).await;
+    put(&c, "before-1").await;
+    put(&c, "before-2").await;
+    wait_for(&out, 2);
+    // The checkpoint is written after the delivery: wait for it before the kill.
+    let checkpoint = data.join("triggers").join("orders.checkpoint.json");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&checkpoint)
+        .unwrap_or_default()
+        .contains("after")
+    {
+        assert!(Instant::now() < deadline, "no checkpoint written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let port = free_port();
+    let mut server = serve(port, Some(&data), &[trigger]);
+    let c = client(port);
+    wait_ready(&c).await;
+    put(&c, "after").await;
+    let records = wait_for(&out, 3);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(keys(&delivered(&out)), ["before-1", "before-2", "after"], "{records:?}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_url_trigger_posts_the_event() {
+    let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook_port = hook.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for stream in hook.incoming() {
+            use std::io::{BufRead, BufReader, Read, Write};
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+            tx.send(String::from_utf8(body).unwrap()).unwrap();
+        }
+    });
+    let port = free_port();
+    let mut server = serve(
+        port,
+        None,
+        &[format!("table=orders,url=http://127.0.0.1:{hook_port}/hook")],
+    );
+    let c = client(port);
+    wait_ready(&c).await;
+    create_orders(&c).await;
+    put(&c, "posted").await;
+    let body = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let event: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["Records"][0]["eventName"], "INSERT");
+    assert_eq!(event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"], "posted");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
