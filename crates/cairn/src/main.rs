@@ -57,6 +57,8 @@ enum Command {
     Clock(commands::clock::ClockArgs),
     /// Add, list or clear fault injection rules of a running server.
     Fault(commands::fault::FaultArgs),
+    /// Re-deliver a table's stream records of a time window, the same every time.
+    Replay(commands::replay::ReplayArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -248,6 +250,7 @@ fn main() -> std::process::ExitCode {
         Command::Explain(args) => commands::explain::run(args),
         Command::Clock(args) => commands::clock::run(args),
         Command::Fault(args) => commands::fault::run(args),
+        Command::Replay(args) => commands::replay::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

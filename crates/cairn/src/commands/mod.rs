@@ -12,4 +12,5 @@ pub mod export;
 pub mod fault;
 pub mod import;
 pub mod postgres_source;
+pub mod replay;
 pub mod target;

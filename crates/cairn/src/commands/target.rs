@@ -147,7 +147,38 @@ impl Target {
                 url,
                 host,
                 region,
-            } => runtime.block_on(remote_call(client, url, host, region, operation, body)),
+            } => runtime.block_on(remote_call(
+                client,
+                url,
+                host,
+                region,
+                &format!("DynamoDB_20120810.{operation}"),
+                body,
+            )),
+        }
+    }
+
+    /// Calls a DynamoDB Streams operation (`GetRecords`, ...) with a JSON body.
+    pub fn call_streams(&self, operation: &str, body: &Value) -> Result<Value, CallError> {
+        let target = format!("DynamoDBStreams_20120810.{operation}");
+        match self {
+            Target::Local { engine, context } => {
+                let bytes = serde_json::to_vec(body).map_err(transport)?;
+                match cairn_server::call_operation(engine, context, Some(&target), &bytes) {
+                    Ok(out) => serde_json::from_slice(&out).map_err(transport),
+                    Err(e) => Err(CallError {
+                        code: e.kind.name().to_string(),
+                        message: e.message,
+                    }),
+                }
+            }
+            Target::Remote {
+                runtime,
+                client,
+                url,
+                host,
+                region,
+            } => runtime.block_on(remote_call(client, url, host, region, &target, body)),
         }
     }
 
@@ -177,7 +208,7 @@ impl Target {
                 &format!("{url}_cairn/explain"),
                 host,
                 region,
-                operation,
+                &format!("DynamoDB_20120810.{operation}"),
                 body,
             )),
         }
@@ -213,18 +244,19 @@ fn retryable(e: &CallError) -> bool {
         )
 }
 
+/// One call; `target` is the whole X-Amz-Target (`DynamoDB_20120810.PutItem`).
 async fn remote_call(
     client: &hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
     url: &str,
     host: &str,
     region: &str,
-    operation: &str,
+    target: &str,
     body: &Value,
 ) -> Result<Value, CallError> {
     let request = hyper::Request::post(url)
         .header("host", host)
         .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", format!("DynamoDB_20120810.{operation}"))
+        .header("x-amz-target", target)
         .header(
             "authorization",
             format!("AWS4-HMAC-SHA256 Credential=cairn-cli/20250101/{region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0"),

@@ -382,27 +382,50 @@ impl Trigger {
 
     /// One delivery attempt.
     fn send(&self, batch: &[Value]) -> Result<(), String> {
-        let event = json!({"Records": batch}).to_string();
-        match &self.spec.target {
-            Target::Exec(command) => {
-                use std::io::Write;
-                let mut child = std::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(command)
-                    .stdin(std::process::Stdio::piped())
-                    .spawn()
-                    .map_err(|e| format!("cannot run {command}: {e}"))?;
-                if let Some(mut stdin) = child.stdin.take() {
-                    stdin.write_all(event.as_bytes()).map_err(|e| e.to_string())?;
-                }
-                let status = child.wait().map_err(|e| e.to_string())?;
-                if status.success() {
-                    Ok(())
-                } else {
-                    Err(format!("{command} exited with {status}"))
-                }
+        send(&self.spec.target, batch)
+    }
+}
+
+/// One delivery attempt of a batch to a command or URL.
+fn send(target: &Target, batch: &[Value]) -> Result<(), String> {
+    let event = json!({"Records": batch}).to_string();
+    match target {
+        Target::Exec(command) => {
+            use std::io::Write;
+            let mut child = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(command)
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("cannot run {command}: {e}"))?;
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(event.as_bytes()).map_err(|e| e.to_string())?;
             }
-            Target::Url(url) => post(url, &event),
+            let status = child.wait().map_err(|e| e.to_string())?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(format!("{command} exited with {status}"))
+            }
+        }
+        Target::Url(url) => post(url, &event),
+    }
+}
+
+/// Delivers one batch with the spec's retries (`cairn replay`): no checkpoint, no
+/// dead letter — an error once the retries are spent.
+pub fn deliver_once(spec: &Spec, batch: &[Value]) -> Result<(), String> {
+    let mut delay = Duration::from_millis(100);
+    let mut attempt = 0;
+    loop {
+        match send(&spec.target, batch) {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt >= spec.retries => return Err(e),
+            Err(_) => {
+                attempt += 1;
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
         }
     }
 }
