@@ -143,7 +143,7 @@ pub struct Engine {
     /// (bulk writes) run on threads of their own with it.
     me: std::sync::OnceLock<std::sync::Weak<Engine>>,
     /// Token buckets, with `enforce_capacity`.
-    limiter: Option<Arc<capacity::throttle::Limiter>>,
+    limiter: Option<Arc<capacity::limiter::Limiter>>,
     ledger: capacity::ledger::Ledger,
     contributor_insights: capacity::insights::ContributorInsights,
     /// When this engine started (clock seconds): the ledger holds nothing before.
@@ -178,7 +178,7 @@ impl Engine {
             started_at: clock.now_seconds(),
             limiter: config
                 .enforce_capacity
-                .then(|| Arc::new(capacity::throttle::Limiter::new(clock.clone()))),
+                .then(|| Arc::new(capacity::limiter::Limiter::new(clock.clone()))),
             iterator_key,
             storage,
             catalog,

@@ -4,18 +4,12 @@
 
 mod common;
 
-use cairn_engine::{Engine, EngineConfig, ManualClock};
+use cairn_engine::Engine;
 use common::call;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 fn engine(enforce: bool) -> Engine {
-    let clock = Arc::new(ManualClock::new(1_900_000_000.0));
-    let config = EngineConfig {
-        enforce_capacity: enforce,
-        ..EngineConfig::default()
-    };
-    Engine::with_clock(common::test_storage(), config, clock).unwrap()
+    common::stopped_clock_engine(enforce)
 }
 
 /// A table `name` with hash key pk, optional sort key sk and a GSI `byG` on g.

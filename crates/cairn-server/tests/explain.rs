@@ -3,23 +3,13 @@
 
 mod common;
 
-use cairn_engine::{Engine, EngineConfig, ManualClock, RequestContext};
+use cairn_engine::{Engine, RequestContext};
 use cairn_server::admin::explain::explain;
 use common::call;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 fn engine(enforce: bool) -> Engine {
-    let config = EngineConfig {
-        enforce_capacity: enforce,
-        ..EngineConfig::default()
-    };
-    Engine::with_clock(
-        common::test_storage(),
-        config,
-        Arc::new(ManualClock::new(1_900_000_000.0)),
-    )
-    .unwrap()
+    common::stopped_clock_engine(enforce)
 }
 
 fn explained(engine: &Engine, operation: &str, body: Value) -> Result<Value, (String, String)> {

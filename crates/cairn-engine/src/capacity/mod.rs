@@ -6,6 +6,7 @@
 
 pub mod insights;
 pub mod ledger;
+pub(crate) mod limiter;
 pub mod table_metrics;
 pub mod throttle;
 pub(crate) mod warm;

@@ -212,6 +212,17 @@ where
     )
 }
 
+/// An engine over the test store on a clock stopped at 1,900,000,000 s (tests move
+/// nothing here: what they check must not depend on time), enforcing capacity or not.
+pub fn stopped_clock_engine(enforce_capacity: bool) -> Engine {
+    let config = EngineConfig {
+        enforce_capacity,
+        ..EngineConfig::default()
+    };
+    let clock = Arc::new(cairn_engine::ManualClock::new(1_900_000_000.0));
+    Engine::with_clock(test_storage(), config, clock).unwrap()
+}
+
 /// An engine over memory storage, for tests that call operations without a socket.
 pub fn memory_engine() -> Engine {
     Engine::new(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap()

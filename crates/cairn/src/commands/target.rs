@@ -129,42 +129,20 @@ impl Target {
 
     /// Calls `operation` (`PutItem`, `DescribeTable`, ...) with a JSON body.
     pub fn call(&self, operation: &str, body: &Value) -> Result<Value, CallError> {
-        match self {
-            Target::Local { engine, context } => {
-                let bytes = serde_json::to_vec(body).map_err(transport)?;
-                let target = format!("DynamoDB_20120810.{operation}");
-                match cairn_server::call_operation(engine, context, Some(&target), &bytes) {
-                    Ok(out) => serde_json::from_slice(&out).map_err(transport),
-                    Err(e) => Err(CallError {
-                        code: e.kind.name().to_string(),
-                        message: e.message,
-                    }),
-                }
-            }
-            Target::Remote {
-                runtime,
-                client,
-                url,
-                host,
-                region,
-            } => runtime.block_on(remote_call(
-                client,
-                url,
-                host,
-                region,
-                &format!("DynamoDB_20120810.{operation}"),
-                body,
-            )),
-        }
+        self.call_target(&format!("DynamoDB_20120810.{operation}"), body)
     }
 
     /// Calls a DynamoDB Streams operation (`GetRecords`, ...) with a JSON body.
     pub fn call_streams(&self, operation: &str, body: &Value) -> Result<Value, CallError> {
-        let target = format!("DynamoDBStreams_20120810.{operation}");
+        self.call_target(&format!("DynamoDBStreams_20120810.{operation}"), body)
+    }
+
+    /// One call by its whole X-Amz-Target.
+    fn call_target(&self, target: &str, body: &Value) -> Result<Value, CallError> {
         match self {
             Target::Local { engine, context } => {
                 let bytes = serde_json::to_vec(body).map_err(transport)?;
-                match cairn_server::call_operation(engine, context, Some(&target), &bytes) {
+                match cairn_server::call_operation(engine, context, Some(target), &bytes) {
                     Ok(out) => serde_json::from_slice(&out).map_err(transport),
                     Err(e) => Err(CallError {
                         code: e.kind.name().to_string(),
@@ -178,7 +156,7 @@ impl Target {
                 url,
                 host,
                 region,
-            } => runtime.block_on(remote_call(client, url, host, region, &target, body)),
+            } => runtime.block_on(remote_call(client, url, host, region, target, body)),
         }
     }
 
