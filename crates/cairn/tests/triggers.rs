@@ -4,10 +4,7 @@
 
 mod support;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification,
-    StreamViewType,
-};
+use aws_sdk_dynamodb::types::{AttributeValue as Av, StreamViewType};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -28,40 +25,10 @@ fn serve(port: u16, data: Option<&Path>, triggers: &[String]) -> Child {
 }
 
 async fn create_orders(c: &aws_sdk_dynamodb::Client) {
-    let result = c
-        .create_table()
-        .table_name("orders")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await;
     // After a restart on the same data directory the table is already there.
-    if let Err(e) = result {
-        use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-        assert_eq!(
-            e.as_service_error().and_then(|s| s.code()),
-            Some("ResourceInUseException")
-        );
+    let exists = c.describe_table().table_name("orders").send().await.is_ok();
+    if !exists {
+        support::pair::create_table(c, "orders", Some(StreamViewType::NewAndOldImages)).await;
     }
 }
 

@@ -4,10 +4,7 @@
 
 mod support;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue as Av, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification,
-    StreamViewType, TimeToLiveSpecification,
-};
+use aws_sdk_dynamodb::types::{AttributeValue as Av, StreamViewType, TimeToLiveSpecification};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::{client, free_port, wait_ready};
@@ -49,33 +46,7 @@ async fn advancing_the_clock_expires_a_ttl_item_and_streams_its_remove() {
     let mut server = serve(port, true);
     let c = client(port);
     wait_ready(&c).await;
-    c.create_table()
-        .table_name("sessions")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    support::pair::create_table(&c, "sessions", Some(StreamViewType::NewAndOldImages)).await;
     c.update_time_to_live()
         .table_name("sessions")
         .time_to_live_specification(
