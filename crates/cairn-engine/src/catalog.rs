@@ -350,6 +350,22 @@ impl Catalog {
         drop(self.writes.write().unwrap_or_else(|p| p.into_inner()));
     }
 
+    /// Holds every item write off until dropped (a test snapshot being restored).
+    pub(crate) fn exclusive_writes(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.writes.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the whole cache with what `storage` holds now (after the store was
+    /// restored from a test snapshot underneath it).
+    pub(crate) fn replace_from(&self, storage: &dyn Storage) -> StorageResult<()> {
+        let tables = load_entries(storage)?;
+        if tables.values().any(|e| e.meta.has_resource_policy()) {
+            self.resource_policies_seen.store(true, Ordering::Release);
+        }
+        *self.tables.write().unwrap_or_else(|p| p.into_inner()) = tables;
+        Ok(())
+    }
+
     /// Whether other servers may change the catalog.
     pub(crate) fn is_shared(&self) -> bool {
         self.shared.is_some()

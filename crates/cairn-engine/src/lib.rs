@@ -23,6 +23,7 @@ pub mod ops;
 mod pitr;
 mod read;
 mod request;
+pub mod snapshots;
 mod streams;
 pub mod transfer;
 mod ttl;
@@ -148,6 +149,10 @@ pub struct Engine {
     contributor_insights: capacity::insights::ContributorInsights,
     /// When this engine started (clock seconds): the ledger holds nothing before.
     started_at: f64,
+    /// `cairn snapshot save` states, by name.
+    test_snapshots: snapshots::TestSnapshots,
+    /// Set while a test snapshot is restored: no background task starts.
+    tasks_paused: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -176,6 +181,8 @@ impl Engine {
             ledger: Default::default(),
             contributor_insights: Default::default(),
             started_at: clock.now_seconds(),
+            test_snapshots: Default::default(),
+            tasks_paused: Default::default(),
             limiter: config
                 .enforce_capacity
                 .then(|| Arc::new(capacity::limiter::Limiter::new(clock.clone()))),
@@ -244,12 +251,50 @@ impl Engine {
         self.running.lock().unwrap_or_else(|p| p.into_inner()).contains(name)
     }
 
+    /// Stops new background tasks and waits (up to `limit`) for the running ones to
+    /// finish; Err(names still running) if they do not, with tasks resumed again.
+    pub(crate) fn pause_tasks(&self, limit: std::time::Duration) -> Result<(), Vec<String>> {
+        {
+            let _running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            self.tasks_paused.store(true, std::sync::atomic::Ordering::Release);
+        }
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let running: Vec<String> = self
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned()
+                .collect();
+            if running.is_empty() {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                self.resume_tasks();
+                return Err(running);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// Lets background tasks start again (after `pause_tasks`).
+    pub(crate) fn resume_tasks(&self) {
+        self.tasks_paused.store(false, std::sync::atomic::Ordering::Release);
+    }
+
     pub(crate) fn shared_self(&self) -> Option<Arc<Engine>> {
         self.me.get()?.upgrade()
     }
 
     pub(crate) fn start_task(&self, name: String) -> Option<TaskGuard> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        // While a test snapshot is restored nothing new starts (what it would work
+        // on is about to be replaced); the restore resumes what the state it put
+        // back has pending.
+        if self.tasks_paused.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
         running.insert(name.clone()).then(|| TaskGuard {
             running: Arc::clone(&self.running),
             name,

@@ -58,6 +58,8 @@ pub struct ServerConfig {
     pub virtual_clock: Option<Arc<cairn_engine::VirtualClock>>,
     /// Fault injection rules (`--faults FILE`, `/_cairn/faults`); none by default.
     pub faults: Arc<crate::admin::faults::Faults>,
+    /// Run after `/_cairn/reset` empties the server: loads `--seed` again.
+    pub after_reset: Option<crate::admin::snapshots::AfterReset>,
 }
 
 /// Whether the backend answers (a database backend's reachability).
@@ -75,6 +77,7 @@ impl Default for ServerConfig {
             health: None,
             virtual_clock: None,
             faults: Arc::default(),
+            after_reset: None,
         }
     }
 }
@@ -366,6 +369,21 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
         .map_err(|_| ApiError::validation("a fault rule is at most 64 KB of JSON"))?
         .to_bytes();
         return shared.config.faults.handle(&method, &body).map(Reply::Status);
+    }
+    let path = req.uri().path();
+    if path == crate::admin::snapshots::RESET_PATH || path.starts_with(crate::admin::snapshots::PATH) {
+        // Rolling a whole server back is for test servers, like the clock.
+        if shared.config.authenticator.is_some() {
+            return Ok(Reply::NotFound);
+        }
+        let (engine, after_reset) = (shared.engine.clone(), shared.config.after_reset.clone());
+        let (method, path) = (req.method().as_str().to_string(), path.to_string());
+        return tokio::task::spawn_blocking(move || {
+            crate::admin::snapshots::handle(&engine, after_reset.as_ref(), &method, &path)
+        })
+        .await
+        .map_err(|_| ApiError::internal("the snapshot call failed"))?
+        .map(Reply::Status);
     }
     if req.uri().path().starts_with(crate::admin::clock::PATH) {
         // Moving time is for test servers: not on one that verifies its callers.

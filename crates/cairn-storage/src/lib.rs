@@ -88,11 +88,103 @@ pub trait Storage: Send + Sync + 'static {
     fn shared(&self) -> bool {
         false
     }
+
+    /// Keeps the whole store as it is now, for `restore` (test snapshots: `cairn
+    /// snapshot save`). The in-memory backend shares the tree; the embedded one holds
+    /// an MVCC snapshot.
+    fn save(&self) -> StorageResult<SavedState> {
+        Ok(SavedState::new(self.snapshot()?))
+    }
+
+    /// Makes the store exactly what `saved` holds, in one transaction: every key
+    /// that differs is written or deleted. Callers stop other writers first.
+    fn restore(&self, saved: &SavedState) -> StorageResult<()> {
+        let mut now = self.snapshot()?;
+        let current = drain(now.as_mut())?;
+        let wanted = saved.pairs()?;
+        let mut tx = self.begin()?;
+        let mut wanted_iter = wanted.iter().peekable();
+        for (key, value) in &current {
+            // Saved keys before this one are missing now: put them back.
+            while let Some((k, v)) = wanted_iter.next_if(|(k, _)| k < key) {
+                tx.put(k, v);
+            }
+            match wanted_iter.next_if(|(k, _)| k == key) {
+                Some((_, v)) if v == value => {}
+                Some((_, v)) => tx.put(key, v),
+                None => tx.delete(key),
+            }
+        }
+        for (k, v) in wanted_iter {
+            tx.put(k, v);
+        }
+        tx.commit()
+    }
+}
+
+/// Every pair of a snapshot, in key order.
+fn drain(snapshot: &mut dyn Snapshot) -> StorageResult<Vec<KeyValue>> {
+    const CHUNK: usize = 4096;
+    let mut out: Vec<KeyValue> = Vec::new();
+    loop {
+        let start = match out.last() {
+            Some((k, _)) => Bound::Excluded(k.clone()),
+            None => Bound::Unbounded,
+        };
+        let range = ScanRange {
+            start,
+            end: Bound::Unbounded,
+            reverse: false,
+        };
+        let chunk = snapshot.scan(&range, CHUNK)?;
+        let done = chunk.len() < CHUNK;
+        out.extend(chunk);
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
+/// The whole store at one instant, kept for `Storage::restore` (see `Storage::save`).
+pub struct SavedState(std::sync::Mutex<Box<dyn Snapshot>>);
+
+impl SavedState {
+    pub fn new(snapshot: Box<dyn Snapshot>) -> Self {
+        SavedState(std::sync::Mutex::new(snapshot))
+    }
+
+    /// A store with nothing in it (`cairn snapshot reset`).
+    pub fn empty() -> Self {
+        Self::new(Box::new(EmptySnapshot))
+    }
+
+    /// Every pair saved, in key order.
+    pub fn pairs(&self) -> StorageResult<Vec<KeyValue>> {
+        self.with(drain)
+    }
+
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut dyn Snapshot) -> T) -> T {
+        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f(guard.as_mut())
+    }
+}
+
+struct EmptySnapshot;
+
+impl Snapshot for EmptySnapshot {
+    fn scan(&mut self, _range: &ScanRange, _limit: usize) -> StorageResult<Vec<KeyValue>> {
+        Ok(Vec::new())
+    }
 }
 
 /// A consistent read-only view of the store at one instant (see `Storage::snapshot`).
-pub trait Snapshot: Send {
+pub trait Snapshot: Send + std::any::Any {
     fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>>;
+
+    /// The view as `Any`, so a backend can recognise its own snapshots.
+    fn as_any(&self) -> &dyn std::any::Any {
+        &()
+    }
 }
 
 /// A read-write transaction. Dropping it without `commit` rolls it back.

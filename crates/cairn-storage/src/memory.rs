@@ -1,12 +1,19 @@
-//! In-memory backend for tests and `--in-memory`: a B-tree under a lock. Write
-//! transactions are serialized by one writer lock, so they never conflict.
+//! In-memory backend for tests and `--in-memory`: a persistent (copy-on-write) B-tree
+//! under a lock. Write transactions are serialized by one writer lock, so they never
+//! conflict.
+//!
+//! The tree shares unchanged nodes between copies, so a snapshot of the whole store
+//! (backups, exports, `cairn snapshot save`) costs the same whatever its size, and
+//! restoring one is a swap of the root.
 
-use crate::{KeyValue, ScanRange, Snapshot, Storage, StorageError, StorageResult, Transaction};
+use crate::{KeyValue, SavedState, ScanRange, Snapshot, Storage, StorageError, StorageResult, Transaction};
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-type Map = BTreeMap<Vec<u8>, Vec<u8>>;
+/// Keys and values behind reference counts: copying a shared tree node (the first
+/// write after a snapshot) copies pointers, not bytes.
+type Map = imbl::OrdMap<Arc<[u8]>, Arc<[u8]>>;
 
 #[derive(Default)]
 pub struct MemoryStorage {
@@ -31,8 +38,8 @@ fn scan_map(map: &Map, range: &ScanRange, limit: usize) -> Vec<KeyValue> {
     if range.start_after_end() {
         return Vec::new();
     }
-    let iter = map.range::<[u8], _>(bounds);
-    let clone = |(k, v): (&Vec<u8>, &Vec<u8>)| (k.clone(), v.clone());
+    let iter = map.range::<_, [u8]>(bounds);
+    let clone = |(k, v): (&Arc<[u8]>, &Arc<[u8]>)| (k.to_vec(), v.to_vec());
     if range.reverse {
         iter.rev().take(limit).map(clone).collect()
     } else {
@@ -62,16 +69,43 @@ impl ScanRange {
 
 impl Storage for MemoryStorage {
     fn get(&self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self.read()?.get(key).cloned())
+        Ok(self.read()?.get(key).map(|v| v.to_vec()))
     }
 
     fn scan(&self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
         Ok(scan_map(&*self.read()?, range, limit))
     }
 
-    /// A copy of the map (writers wait only while it is made).
+    /// A copy of the map's root: constant time, sharing every node until it changes.
     fn snapshot(&self) -> StorageResult<Box<dyn Snapshot>> {
         Ok(Box::new(MemorySnapshot(self.read()?.clone())))
+    }
+
+    /// A saved map is swapped in whole; other saved states (an empty one) are merged.
+    fn restore(&self, saved: &SavedState) -> StorageResult<()> {
+        let saved_map = saved.with(|snapshot| {
+            let any: &dyn std::any::Any = snapshot.as_any();
+            any.downcast_ref::<MemorySnapshot>().map(|s| s.0.clone())
+        });
+        let map = match saved_map {
+            Some(map) => map,
+            None => {
+                let mut merged = Map::new();
+                for (k, v) in saved.pairs()? {
+                    merged.insert(k.into(), v.into());
+                }
+                merged
+            }
+        };
+        let _writer = self
+            .writer
+            .lock()
+            .map_err(|_| StorageError::Other("memory writer lock poisoned".into()))?;
+        *self
+            .map
+            .write()
+            .map_err(|_| StorageError::Other("memory store lock poisoned".into()))? = map;
+        Ok(())
     }
 
     fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>> {
@@ -92,6 +126,10 @@ struct MemorySnapshot(Map);
 impl Snapshot for MemorySnapshot {
     fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
         Ok(scan_map(&self.0, range, limit))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 
@@ -114,21 +152,21 @@ impl Transaction for MemoryTransaction<'_> {
         // Merge committed state with pending writes: take enough committed pairs to
         // fill `limit` even if pending deletes remove some of them.
         let pending_in_range = self.writes.keys().filter(|k| range.contains(k)).count();
-        let mut merged: Map = scan_map(&*self.store.read()?, range, limit.saturating_add(pending_in_range))
-            .into_iter()
-            .collect();
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
+            scan_map(&*self.store.read()?, range, limit.saturating_add(pending_in_range))
+                .into_iter()
+                .collect();
         for (k, v) in self.writes.iter().filter(|(k, _)| range.contains(k)) {
             match v {
                 Some(v) => merged.insert(k.clone(), v.clone()),
                 None => merged.remove(k),
             };
         }
-        let all = ScanRange {
-            start: Bound::Unbounded,
-            end: Bound::Unbounded,
-            reverse: range.reverse,
-        };
-        Ok(scan_map(&merged, &all, limit))
+        Ok(if range.reverse {
+            merged.into_iter().rev().take(limit).collect()
+        } else {
+            merged.into_iter().take(limit).collect()
+        })
     }
 
     fn put(&mut self, key: &[u8], value: &[u8]) {
@@ -147,8 +185,8 @@ impl Transaction for MemoryTransaction<'_> {
             .map_err(|_| StorageError::Other("memory store lock poisoned".into()))?;
         for (k, v) in self.writes {
             match v {
-                Some(v) => map.insert(k, v),
-                None => map.remove(&k),
+                Some(v) => map.insert(k.into(), v.into()),
+                None => map.remove(k.as_slice()),
             };
         }
         Ok(())

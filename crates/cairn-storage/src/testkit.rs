@@ -35,6 +35,15 @@ pub const CHECKS: &[(&str, Check)] = &[
         "a_snapshot_sees_one_instant_while_writers_go_on",
         a_snapshot_sees_one_instant_while_writers_go_on,
     ),
+    (
+        "restore_puts_back_exactly_the_saved_state",
+        restore_puts_back_exactly_the_saved_state,
+    ),
+    ("restoring_empty_removes_every_key", restoring_empty_removes_every_key),
+    (
+        "a_saved_state_survives_restores_and_later_writes",
+        a_saved_state_survives_restores_and_later_writes,
+    ),
 ];
 
 /// Runs every check, each on a fresh store from `make`.
@@ -257,4 +266,61 @@ fn concurrent_increments_are_not_lost(s: &dyn Storage) {
     });
     let value = s.get(b"counter").unwrap().unwrap();
     assert_eq!(u64::from_be_bytes(value.try_into().unwrap()), (THREADS * ROUNDS) as u64);
+}
+
+fn restore_puts_back_exactly_the_saved_state(s: &dyn Storage) {
+    put(s, b"a", b"1");
+    put(s, b"b", b"2");
+    put(s, b"d", b"4");
+    let saved = s.save().unwrap();
+    // Every kind of difference: a changed value, a deleted key, keys added before,
+    // between and after the saved ones.
+    put(s, b"b", b"changed");
+    let mut tx = s.begin().unwrap();
+    tx.delete(b"d");
+    tx.put(b"0", b"new");
+    tx.put(b"c", b"new");
+    tx.put(b"z", b"new");
+    tx.commit().unwrap();
+    s.restore(&saved).unwrap();
+    assert_eq!(
+        s.scan(&all(false), usize::MAX).unwrap(),
+        vec![
+            (b"a".to_vec(), b"1".to_vec()),
+            (b"b".to_vec(), b"2".to_vec()),
+            (b"d".to_vec(), b"4".to_vec())
+        ]
+    );
+    assert_eq!(s.get(b"b").unwrap(), Some(b"2".to_vec()));
+    assert_eq!(s.get(b"z").unwrap(), None);
+    // The store still takes writes after a restore.
+    put(s, b"e", b"5");
+    assert_eq!(s.get(b"e").unwrap(), Some(b"5".to_vec()));
+}
+
+fn restoring_empty_removes_every_key(s: &dyn Storage) {
+    for i in 0..5000u32 {
+        let mut tx = s.begin().unwrap();
+        tx.put(&i.to_be_bytes(), b"v");
+        tx.commit().unwrap();
+    }
+    s.restore(&crate::SavedState::empty()).unwrap();
+    assert!(s.scan(&all(false), usize::MAX).unwrap().is_empty());
+    put(s, b"a", b"1");
+    assert_eq!(keys(s.scan(&all(false), usize::MAX).unwrap()), vec![b"a".to_vec()]);
+}
+
+fn a_saved_state_survives_restores_and_later_writes(s: &dyn Storage) {
+    put(s, b"k", b"saved");
+    let saved = s.save().unwrap();
+    for round in 0..3u8 {
+        put(s, b"k", &[round]);
+        put(s, &[b'x', round], b"extra");
+        s.restore(&saved).unwrap();
+        assert_eq!(
+            s.scan(&all(false), usize::MAX).unwrap(),
+            vec![(b"k".to_vec(), b"saved".to_vec())],
+            "round {round}"
+        );
+    }
 }

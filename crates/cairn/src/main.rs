@@ -59,6 +59,8 @@ enum Command {
     Fault(commands::fault::FaultArgs),
     /// Re-deliver a table's stream records of a time window, the same every time.
     Replay(commands::replay::ReplayArgs),
+    /// Save, restore or reset the whole state of a running test server.
+    Snapshot(commands::snapshot::SnapshotArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -251,6 +253,7 @@ fn main() -> std::process::ExitCode {
         Command::Clock(args) => commands::clock::run(args),
         Command::Fault(args) => commands::fault::run(args),
         Command::Replay(args) => commands::replay::run(args),
+        Command::Snapshot(args) => commands::snapshot::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -378,6 +381,13 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         let seeded = seed::load(&engine, dir, &args.seed_region)?;
         tracing::info!(dir = %dir.display(), tables = seeded.tables, items = seeded.items, "seeded");
     }
+    // `cairn snapshot reset` empties the server, then loads the fixtures again.
+    let after_reset: Option<cairn_server::admin::snapshots::AfterReset> = args.seed.clone().map(|dir| {
+        let region = args.seed_region.clone();
+        let reload: cairn_server::admin::snapshots::AfterReset =
+            Arc::new(move |engine: &cairn_engine::Engine| seed::load(engine, &dir, &region).map(|_| ()));
+        reload
+    });
     let trigger_specs = args
         .triggers
         .iter()
@@ -410,6 +420,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             health,
             virtual_clock: virtual_clock.clone(),
             faults: faults.clone(),
+            after_reset,
         };
         let (main_config, https) = match (tls, https_listener) {
             (Some(tls), Some(https)) => (

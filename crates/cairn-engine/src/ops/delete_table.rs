@@ -51,7 +51,13 @@ impl Engine {
     /// reused, so entries left by a crash are unreachable garbage, not wrong data.)
     pub(crate) fn purge_index(&self, index_id: u64) {
         let storage = self.storage.clone();
+        // Tracked like every background task, so a snapshot restore waits for it
+        // (refused only while one runs, which replaces the whole store anyway).
+        let Some(task) = self.start_task(format!("purge-index:{index_id}")) else {
+            return;
+        };
         std::thread::spawn(move || {
+            let _task = task;
             let range = ScanRange::prefix(&crate::indexes::index_prefix(index_id));
             if let Err(e) = purge_range(storage.as_ref(), &range, None) {
                 tracing::warn!(index_id, error = %e, "purging a deleted index failed");

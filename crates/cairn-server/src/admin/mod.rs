@@ -3,3 +3,4 @@
 pub mod clock;
 pub mod explain;
 pub mod faults;
+pub mod snapshots;

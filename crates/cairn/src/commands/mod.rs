@@ -13,4 +13,5 @@ pub mod fault;
 pub mod import;
 pub mod postgres_source;
 pub mod replay;
+pub mod snapshot;
 pub mod target;

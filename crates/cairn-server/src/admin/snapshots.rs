@@ -1,0 +1,65 @@
+//! `/_cairn/snapshots` and `/_cairn/reset` on a server without `--auth`: test
+//! snapshots of the whole server state (see `cairn_engine::snapshots`).
+//!
+//! - `GET /_cairn/snapshots`: the saved snapshots.
+//! - `POST /_cairn/snapshots/NAME`: save the state now as NAME (replacing it).
+//! - `POST /_cairn/snapshots/NAME/restore`: put NAME's state back.
+//! - `DELETE /_cairn/snapshots/NAME`: forget NAME.
+//! - `POST /_cairn/reset`: an empty server again, then the `--seed` fixtures reloaded.
+
+use cairn_engine::Engine;
+use cairn_model::ApiError;
+use std::sync::Arc;
+
+pub const PATH: &str = "/_cairn/snapshots";
+pub const RESET_PATH: &str = "/_cairn/reset";
+
+/// What `reset` runs after emptying the server (loading `--seed` again).
+pub type AfterReset = Arc<dyn Fn(&Engine) -> Result<(), String> + Send + Sync>;
+
+fn json(value: serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+/// The admin call `method path`, answered as JSON; runs on a blocking thread (it
+/// may copy a whole embedded store).
+pub fn handle(
+    engine: &Engine,
+    after_reset: Option<&AfterReset>,
+    method: &str,
+    path: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let started = std::time::Instant::now();
+    let took = |started: std::time::Instant| started.elapsed().as_secs_f64() * 1000.0;
+    if path == RESET_PATH {
+        if method != "POST" {
+            return Err(ApiError::validation("reset is POST /_cairn/reset"));
+        }
+        engine.snapshot_reset()?;
+        if let Some(reload) = after_reset {
+            reload(engine).map_err(|e| ApiError::internal(format!("reloading the seed fixtures failed: {e}")))?;
+        }
+        return Ok(json(serde_json::json!({ "reset": true, "tookMs": took(started) })));
+    }
+    let rest = path.strip_prefix(PATH).unwrap_or_default();
+    let (name, action) = match rest.strip_prefix('/') {
+        None | Some("") => ("", ""),
+        Some(tail) => tail.split_once('/').unwrap_or((tail, "")),
+    };
+    match (method, name, action) {
+        ("GET", "", "") => Ok(json(serde_json::json!({ "snapshots": engine.snapshot_list() }))),
+        ("POST", name, "") if !name.is_empty() => {
+            let info = engine.snapshot_save(name)?;
+            Ok(json(serde_json::json!({ "saved": info, "tookMs": took(started) })))
+        }
+        ("POST", name, "restore") if !name.is_empty() => {
+            let info = engine.snapshot_restore(name)?;
+            Ok(json(serde_json::json!({ "restored": info, "tookMs": took(started) })))
+        }
+        ("DELETE", name, "") if !name.is_empty() => {
+            engine.snapshot_delete(name)?;
+            Ok(json(serde_json::json!({ "deleted": name })))
+        }
+        _ => Err(ApiError::validation(format!("no such snapshot call: {method} {path}"))),
+    }
+}
