@@ -353,3 +353,79 @@ async fn two_replays_of_the_same_window_are_byte_identical() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filter_delivers_only_matching_records_and_checkpoints_past_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("events.jsonl");
+    let trigger = format!(
+        r#"table=orders,exec={},filter={{"eventName": ["INSERT"], "dynamodb": {{"Keys": {{"pk": {{"S": [{{"prefix": "keep"}}]}}}}}}}}"#,
+        appender(&out)
+    );
+    let port = free_port();
+    let mut server = serve(port, Some(&data), std::slice::from_ref(&trigger));
+    let c = client(port);
+    wait_ready(&c).await;
+    create_orders(&c).await;
+    for pk in ["keep1", "drop1", "keep2"] {
+        put(&c, pk).await;
+    }
+    // A MODIFY of a kept key is filtered out too.
+    put(&c, "keep1").await;
+    assert_eq!(keys(&wait_for(&out, 2)), ["keep1", "keep2"]);
+    std::thread::sleep(Duration::from_millis(500));
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Restarted: nothing is delivered again, filtered or not; new matches are.
+    let port = free_port();
+    let mut server = serve(port, Some(&data), &[trigger]);
+    let c = client(port);
+    wait_ready(&c).await;
+    put(&c, "drop2").await;
+    put(&c, "keep3").await;
+    let records = wait_for(&out, 3);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(keys(&delivered(&out)), ["keep1", "keep2", "keep3"], "{records:?}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_older_than_max_age_is_dead_lettered_instead_of_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let dlq = dir.path().join("dead.jsonl");
+    let port = free_port();
+    // Without max_age_s this batch would be retried 10,000 times.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["serve", "--in-memory", "--virtual-clock", "--port", &port.to_string(), "--trigger"])
+        .arg(format!(
+            "table=orders,exec=cat >/dev/null; exit 3,retries=10000,max_age_s=60,dlq={}",
+            dlq.display()
+        ))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let c = client(port);
+    wait_ready(&c).await;
+    create_orders(&c).await;
+    put(&c, "stale").await;
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!dlq.exists(), "dead-lettered before it was 60 s old");
+    let moved = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["clock", "--endpoint", &format!("http://127.0.0.1:{port}"), "advance", "2m"])
+        .output()
+        .unwrap();
+    assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dlq.exists() {
+        assert!(Instant::now() < deadline, "the stale batch was never dead-lettered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(keys(&delivered(&dlq)), ["stale"]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -113,6 +113,12 @@ pub fn run(args: ReplayArgs) -> Result<(), String> {
                 format!("table={},{spec}", args.table)
             };
             let spec = crate::triggers::Spec::parse(&spec)?;
+            // The trigger's filter= applies as it does to live delivery.
+            let records: Vec<_> = records
+                .iter()
+                .filter(|r| spec.filter.as_ref().is_none_or(|f| f.matches(r)))
+                .cloned()
+                .collect();
             for batch in records.chunks(spec.batch_size) {
                 crate::triggers::deliver_once(&spec, batch)?;
             }

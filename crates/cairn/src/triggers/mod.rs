@@ -13,8 +13,15 @@
 //! `DATA_DIR/triggers/TABLE.checkpoint.json` (`checkpoint=` to choose), so a restarted
 //! server resumes after them; with `--in-memory` they live in memory.
 //!
+//! `filter=` takes Lambda's event filtering patterns (JSON, or `@FILE`; see
+//! `filter.rs`): records that do not match are passed over. `max_age_s=` is Lambda's
+//! MaximumRecordAgeInSeconds: a batch holding a record older than that (by the
+//! engine's clock) is dead-lettered instead of delivered or retried.
+//!
 //! A trigger is a stream consumer using the public Streams API (DescribeTable,
 //! DescribeStream, GetShardIterator, GetRecords), called in-process.
+
+pub mod filter;
 
 use cairn_engine::{Engine, RequestContext};
 use serde_json::{json, Value};
@@ -46,13 +53,42 @@ pub struct Spec {
     pub dlq: Option<PathBuf>,
     /// The table's region (default us-east-1).
     pub region: String,
+    /// Lambda event filtering (`filter=PATTERN` or `filter=@FILE`): only matching
+    /// records are delivered; the others are passed over (and checkpointed).
+    pub filter: Option<filter::Filter>,
+    /// Lambda's MaximumRecordAgeInSeconds (`max_age_s=`, 60 to 604,800): records
+    /// older than this by the engine's clock are not delivered or retried further but
+    /// dead-lettered. None: no limit.
+    pub max_age_s: Option<u64>,
+}
+
+/// `a=1,filter={"x": ["a", "b"]},b=2` split at the commas outside JSON brackets and
+/// strings.
+fn split_settings(text: &str) -> Vec<&str> {
+    let (mut parts, mut start, mut depth, mut quoted, mut escaped) = (Vec::new(), 0, 0i32, false, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '{' | '[' if !quoted => depth += 1,
+            '}' | ']' if !quoted => depth -= 1,
+            ',' if !quoted && depth <= 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
 }
 
 impl Spec {
     /// `table=orders,exec=./notify.sh,batch=10,window_ms=500,retries=2,bisect=true`.
     pub fn parse(text: &str) -> Result<Spec, String> {
         let mut fields = BTreeMap::new();
-        for part in text.split(',') {
+        for part in split_settings(text) {
             let (key, value) = part
                 .split_once('=')
                 .ok_or_else(|| format!("--trigger {text}: `{part}` is not key=value"))?;
@@ -90,6 +126,25 @@ impl Spec {
         let checkpoint = fields.remove("checkpoint").map(PathBuf::from);
         let dlq = fields.remove("dlq").map(PathBuf::from);
         let region = fields.remove("region").unwrap_or("us-east-1").to_string();
+        let filter = match fields.remove("filter") {
+            None => None,
+            Some(value) => {
+                let pattern = match value.strip_prefix('@') {
+                    Some(path) => std::fs::read_to_string(path).map_err(|e| format!("--trigger {text}: {path}: {e}"))?,
+                    None => value.to_string(),
+                };
+                Some(filter::Filter::parse(&pattern).map_err(|e| format!("--trigger {text}: {e}"))?)
+            }
+        };
+        let max_age_s = match fields.remove("max_age_s") {
+            None | Some("-1") => None,
+            Some(v) => Some(
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|n| (60..=604_800).contains(n))
+                    .ok_or_else(|| format!("--trigger {text}: max_age_s={v} is not -1 or 60 to 604800 seconds"))?,
+            ),
+        };
         if let Some(key) = fields.keys().next() {
             return Err(format!("--trigger {text}: unknown setting {key}"));
         }
@@ -103,6 +158,8 @@ impl Spec {
             checkpoint,
             dlq,
             region,
+            filter,
+            max_age_s,
         })
     }
 }
@@ -261,6 +318,8 @@ impl Trigger {
             .clone();
         let mut batch: Vec<Value> = Vec::new();
         let mut window_start = std::time::Instant::now();
+        // The last record read (delivered or filtered out): the checkpoint's next value.
+        let mut last_seen = after.clone();
         loop {
             let page = match streams(
                 &self.engine,
@@ -276,16 +335,20 @@ impl Trigger {
             let closed = page["NextShardIterator"].is_null();
             for mut record in records {
                 record["eventSourceARN"] = json!(arn);
+                last_seen = record["dynamodb"]["SequenceNumber"].as_str().map(str::to_string);
+                if self.spec.filter.as_ref().is_some_and(|f| !f.matches(&record)) {
+                    continue;
+                }
                 batch.push(record);
                 if batch.len() >= self.spec.batch_size {
-                    self.deliver_and_checkpoint(shard, std::mem::take(&mut batch), false)?;
+                    self.deliver_and_checkpoint(shard, std::mem::take(&mut batch), false, last_seen.clone())?;
                     window_start = std::time::Instant::now();
                 }
             }
             let caught_up = page["Records"].as_array().is_none_or(Vec::is_empty);
             let window_over = window_start.elapsed() >= Duration::from_millis(self.spec.window_ms);
             if closed {
-                self.deliver_and_checkpoint(shard, std::mem::take(&mut batch), true)?;
+                self.deliver_and_checkpoint(shard, std::mem::take(&mut batch), true, last_seen.clone())?;
                 return Ok(false);
             }
             if caught_up && !batch.is_empty() && !window_over {
@@ -295,8 +358,11 @@ impl Trigger {
                 continue;
             }
             if !batch.is_empty() && (caught_up || window_over) {
-                self.deliver_and_checkpoint(shard, std::mem::take(&mut batch), false)?;
+                self.deliver_and_checkpoint(shard, std::mem::take(&mut batch), false, last_seen.clone())?;
                 window_start = std::time::Instant::now();
+            } else if batch.is_empty() && last_seen != after {
+                // Only filtered-out records since the checkpoint: pass over them.
+                self.deliver_and_checkpoint(shard, Vec::new(), false, last_seen.clone())?;
             }
             if caught_up {
                 // Caught up with an open shard: come back on the next pass.
@@ -306,11 +372,13 @@ impl Trigger {
         }
     }
 
-    fn deliver_and_checkpoint(&mut self, shard: &str, batch: Vec<Value>, closed: bool) -> Result<(), String> {
-        let last = batch
-            .last()
-            .and_then(|r| r["dynamodb"]["SequenceNumber"].as_str())
-            .map(str::to_string);
+    fn deliver_and_checkpoint(
+        &mut self,
+        shard: &str,
+        batch: Vec<Value>,
+        closed: bool,
+        last: Option<String>,
+    ) -> Result<(), String> {
         if !batch.is_empty() {
             self.deliver(batch);
         }
@@ -341,6 +409,11 @@ impl Trigger {
     fn deliver(&self, batch: Vec<Value>) {
         let mut delay = Duration::from_millis(100);
         for attempt in 0..=self.spec.retries {
+            if self.too_old(&batch) {
+                // Lambda's MaximumRecordAgeInSeconds: not delivered or retried further.
+                tracing::warn!(table = %self.spec.table, records = batch.len(), "records past max_age_s dead-lettered");
+                return self.dead_letter(&batch);
+            }
             match self.send(&batch) {
                 Ok(()) => return,
                 Err(e) => {
@@ -360,6 +433,19 @@ impl Trigger {
             return;
         }
         self.dead_letter(&batch);
+    }
+
+    /// Whether the batch's oldest record is older than `max_age_s` by the engine's
+    /// clock (which `--virtual-clock` moves).
+    fn too_old(&self, batch: &[Value]) -> bool {
+        let Some(limit) = self.spec.max_age_s else {
+            return false;
+        };
+        let now = self.engine.clock().now_seconds();
+        batch
+            .iter()
+            .filter_map(|r| r["dynamodb"]["ApproximateCreationDateTime"].as_f64())
+            .any(|created| now - created > limit as f64)
     }
 
     fn dead_letter(&self, batch: &[Value]) {
@@ -471,7 +557,46 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_with_commas_inside_its_json_is_one_setting() {
+        let spec = Spec::parse(
+            r#"table=t,exec=x,filter={"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "a,b"}]}}}},batch=5"#,
+        )
+        .unwrap();
+        assert_eq!(spec.batch_size, 5);
+        let insert = json!({"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "a,b1"}}}});
+        let remove = json!({"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": "a,b1"}}}});
+        let filter = spec.filter.unwrap();
+        assert!(filter.matches(&insert));
+        assert!(!filter.matches(&remove));
+    }
+
+    #[test]
+    fn a_filter_can_be_read_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.json");
+        std::fs::write(&path, r#"{"eventName": ["REMOVE"]}"#).unwrap();
+        let spec = Spec::parse(&format!("table=t,exec=x,filter=@{}", path.display())).unwrap();
+        assert!(spec.filter.unwrap().matches(&json!({"eventName": "REMOVE"})));
+        let missing = Spec::parse("table=t,exec=x,filter=@/no/such/file").unwrap_err();
+        assert!(missing.starts_with("--trigger table=t,exec=x,filter=@/no/such/file: /no/such/file: "), "{missing}");
+    }
+
+    #[test]
+    fn max_age_is_minus_one_or_60_to_604800_seconds() {
+        assert_eq!(Spec::parse("table=t,exec=x,max_age_s=60").unwrap().max_age_s, Some(60));
+        assert_eq!(Spec::parse("table=t,exec=x,max_age_s=-1").unwrap().max_age_s, None);
+        assert_eq!(
+            Spec::parse("table=t,exec=x,max_age_s=59").unwrap_err(),
+            "--trigger table=t,exec=x,max_age_s=59: max_age_s=59 is not -1 or 60 to 604800 seconds"
+        );
+    }
+
+    #[test]
     fn a_bad_trigger_spec_says_what_is_wrong() {
+        assert_eq!(
+            Spec::parse(r#"table=t,exec=x,filter={"eventName": "INSERT"}"#).unwrap_err(),
+            r#"--trigger table=t,exec=x,filter={"eventName": "INSERT"}: filter field eventName: a leaf is a non-empty array of conditions, e.g. ["INSERT"]"#
+        );
         assert_eq!(
             Spec::parse("exec=./x").unwrap_err(),
             "--trigger exec=./x: table= is required"
