@@ -399,7 +399,14 @@ async fn a_record_older_than_max_age_is_dead_lettered_instead_of_retried() {
     let port = free_port();
     // Without max_age_s this batch would be retried 10,000 times.
     let mut server = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(["serve", "--in-memory", "--virtual-clock", "--port", &port.to_string(), "--trigger"])
+        .args([
+            "serve",
+            "--in-memory",
+            "--virtual-clock",
+            "--port",
+            &port.to_string(),
+            "--trigger",
+        ])
         .arg(format!(
             "table=orders,exec=cat >/dev/null; exit 3,retries=10000,max_age_s=60,dlq={}",
             dlq.display()
@@ -415,7 +422,13 @@ async fn a_record_older_than_max_age_is_dead_lettered_instead_of_retried() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(!dlq.exists(), "dead-lettered before it was 60 s old");
     let moved = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(["clock", "--endpoint", &format!("http://127.0.0.1:{port}"), "advance", "2m"])
+        .args([
+            "clock",
+            "--endpoint",
+            &format!("http://127.0.0.1:{port}"),
+            "advance",
+            "2m",
+        ])
         .output()
         .unwrap();
     assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
@@ -426,6 +439,79 @@ async fn a_record_older_than_max_age_is_dead_lettered_instead_of_retried() {
     }
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(keys(&delivered(&dlq)), ["stale"]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn advancing_the_clock_expires_a_ttl_item_and_the_trigger_sees_its_remove() {
+    use aws_sdk_dynamodb::types::TimeToLiveSpecification;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    let port = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args([
+            "serve",
+            "--in-memory",
+            "--virtual-clock",
+            "--ttl-sweep-interval-ms",
+            "50",
+        ])
+        .args(["--port", &port.to_string(), "--trigger"])
+        .arg(format!(
+            r#"table=orders,exec={},filter={{"eventName": ["REMOVE"]}}"#,
+            appender(&out)
+        ))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let c = client(port);
+    wait_ready(&c).await;
+    create_orders(&c).await;
+    c.update_time_to_live()
+        .table_name("orders")
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("expires")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let in_an_hour = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    c.put_item()
+        .table_name("orders")
+        .item("pk", Av::S("o1".into()))
+        .item("expires", Av::N(in_an_hour.to_string()))
+        .send()
+        .await
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(delivered(&out).is_empty(), "nothing has expired yet");
+    let moved = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args([
+            "clock",
+            "--endpoint",
+            &format!("http://127.0.0.1:{port}"),
+            "advance",
+            "2h",
+        ])
+        .output()
+        .unwrap();
+    assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
+    let records = wait_for(&out, 1);
+    assert_eq!(keys(&records), ["o1"]);
+    assert_eq!(records[0]["eventName"], "REMOVE");
+    // A TTL deletion is DynamoDB's own: Lambda sees it by its userIdentity.
+    assert_eq!(records[0]["userIdentity"]["principalId"], "dynamodb.amazonaws.com");
+    assert_eq!(records[0]["userIdentity"]["type"], "Service");
     server.kill().unwrap();
     server.wait().unwrap();
 }

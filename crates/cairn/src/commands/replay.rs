@@ -68,7 +68,7 @@ pub fn records(target: &Target, table: &str, from: f64, to: f64) -> Result<Vec<V
                     .as_f64()
                     .unwrap_or(0.0);
                 if at >= from && at < to {
-                    record["eventSourceARN"] = json!(arn);
+                    crate::triggers::lambda_shape(&mut record, &arn);
                     out.push(record);
                 }
             }

@@ -118,7 +118,9 @@ fn numeric_ranges(list: &[Value]) -> Option<Vec<(&str, f64)>> {
     }
     list.chunks(2)
         .map(|pair| {
-            let op = pair[0].as_str().filter(|op| matches!(*op, "=" | "<" | "<=" | ">" | ">="))?;
+            let op = pair[0]
+                .as_str()
+                .filter(|op| matches!(*op, "=" | "<" | "<=" | ">" | ">="))?;
             Some((op, pair[1].as_f64()?))
         })
         .collect()
@@ -219,16 +221,28 @@ mod tests {
 
     #[test]
     fn nested_fields_follow_the_record_shape_and_all_must_match() {
-        assert!(passes(json!({"eventName": ["MODIFY"], "dynamodb": {"NewImage": {"status": {"S": ["PAID"]}}}})));
-        assert!(!passes(json!({"eventName": ["MODIFY"], "dynamodb": {"NewImage": {"status": {"S": ["OPEN"]}}}})));
+        assert!(passes(
+            json!({"eventName": ["MODIFY"], "dynamodb": {"NewImage": {"status": {"S": ["PAID"]}}}})
+        ));
+        assert!(!passes(
+            json!({"eventName": ["MODIFY"], "dynamodb": {"NewImage": {"status": {"S": ["OPEN"]}}}})
+        ));
     }
 
     #[test]
     fn prefix_suffix_and_ignore_case_compare_strings() {
-        assert!(passes(json!({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "order#"}]}}}})));
-        assert!(!passes(json!({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "user#"}]}}}})));
-        assert!(passes(json!({"dynamodb": {"Keys": {"pk": {"S": [{"suffix": "#17"}]}}}})));
-        assert!(passes(json!({"dynamodb": {"NewImage": {"status": {"S": [{"equals-ignore-case": "paid"}]}}}})));
+        assert!(passes(
+            json!({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "order#"}]}}}})
+        ));
+        assert!(!passes(
+            json!({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "user#"}]}}}})
+        ));
+        assert!(passes(
+            json!({"dynamodb": {"Keys": {"pk": {"S": [{"suffix": "#17"}]}}}})
+        ));
+        assert!(passes(
+            json!({"dynamodb": {"NewImage": {"status": {"S": [{"equals-ignore-case": "paid"}]}}}})
+        ));
     }
 
     #[test]
@@ -242,14 +256,18 @@ mod tests {
 
     #[test]
     fn exists_tests_presence() {
-        assert!(passes(json!({"dynamodb": {"NewImage": {"status": [{"exists": true}]}}})));
+        assert!(passes(
+            json!({"dynamodb": {"NewImage": {"status": [{"exists": true}]}}})
+        ));
         assert!(!passes(json!({"dynamodb": {"OldImage": [{"exists": true}]}})));
         assert!(passes(json!({"dynamodb": {"OldImage": [{"exists": false}]}})));
     }
 
     #[test]
     fn numeric_ranges_apply_to_json_numbers() {
-        assert!(passes(json!({"dynamodb": {"SizeBytes": [{"numeric": [">", 100, "<=", 120]}]}})));
+        assert!(passes(
+            json!({"dynamodb": {"SizeBytes": [{"numeric": [">", 100, "<=", 120]}]}})
+        ));
         assert!(!passes(json!({"dynamodb": {"SizeBytes": [{"numeric": ["<", 100]}]}})));
         assert!(passes(json!({"dynamodb": {"SizeBytes": [{"numeric": ["=", 120]}]}})));
         assert!(passes(json!({"dynamodb": {"SizeBytes": [120]}})));
@@ -284,7 +302,10 @@ mod tests {
             r#"filter field n: unsupported condition {"numeric":[">","x"]}"#
         );
         assert_eq!(error("[]"), "a filter is 1 to 5 patterns");
-        assert_eq!(error(&format!("[{}]", vec![r#"{"a":["b"]}"#; 6].join(","))), "a filter is 1 to 5 patterns");
+        assert_eq!(
+            error(&format!("[{}]", vec![r#"{"a":["b"]}"#; 6].join(","))),
+            "a filter is 1 to 5 patterns"
+        );
         assert_eq!(error("{}"), "a filter pattern object must name at least one field");
         let deep = format!("{}[\"x\"]{}", r#"{"a":"#.repeat(40), "}".repeat(40));
         assert_eq!(error(&deep), "a filter pattern nests at most 32 levels");

@@ -130,7 +130,9 @@ impl Spec {
             None => None,
             Some(value) => {
                 let pattern = match value.strip_prefix('@') {
-                    Some(path) => std::fs::read_to_string(path).map_err(|e| format!("--trigger {text}: {path}: {e}"))?,
+                    Some(path) => {
+                        std::fs::read_to_string(path).map_err(|e| format!("--trigger {text}: {path}: {e}"))?
+                    }
                     None => value.to_string(),
                 };
                 Some(filter::Filter::parse(&pattern).map_err(|e| format!("--trigger {text}: {e}"))?)
@@ -161,6 +163,16 @@ impl Spec {
             filter,
             max_age_s,
         })
+    }
+}
+
+/// Turns a Streams API record into a record of Lambda's DynamoDB event: the stream's
+/// ARN as `eventSourceARN`, and `userIdentity` (TTL deletions) with Lambda's
+/// lower-case keys (`{"type": "Service", "principalId": "dynamodb.amazonaws.com"}`).
+pub fn lambda_shape(record: &mut Value, arn: &str) {
+    record["eventSourceARN"] = json!(arn);
+    if let Some(identity) = record.get("userIdentity").filter(|v| v.is_object()).cloned() {
+        record["userIdentity"] = json!({"type": identity["Type"], "principalId": identity["PrincipalId"]});
     }
 }
 
@@ -334,7 +346,7 @@ impl Trigger {
             let records = page["Records"].as_array().cloned().unwrap_or_default();
             let closed = page["NextShardIterator"].is_null();
             for mut record in records {
-                record["eventSourceARN"] = json!(arn);
+                lambda_shape(&mut record, arn);
                 last_seen = record["dynamodb"]["SequenceNumber"].as_str().map(str::to_string);
                 if self.spec.filter.as_ref().is_some_and(|f| !f.matches(&record)) {
                     continue;
@@ -578,7 +590,10 @@ mod tests {
         let spec = Spec::parse(&format!("table=t,exec=x,filter=@{}", path.display())).unwrap();
         assert!(spec.filter.unwrap().matches(&json!({"eventName": "REMOVE"})));
         let missing = Spec::parse("table=t,exec=x,filter=@/no/such/file").unwrap_err();
-        assert!(missing.starts_with("--trigger table=t,exec=x,filter=@/no/such/file: /no/such/file: "), "{missing}");
+        assert!(
+            missing.starts_with("--trigger table=t,exec=x,filter=@/no/such/file: /no/such/file: "),
+            "{missing}"
+        );
     }
 
     #[test]
