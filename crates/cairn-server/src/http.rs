@@ -60,6 +60,11 @@ pub struct ServerConfig {
     pub faults: Arc<crate::admin::faults::Faults>,
     /// Run after `/_cairn/reset` empties the server: loads `--seed` again.
     pub after_reset: Option<crate::admin::snapshots::AfterReset>,
+    /// DynamoDB Local's behaviour (`--dynamodb-local`): tables per access key and
+    /// region, ARNs in region `ddblocal`.
+    pub local_mode: Option<Arc<crate::local_mode::LocalMode>>,
+    /// Origins browsers may call from (`--cors`); None: any (`*`), as DynamoDB allows.
+    pub cors_origins: Option<Arc<Vec<String>>>,
 }
 
 /// Whether the backend answers (a database backend's reachability).
@@ -78,6 +83,8 @@ impl Default for ServerConfig {
             virtual_clock: None,
             faults: Arc::default(),
             after_reset: None,
+            local_mode: None,
+            cors_origins: None,
         }
     }
 }
@@ -211,28 +218,48 @@ async fn handle(req: Request<Incoming>, shared: &Shared, secure: bool) -> Respon
             .map(str::to_string)
     };
     let accept_encoding = text_header(ACCEPT_ENCODING);
-    let browser = text_header(ORIGIN).is_some();
+    // The Access-Control-Allow-Origin a browser's request gets: `*`, or its own
+    // origin when `--cors` lists it (none when it does not).
+    let allowed_origin = text_header(ORIGIN).and_then(|origin| match &shared.config.cors_origins {
+        None => Some(HeaderValue::from_static("*")),
+        Some(list) if list.iter().any(|o| o == "*") => Some(HeaderValue::from_static("*")),
+        Some(list) if list.contains(&origin) => HeaderValue::from_str(&origin).ok(),
+        Some(_) => None,
+    });
     if req.method() == Method::OPTIONS {
-        return finish(
-            cors_preflight(text_header(ACCESS_CONTROL_REQUEST_HEADERS)),
-            &request_id,
-            true,
-        );
+        let preflight = match (&allowed_origin, &shared.config.cors_origins) {
+            // An origin --cors does not list gets no CORS headers: the browser refuses.
+            (None, Some(_)) => Response::new(Full::new(Bytes::new())),
+            _ => cors_preflight(text_header(ACCESS_CONTROL_REQUEST_HEADERS)),
+        };
+        let origin = allowed_origin.or_else(|| {
+            shared
+                .config
+                .cors_origins
+                .is_none()
+                .then(|| HeaderValue::from_static("*"))
+        });
+        return finish(preflight, &request_id, origin);
     }
     let response = respond(req, shared, accept_encoding.as_deref(), secure, &request_id).await;
-    finish(response, &request_id, browser)
+    finish(response, &request_id, allowed_origin)
 }
 
 /// Headers every response carries: the request id, DynamoDB's `Server` value, and,
-/// for a browser (a request with an Origin), the CORS headers DynamoDB sends.
-fn finish(mut response: Response<Full<Bytes>>, request_id: &str, browser: bool) -> Response<Full<Bytes>> {
+/// for a browser (a request with an Origin) that may call, the CORS headers DynamoDB
+/// sends.
+fn finish(
+    mut response: Response<Full<Bytes>>,
+    request_id: &str,
+    allowed_origin: Option<HeaderValue>,
+) -> Response<Full<Bytes>> {
     let headers = response.headers_mut();
     headers.insert(SERVER, HeaderValue::from_static("Server"));
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", id);
     }
-    if browser {
-        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    if let Some(origin) = allowed_origin {
+        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         headers.insert(
             ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static("x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"),
@@ -376,10 +403,15 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
         if shared.config.authenticator.is_some() {
             return Ok(Reply::NotFound);
         }
-        let (engine, after_reset) = (shared.engine.clone(), shared.config.after_reset.clone());
+        // Every engine: with --dynamodb-local, each access key and region has one.
+        let mut engines = vec![shared.engine.clone()];
+        if let Some(local) = &shared.config.local_mode {
+            engines.extend(local.engines());
+        }
+        let after_reset = shared.config.after_reset.clone();
         let (method, path) = (req.method().as_str().to_string(), path.to_string());
         return tokio::task::spawn_blocking(move || {
-            crate::admin::snapshots::handle(&engine, after_reset.as_ref(), &method, &path)
+            crate::admin::snapshots::handle(&engines, after_reset.as_ref(), &method, &path)
         })
         .await
         .map_err(|_| ApiError::internal("the snapshot call failed"))?
@@ -506,7 +538,10 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
         None => context_from_authorization(authorization.as_deref())?,
     };
     let body = decode_body(content_encoding.as_deref(), body.to_vec(), MAX_BODY_BYTES)?;
-    let engine = shared.engine.clone();
+    let (engine, context) = match &shared.config.local_mode {
+        Some(local) => local.route(&shared.engine, context)?,
+        None => (shared.engine.clone(), context),
+    };
     if parts.uri.path() == EXPLAIN_PATH {
         // Like the cost ledger: only on a server that does not verify callers.
         if shared.config.authenticator.is_some() {

@@ -10,6 +10,7 @@ pub mod auth;
 mod encoding;
 mod http;
 mod listener;
+pub mod local_mode;
 pub mod metrics;
 mod router;
 mod tls;

@@ -4,6 +4,7 @@
 //!
 //! It knows nothing of DynamoDB: keys and values are bytes, ordered by unsigned bytes.
 
+mod chunked;
 mod embedded;
 mod error;
 mod group_sync;

@@ -1,19 +1,17 @@
-//! In-memory backend for tests and `--in-memory`: a persistent (copy-on-write) B-tree
-//! under a lock. Write transactions are serialized by one writer lock, so they never
-//! conflict.
+//! In-memory backend for tests and `--in-memory`: B-trees under a lock. Write
+//! transactions are serialized by one writer lock, so they never conflict.
 //!
-//! The tree shares unchanged nodes between copies, so a snapshot of the whole store
-//! (backups, exports, `cairn snapshot save`) costs the same whatever its size, and
-//! restoring one is a swap of the root.
+//! The store is a [`ChunkedMap`]: its copies share every chunk of keys until a write
+//! changes one, so a snapshot of the whole store (backups, exports, `cairn snapshot
+//! save`) is cheap whatever its size, and restoring one is a swap.
 
+use crate::chunked::ChunkedMap;
 use crate::{KeyValue, SavedState, ScanRange, Snapshot, Storage, StorageError, StorageResult, Transaction};
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
-/// Keys and values behind reference counts: copying a shared tree node (the first
-/// write after a snapshot) copies pointers, not bytes.
-type Map = imbl::OrdMap<Arc<[u8]>, Arc<[u8]>>;
+type Map = ChunkedMap;
 
 #[derive(Default)]
 pub struct MemoryStorage {
@@ -34,17 +32,10 @@ impl MemoryStorage {
 }
 
 fn scan_map(map: &Map, range: &ScanRange, limit: usize) -> Vec<KeyValue> {
-    let bounds = (as_slice(&range.start), as_slice(&range.end));
     if range.start_after_end() {
         return Vec::new();
     }
-    let iter = map.range::<_, [u8]>(bounds);
-    let clone = |(k, v): (&Arc<[u8]>, &Arc<[u8]>)| (k.to_vec(), v.to_vec());
-    if range.reverse {
-        iter.rev().take(limit).map(clone).collect()
-    } else {
-        iter.take(limit).map(clone).collect()
-    }
+    map.range(as_slice(&range.start), as_slice(&range.end), range.reverse, limit)
 }
 
 fn as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
@@ -69,14 +60,14 @@ impl ScanRange {
 
 impl Storage for MemoryStorage {
     fn get(&self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self.read()?.get(key).map(|v| v.to_vec()))
+        Ok(self.read()?.get(key).cloned())
     }
 
     fn scan(&self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
         Ok(scan_map(&*self.read()?, range, limit))
     }
 
-    /// A copy of the map's root: constant time, sharing every node until it changes.
+    /// A copy of the map's index of chunks, sharing every chunk until it changes.
     fn snapshot(&self) -> StorageResult<Box<dyn Snapshot>> {
         Ok(Box::new(MemorySnapshot(self.read()?.clone())))
     }
@@ -90,9 +81,9 @@ impl Storage for MemoryStorage {
         let map = match saved_map {
             Some(map) => map,
             None => {
-                let mut merged = Map::new();
+                let mut merged = Map::default();
                 for (k, v) in saved.pairs()? {
-                    merged.insert(k.into(), v.into());
+                    merged.insert(k, v);
                 }
                 merged
             }
@@ -185,9 +176,9 @@ impl Transaction for MemoryTransaction<'_> {
             .map_err(|_| StorageError::Other("memory store lock poisoned".into()))?;
         for (k, v) in self.writes {
             match v {
-                Some(v) => map.insert(k.into(), v.into()),
-                None => map.remove(k.as_slice()),
-            };
+                Some(v) => map.insert(k, v),
+                None => map.remove(&k),
+            }
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The `cairn` binary: command line, configuration, and the choice of storage backend.
 
 mod commands;
+mod dynamodb_local;
 mod seed;
 mod tail;
 mod triggers;
@@ -19,8 +20,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// `0.1.0 (commit 1a2b3c4)`: the build's git commit, from build.rs.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("CAIRN_GIT_COMMIT"), ")");
+
 #[derive(Parser)]
-#[command(name = "cairn", version, about = "A DynamoDB-compatible database server")]
+#[command(
+    name = "cairn",
+    version = VERSION,
+    propagate_version = true,
+    about = "A DynamoDB-compatible database server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -61,6 +70,11 @@ enum Command {
     Replay(commands::replay::ReplayArgs),
     /// Save, restore or reset the whole state of a running test server.
     Snapshot(commands::snapshot::SnapshotArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -206,6 +220,23 @@ struct ServeArgs {
     /// outcome) at this level: error, warn, info, debug or trace. Off by default.
     #[arg(long, env = "CAIRN_REQUEST_LOG", value_parser = ["error", "warn", "info", "debug", "trace"])]
     request_log: Option<String>,
+    /// DynamoDB Local's behaviour (also from `cairn dynamodb-local` or any of its
+    /// flags, e.g. `-sharedDb`): each access key and region has its own tables
+    /// unless --shared-db, and ARNs name the region `ddblocal`.
+    #[arg(long, env = "CAIRN_DYNAMODB_LOCAL")]
+    dynamodb_local: bool,
+    /// With --dynamodb-local: every client shares one set of tables (DynamoDB
+    /// Local's -sharedDb).
+    #[arg(long, env = "CAIRN_SHARED_DB", requires = "dynamodb_local")]
+    shared_db: bool,
+    /// DynamoDB Local's -delayTransientStatuses: new tables report CREATING for a
+    /// second (sets --table-creation-delay-ms 1000 unless given).
+    #[arg(long)]
+    delay_transient_statuses: bool,
+    /// Origins browsers may call from, comma-separated (DynamoDB Local's -cors);
+    /// default: any (`*`).
+    #[arg(long, env = "CAIRN_CORS")]
+    cors: Option<String>,
     /// Prices for the cost ledger (JSON: region, readRequestUnitsPerMillion,
     /// writeRequestUnitsPerMillion, readCapacityUnitHour, writeCapacityUnitHour,
     /// storageGbMonth); default: us-east-1 list prices.
@@ -214,7 +245,7 @@ struct ServeArgs {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(dynamodb_local::translate(std::env::args_os().collect()));
     // The server logs what it does; the other commands only what goes wrong.
     let default_level = if matches!(cli.command, Command::Serve(_)) {
         "info"
@@ -239,8 +270,23 @@ fn main() -> std::process::ExitCode {
         // Colour codes only for a terminal: piped logs stay greppable.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let result = match cli.command {
+    let result: Result<(), Failure> = match cli.command {
         Command::Serve(args) => serve(args),
+        other => run_command(other).map_err(Failure::from),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("cairn: {}", failure.message);
+            std::process::ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// Every command but `serve`.
+fn run_command(command: Command) -> Result<(), String> {
+    match command {
+        Command::Serve(_) => Err("serve is run by main".to_string()),
         Command::Tail(args) => tail::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Credentials(args) => commands::credentials::run(args),
@@ -254,13 +300,36 @@ fn main() -> std::process::ExitCode {
         Command::Fault(args) => commands::fault::run(args),
         Command::Replay(args) => commands::replay::run(args),
         Command::Snapshot(args) => commands::snapshot::run(args),
-    };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("cairn: {message}");
-            std::process::ExitCode::FAILURE
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "cairn", &mut std::io::stdout());
+            Ok(())
         }
+    }
+}
+
+/// Why the command failed, and its exit status: 1 in general, 2 for a bad command
+/// line (clap's), [`PORT_IN_USE`] and [`DATA_DIR_LOCKED`] for the two a script may
+/// want to tell apart.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+/// Exit status when the port is taken.
+const PORT_IN_USE: u8 = 3;
+/// Exit status when another process holds the data directory.
+const DATA_DIR_LOCKED: u8 = 4;
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure { code: 1, message }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Failure {
+        Failure::from(message.to_string())
     }
 }
 
@@ -272,8 +341,13 @@ fn s3_root(args: &ServeArgs) -> PathBuf {
     }
 }
 
-fn serve(args: ServeArgs) -> Result<(), String> {
+fn serve(args: ServeArgs) -> Result<(), Failure> {
     let started = Instant::now();
+    // Held until the process ends: a second server on this directory is refused.
+    let _data_dir_lock = match (&args.postgres, args.in_memory) {
+        (None, false) => Some(lock_data_dir(&args.data_dir)?),
+        _ => None,
+    };
     let mut health: Option<cairn_server::HealthCheck> = None;
     let storage: Arc<dyn Storage> = if let Some(url) = &args.postgres {
         let mut config = cairn_storage_postgres::PostgresConfig::new(url);
@@ -298,7 +372,12 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         Arc::new(store)
     };
     let config = EngineConfig {
-        table_creation_delay: Duration::from_millis(args.table_creation_delay_ms),
+        table_creation_delay: Duration::from_millis(
+            match (args.delay_transient_statuses, args.table_creation_delay_ms) {
+                (true, 0) => 1000,
+                (_, ms) => ms,
+            },
+        ),
         stream_retention: Duration::from_secs(args.stream_retention_hours * 3600),
         stream_shard_interval: Duration::from_secs(args.stream_shard_interval_secs.max(1)),
         max_tables: args.max_tables,
@@ -320,10 +399,18 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     // The clock's offset lives in this process: on a durable or shared store a
     // restart would take time back under what was already written.
     if args.virtual_clock && !args.in_memory {
-        return Err("--virtual-clock needs --in-memory (a restart would move a stored table's time back)".to_string());
+        return Err(
+            "--virtual-clock needs --in-memory (a restart would move a stored table's time back)"
+                .to_string()
+                .into(),
+        );
     }
     if args.virtual_clock && matches!(args.auth, AuthMode::Sigv4) {
-        return Err("--virtual-clock is a test tool: not with --auth sigv4 (its clock could not be moved)".to_string());
+        return Err(
+            "--virtual-clock is a test tool: not with --auth sigv4 (its clock could not be moved)"
+                .to_string()
+                .into(),
+        );
     }
     let virtual_clock = args.virtual_clock.then(|| Arc::new(cairn_engine::VirtualClock::new()));
     let faults = Arc::new(match &args.faults {
@@ -333,14 +420,46 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         }
         None => Default::default(),
     });
-    let engine = Arc::new(match &virtual_clock {
-        Some(clock) => Engine::with_clock(storage, config, clock.clone()).map_err(|e| e.to_string())?,
-        None => Engine::new(storage, config).map_err(|e| e.to_string())?,
+    let sweep_interval = Duration::from_millis(args.ttl_sweep_interval_ms.max(10));
+    let engine_clock = virtual_clock.clone();
+    let start_engine = move |storage: Arc<dyn Storage>| -> Result<Arc<Engine>, String> {
+        let engine = Arc::new(match &engine_clock {
+            Some(clock) => Engine::with_clock(storage, config.clone(), clock.clone()).map_err(|e| e.to_string())?,
+            None => Engine::new(storage, config.clone()).map_err(|e| e.to_string())?,
+        });
+        // The sweeper first: it sets the length of the background lease the resumes take.
+        engine.start_ttl_sweeper(sweep_interval);
+        engine.resume_purges();
+        engine.resume_backfills();
+        Ok(engine)
+    };
+    let engine = start_engine(storage)?;
+    // DynamoDB Local keeps its tables in region `ddblocal`: seeds go there.
+    let seed_region = if args.dynamodb_local {
+        cairn_server::local_mode::LOCAL_REGION.to_string()
+    } else {
+        args.seed_region.clone()
+    };
+    let local_mode = args.dynamodb_local.then(|| {
+        let (in_memory, sync, data_dir, seed) = (args.in_memory, args.sync, args.data_dir.clone(), args.seed.clone());
+        let seed_region = seed_region.clone();
+        let open: cairn_server::local_mode::OpenEngine = Arc::new(move |name: &str| {
+            let storage: Arc<dyn Storage> = if in_memory {
+                Arc::new(MemoryStorage::new())
+            } else {
+                let dir = data_dir.join("namespaces").join(name);
+                let durability = if sync { Durability::Sync } else { Durability::Journal };
+                Arc::new(EmbeddedStorage::open(&dir, durability).map_err(|e| format!("{}: {e}", dir.display()))?)
+            };
+            let engine = start_engine(storage)?;
+            // Every access key and region starts from the same fixtures.
+            if let Some(dir) = &seed {
+                seed::load(&engine, dir, &seed_region)?;
+            }
+            Ok(engine)
+        });
+        Arc::new(cairn_server::local_mode::LocalMode::new(args.shared_db, open))
     });
-    // The sweeper first: it sets the length of the background lease the resumes take.
-    engine.start_ttl_sweeper(Duration::from_millis(args.ttl_sweep_interval_ms.max(10)));
-    engine.resume_purges();
-    engine.resume_backfills();
     // Engine calls run on the async workers; parsers and evaluators bound their
     // recursion (expression nesting, 300 operators, item depth 32), and the larger
     // stack keeps a margin over those bounds in every build profile.
@@ -355,7 +474,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             let path = match (&args.credentials, args.in_memory) {
                 (Some(path), _) => path.clone(),
                 (None, false) => args.data_dir.join("credentials.json"),
-                (None, true) => return Err("--auth sigv4 with --in-memory needs --credentials FILE".to_string()),
+                (None, true) => {
+                    return Err("--auth sigv4 with --in-memory needs --credentials FILE"
+                        .to_string()
+                        .into())
+                }
             };
             let authenticator = cairn_server::Authenticator::from_file(&path, &EngineConfig::default().account_id)?;
             tracing::info!(file = %path.display(), principals = authenticator.principal_count(), "verifying SigV4 signatures");
@@ -378,12 +501,12 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!(%addr, "Prometheus metrics at /metrics");
     }
     if let Some(dir) = &args.seed {
-        let seeded = seed::load(&engine, dir, &args.seed_region)?;
+        let seeded = seed::load(&engine, dir, &seed_region)?;
         tracing::info!(dir = %dir.display(), tables = seeded.tables, items = seeded.items, "seeded");
     }
     // `cairn snapshot reset` empties the server, then loads the fixtures again.
     let after_reset: Option<cairn_server::admin::snapshots::AfterReset> = args.seed.clone().map(|dir| {
-        let region = args.seed_region.clone();
+        let region = seed_region.clone();
         let reload: cairn_server::admin::snapshots::AfterReset =
             Arc::new(move |engine: &cairn_engine::Engine| seed::load(engine, &dir, &region).map(|_| ()));
         reload
@@ -398,16 +521,16 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         triggers::start(&engine, trigger_specs, dir);
     }
     runtime.block_on(async move {
-        let listener = bind(&args.host, args.port).await?;
+        let listener: tokio::net::TcpListener = bind(&args.host, args.port).await?;
         let https_listener = match args.https_port {
             Some(port) => Some(bind(&args.host, port).await?),
             None => None,
         };
         let address = listener.local_addr().map_err(|e| e.to_string())?;
         if authenticator.is_none() && !address.ip().is_loopback() && !args.allow_anonymous {
-            return Err(format!(
+            return Err(Failure::from(format!(
                 "refusing to serve without authentication on {address}, which other machines can reach: use --auth sigv4 (see docs/security.md), listen on 127.0.0.1, or pass --allow-anonymous"
-            ));
+            )));
         }
         let server_config = ServerConfig {
             // Database calls block their thread: keep them off the async workers.
@@ -421,6 +544,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             virtual_clock: virtual_clock.clone(),
             faults: faults.clone(),
             after_reset,
+            local_mode,
+            cors_origins: args
+                .cors
+                .as_ref()
+                .map(|list| Arc::new(list.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())),
         };
         let (main_config, https) = match (tls, https_listener) {
             (Some(tls), Some(https)) => (
@@ -466,10 +594,40 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     })
 }
 
-async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener, String> {
-    tokio::net::TcpListener::bind((host, port))
-        .await
-        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))
+async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener, Failure> {
+    tokio::net::TcpListener::bind((host, port)).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => Failure {
+            code: PORT_IN_USE,
+            message: format!(
+                "port {port} on {host} is already in use (another Cairn or DynamoDB Local?): stop it, or choose another port with --port"
+            ),
+        },
+        _ => Failure::from(format!("cannot listen on {host}:{port}: {e}")),
+    })
+}
+
+/// Locks `DATA_DIR/cairn.lock` for this process (released when it exits, however it
+/// exits): two servers writing one store would corrupt it.
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+    let path = dir.join("cairn.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Failure {
+            code: DATA_DIR_LOCKED,
+            message: format!(
+                "data directory {} is in use by another process (another cairn serve?): stop it, or choose another --data-dir",
+                dir.display()
+            ),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(Failure::from(format!("cannot lock {}: {e}", path.display()))),
+    }
 }
 
 /// Re-reads the credentials file on each SIGHUP; a broken file leaves the old

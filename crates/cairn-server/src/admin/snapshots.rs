@@ -22,22 +22,29 @@ fn json(value: serde_json::Value) -> Vec<u8> {
 }
 
 /// The admin call `method path`, answered as JSON; runs on a blocking thread (it
-/// may copy a whole embedded store).
+/// may copy a whole embedded store). `engines[0]` is the server's own engine; with
+/// `--dynamodb-local` the others are those of each access key and region, saved and
+/// restored together (one created after a save is emptied by its restore).
 pub fn handle(
-    engine: &Engine,
+    engines: &[Arc<Engine>],
     after_reset: Option<&AfterReset>,
     method: &str,
     path: &str,
 ) -> Result<Vec<u8>, ApiError> {
     let started = std::time::Instant::now();
     let took = |started: std::time::Instant| started.elapsed().as_secs_f64() * 1000.0;
+    let Some(server) = engines.first() else {
+        return Err(ApiError::internal("no engine"));
+    };
     if path == RESET_PATH {
         if method != "POST" {
             return Err(ApiError::validation("reset is POST /_cairn/reset"));
         }
-        engine.snapshot_reset()?;
+        for engine in engines {
+            engine.snapshot_reset()?;
+        }
         if let Some(reload) = after_reset {
-            reload(engine).map_err(|e| ApiError::internal(format!("reloading the seed fixtures failed: {e}")))?;
+            reload(server).map_err(|e| ApiError::internal(format!("reloading the seed fixtures failed: {e}")))?;
         }
         return Ok(json(serde_json::json!({ "reset": true, "tookMs": took(started) })));
     }
@@ -47,17 +54,30 @@ pub fn handle(
         Some(tail) => tail.split_once('/').unwrap_or((tail, "")),
     };
     match (method, name, action) {
-        ("GET", "", "") => Ok(json(serde_json::json!({ "snapshots": engine.snapshot_list() }))),
+        ("GET", "", "") => Ok(json(serde_json::json!({ "snapshots": server.snapshot_list() }))),
         ("POST", name, "") if !name.is_empty() => {
-            let info = engine.snapshot_save(name)?;
+            let info = server.snapshot_save(name)?;
+            for engine in &engines[1..] {
+                engine.snapshot_save(name)?;
+            }
             Ok(json(serde_json::json!({ "saved": info, "tookMs": took(started) })))
         }
         ("POST", name, "restore") if !name.is_empty() => {
-            let info = engine.snapshot_restore(name)?;
+            let info = server.snapshot_restore(name)?;
+            for engine in &engines[1..] {
+                if engine.snapshot_list().iter().any(|s| s.name == name) {
+                    engine.snapshot_restore(name)?;
+                } else {
+                    engine.snapshot_reset()?;
+                }
+            }
             Ok(json(serde_json::json!({ "restored": info, "tookMs": took(started) })))
         }
         ("DELETE", name, "") if !name.is_empty() => {
-            engine.snapshot_delete(name)?;
+            server.snapshot_delete(name)?;
+            for engine in &engines[1..] {
+                let _ = engine.snapshot_delete(name);
+            }
             Ok(json(serde_json::json!({ "deleted": name })))
         }
         _ => Err(ApiError::validation(format!("no such snapshot call: {method} {path}"))),
