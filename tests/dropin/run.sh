@@ -31,6 +31,11 @@ for _ in $(seq 200); do
   curl -s -o /dev/null "$endpoint/" && break
   sleep 0.05
 done
+if ! curl -s -o /dev/null "$endpoint/"; then
+  echo "cairn dynamodb-local did not start:" >&2
+  cat "$log" >&2
+  exit 1
+fi
 
 status=0
 echo "== client libraries against \`cairn dynamodb-local -inMemory -port $port\`"

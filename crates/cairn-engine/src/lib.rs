@@ -251,8 +251,15 @@ impl Engine {
         self.running.lock().unwrap_or_else(|p| p.into_inner()).contains(name)
     }
 
+    /// Whether a test snapshot's restore holds background tasks off (a task refused
+    /// now is resumed from its stored state once the restore ends).
+    pub(crate) fn tasks_paused(&self) -> bool {
+        self.tasks_paused.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Stops new background tasks and waits (up to `limit`) for the running ones to
     /// finish; Err(names still running) if they do not, with tasks resumed again.
+    /// Callers serialize pauses (one restore at a time).
     pub(crate) fn pause_tasks(&self, limit: std::time::Duration) -> Result<(), Vec<String>> {
         {
             let _running = self.running.lock().unwrap_or_else(|p| p.into_inner());

@@ -18,6 +18,9 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 pub(crate) struct TestSnapshots {
     saved: Mutex<BTreeMap<String, Saved>>,
+    /// One save, restore or reset at a time: two restores would end each other's
+    /// pause of background tasks. Taken before every other lock.
+    one_at_a_time: Mutex<()>,
 }
 
 struct Saved {
@@ -61,6 +64,10 @@ impl TestSnapshots {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Saved>> {
         self.saved.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    fn exclusive(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.one_at_a_time.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl Engine {
@@ -77,6 +84,7 @@ impl Engine {
     pub fn snapshot_save(&self, name: &str) -> Result<SnapshotInfo, ApiError> {
         check_name(name)?;
         self.snapshots_supported()?;
+        let _one = self.test_snapshots.exclusive();
         let mut saved = self.test_snapshots.lock();
         if saved.len() >= MAX_SNAPSHOTS && !saved.contains_key(name) {
             return Err(ApiError::validation(format!(
@@ -138,16 +146,17 @@ impl Engine {
     }
 
     fn restore_state(&self, state: &SavedState) -> Result<(), ApiError> {
-        // Background work (purges, backfills, backup copies, imports) finishes
-        // first and nothing new starts: a purge still running after the restore
-        // would delete items the restored state holds again.
-        self.pause_tasks(TASK_DRAIN_LIMIT).map_err(|running| {
+        let _one = self.test_snapshots.exclusive();
+        // Background work (purges, backfills, backup copies, imports, the periodic
+        // round) finishes first and nothing new starts: a purge still running after
+        // the restore would delete items the restored state holds again.
+        let paused = self.pause_tasks(TASK_DRAIN_LIMIT).map_err(|running| {
             ApiError::validation(format!(
                 "Background work is still running ({}); try the restore again when it finishes",
                 running.join(", ")
             ))
-        })?;
-        let restored = (|| {
+        });
+        let restored = paused.and_then(|()| {
             let _catalog = self.catalog_lock();
             let _writes = self.catalog.exclusive_writes();
             self.storage.restore(state).map_err(storage_error)?;
@@ -160,9 +169,11 @@ impl Engine {
             // between and have its purge or backfill refused.
             self.resume_tasks();
             Ok(())
-        })();
+        });
         self.resume_tasks();
-        // Work the restored state has pending (a purge, an index backfill) resumes.
+        // Whatever the outcome, work the store has pending (a purge or an index
+        // backfill refused while tasks were held, or one the restored state holds)
+        // starts again; restores, exports and imports resume on the next round.
         self.resume_purges();
         self.resume_backfills();
         restored

@@ -218,29 +218,40 @@ async fn handle(req: Request<Incoming>, shared: &Shared, secure: bool) -> Respon
             .map(str::to_string)
     };
     let accept_encoding = text_header(ACCEPT_ENCODING);
-    // The Access-Control-Allow-Origin a browser's request gets: `*`, or its own
-    // origin when `--cors` lists it (none when it does not).
-    let allowed_origin = text_header(ORIGIN).and_then(|origin| match &shared.config.cors_origins {
-        None => Some(HeaderValue::from_static("*")),
-        Some(list) if list.iter().any(|o| o == "*") => Some(HeaderValue::from_static("*")),
-        Some(list) if list.contains(&origin) => HeaderValue::from_str(&origin).ok(),
-        Some(_) => None,
-    });
+    let origin = text_header(ORIGIN);
+    // What Access-Control-Allow-Origin a caller gets: `*` without --cors (as
+    // DynamoDB answers) or when it lists `*`, the caller's origin when it is listed,
+    // nothing otherwise (the browser then refuses).
+    let allow = match (&shared.config.cors_origins, &origin) {
+        (None, _) => Some(HeaderValue::from_static("*")),
+        (Some(list), _) if list.iter().any(|o| o == "*") => Some(HeaderValue::from_static("*")),
+        (Some(list), Some(origin)) if list.contains(origin) => HeaderValue::from_str(origin).ok(),
+        (Some(_), _) => None,
+    };
     if req.method() == Method::OPTIONS {
-        let preflight = match (&allowed_origin, &shared.config.cors_origins) {
-            // An origin --cors does not list gets no CORS headers: the browser refuses.
-            (None, Some(_)) => Response::new(Full::new(Bytes::new())),
-            _ => cors_preflight(text_header(ACCESS_CONTROL_REQUEST_HEADERS)),
+        let preflight = match &allow {
+            Some(_) => cors_preflight(text_header(ACCESS_CONTROL_REQUEST_HEADERS)),
+            None => Response::new(Full::new(Bytes::new())),
         };
-        let origin = allowed_origin.or_else(|| {
-            shared
-                .config
-                .cors_origins
-                .is_none()
-                .then(|| HeaderValue::from_static("*"))
-        });
-        return finish(preflight, &request_id, origin);
+        return finish(preflight, &request_id, allow);
     }
+    // A page in a browser can send a simple POST anywhere without asking: the admin
+    // API (reset, restore, clock, faults) answers no origin --cors does not name.
+    if req.uri().path().starts_with(ADMIN_PREFIX) && req.method() != Method::GET {
+        let listed = matches!((&shared.config.cors_origins, &origin), (Some(list), Some(o)) if list.contains(o));
+        // A page this server serves itself (a console) is of its own origin.
+        let host = text_header(hyper::header::HOST);
+        let same_origin = origin.as_deref().and_then(|o| o.split_once("://")).map(|(_, h)| h) == host.as_deref();
+        if origin.is_some() && !listed && !same_origin {
+            let refused = plain_response(
+                StatusCode::FORBIDDEN,
+                "the admin API refuses calls from web pages (an Origin header) unless --cors names their origin"
+                    .to_string(),
+            );
+            return finish(refused, &request_id, None);
+        }
+    }
+    let allowed_origin = origin.and(allow);
     let response = respond(req, shared, accept_encoding.as_deref(), secure, &request_id).await;
     finish(response, &request_id, allowed_origin)
 }
@@ -259,6 +270,10 @@ fn finish(
         headers.insert("x-amzn-requestid", id);
     }
     if let Some(origin) = allowed_origin {
+        if origin != "*" {
+            // The answer depends on who asks: caches must keep one per origin.
+            headers.insert(hyper::header::VARY, HeaderValue::from_static("Origin"));
+        }
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         headers.insert(
             ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -330,6 +345,8 @@ enum Reply {
     NotFound,
 }
 
+/// Where the admin API lives: paths no SDK sends (they POST to `/`).
+const ADMIN_PREFIX: &str = "/_cairn/";
 /// A path no SDK sends (they POST to `/`).
 const STATUS_PATH: &str = "/_cairn/status";
 /// The cost ledger as JSON (`?since=1h`).
@@ -398,7 +415,10 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
         return shared.config.faults.handle(&method, &body).map(Reply::Status);
     }
     let path = req.uri().path();
-    if path == crate::admin::snapshots::RESET_PATH || path.starts_with(crate::admin::snapshots::PATH) {
+    let snapshots_path = path
+        .strip_prefix(crate::admin::snapshots::PATH)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if path == crate::admin::snapshots::RESET_PATH || snapshots_path {
         // Rolling a whole server back is for test servers, like the clock.
         if shared.config.authenticator.is_some() {
             return Ok(Reply::NotFound);

@@ -7,7 +7,7 @@
 //! request, so nothing of one pair's tables can reach another's.
 
 use cairn_engine::{Engine, RequestContext};
-use cairn_model::ApiError;
+use cairn_model::{ApiError, ErrorKind};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -24,7 +24,9 @@ pub struct LocalMode {
     /// `--shared-db`: one set of tables for every client (the server's own engine).
     shared_db: bool,
     open: OpenEngine,
-    engines: Mutex<HashMap<String, Arc<Engine>>>,
+    /// A slot per pair, filled by its first request: the map's lock is held only to
+    /// find the slot, so opening one pair (a store, its fixtures) holds no other up.
+    engines: Mutex<HashMap<String, Arc<Mutex<Option<Arc<Engine>>>>>>,
 }
 
 /// `AKID_us-east-1`, with anything but letters, digits and `-` spelled as `~XX`, so
@@ -60,35 +62,56 @@ impl LocalMode {
         server_engine: &Arc<Engine>,
         mut context: RequestContext,
     ) -> Result<(Arc<Engine>, RequestContext), ApiError> {
-        let name = namespace_name(context.access_key_id.as_deref(), &context.region);
+        // DynamoDB Local (2.x) takes access keys of letters and digits only.
+        let key = context.access_key_id.as_deref().unwrap_or_default();
+        if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(ApiError::new(
+                ErrorKind::UnrecognizedClient,
+                "The Access Key ID or security token is invalid.",
+            ));
+        }
+        let name = namespace_name(Some(key), &context.region);
         context.region = LOCAL_REGION.to_string();
         if self.shared_db {
             return Ok((server_engine.clone(), context));
         }
-        let mut engines = self.engines.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(engine) = engines.get(&name) {
+        let slot = {
+            let mut engines = self.engines.lock().unwrap_or_else(|p| p.into_inner());
+            match engines.get(&name) {
+                Some(slot) => slot.clone(),
+                None if engines.len() >= MAX_NAMESPACES => return Err(ApiError::new(
+                    ErrorKind::LimitExceeded,
+                    format!(
+                        "At most {MAX_NAMESPACES} access key and region pairs have tables of their own; use -sharedDb"
+                    ),
+                )),
+                None => engines.entry(name.clone()).or_default().clone(),
+            }
+        };
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(engine) = slot.as_ref() {
             return Ok((engine.clone(), context));
-        }
-        if engines.len() >= MAX_NAMESPACES {
-            return Err(ApiError::internal(format!(
-                "At most {MAX_NAMESPACES} access key and region pairs have their own tables; use -sharedDb"
-            )));
         }
         let engine = (self.open)(&name).map_err(|e| {
             tracing::error!(namespace = %name, error = %e, "opening a namespace failed");
             ApiError::internal("Internal server error")
         })?;
-        engines.insert(name, engine.clone());
+        *slot = Some(engine.clone());
         Ok((engine, context))
     }
 
     /// Every engine opened for a key and region pair so far.
     pub fn engines(&self) -> Vec<Arc<Engine>> {
-        self.engines
+        let slots: Vec<_> = self
+            .engines
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .values()
             .cloned()
+            .collect();
+        slots
+            .iter()
+            .filter_map(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).clone())
             .collect()
     }
 }

@@ -52,15 +52,13 @@ impl ChunkedMap {
     }
 
     pub(crate) fn insert(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        let lower = self.chunk_of(&key).clone();
-        let Some(shared) = self.chunks.get_mut(&lower) else {
-            return;
+        let Some((_, shared)) = self.chunks.range_mut::<[u8], _>(below_or_at(&key)).next_back() else {
+            return; // Unreachable: the first chunk starts at the empty key.
         };
         let chunk = Arc::make_mut(shared);
         chunk.insert(key, value);
         if chunk.len() > SPLIT {
-            let middle = chunk.keys().nth(chunk.len() / 2).cloned();
-            if let Some(middle) = middle {
+            if let Some(middle) = chunk.keys().nth(chunk.len() / 2).cloned() {
                 let upper = chunk.split_off(&middle);
                 self.chunks.insert(middle, Arc::new(upper));
             }
@@ -68,8 +66,7 @@ impl ChunkedMap {
     }
 
     pub(crate) fn remove(&mut self, key: &[u8]) {
-        let lower = self.chunk_of(key).clone();
-        let Some(shared) = self.chunks.get_mut(&lower) else {
+        let Some((lower, shared)) = self.chunks.range_mut::<[u8], _>(below_or_at(key)).next_back() else {
             return;
         };
         if !shared.contains_key(key) {
@@ -79,6 +76,7 @@ impl ChunkedMap {
         chunk.remove(key);
         // An empty chunk other than the first goes: its range falls to the one before.
         if chunk.is_empty() && !lower.is_empty() {
+            let lower = lower.clone();
             self.chunks.remove(&lower);
         }
     }

@@ -98,34 +98,86 @@ pub trait Storage: Send + Sync + 'static {
     }
 
     /// Makes the store exactly what `saved` holds, in one transaction: every key
-    /// that differs is written or deleted. Callers stop other writers first.
+    /// that differs is written or deleted. The current state is read inside the
+    /// transaction, so a write committed meanwhile makes it conflict rather than
+    /// survive; both states are walked a chunk at a time. Callers stop other writers
+    /// first.
     fn restore(&self, saved: &SavedState) -> StorageResult<()> {
-        let mut now = self.snapshot()?;
-        let current = drain(now.as_mut())?;
-        let wanted = saved.pairs()?;
         let mut tx = self.begin()?;
-        let mut wanted_iter = wanted.iter().peekable();
-        for (key, value) in &current {
-            // Saved keys before this one are missing now: put them back.
-            while let Some((k, v)) = wanted_iter.next_if(|(k, _)| k < key) {
-                tx.put(k, v);
-            }
-            match wanted_iter.next_if(|(k, _)| k == key) {
-                Some((_, v)) if v == value => {}
-                Some((_, v)) => tx.put(key, v),
-                None => tx.delete(key),
-            }
-        }
-        for (k, v) in wanted_iter {
-            tx.put(k, v);
-        }
+        saved.with(|snapshot| merge_into(tx.as_mut(), snapshot))?;
         tx.commit()
     }
 }
 
+const CHUNK: usize = 4096;
+
+fn after(last: Option<&Vec<u8>>) -> ScanRange {
+    ScanRange {
+        start: last.map_or(Bound::Unbounded, |k| Bound::Excluded(k.clone())),
+        end: Bound::Unbounded,
+        reverse: false,
+    }
+}
+
+/// Writes into `tx` what turns the store it reads into `saved`'s pairs. Every write
+/// is at or before the current position, so reading on past it never sees them.
+fn merge_into(tx: &mut dyn Transaction, saved: &mut dyn Snapshot) -> StorageResult<()> {
+    let mut wanted: std::collections::VecDeque<KeyValue> = saved.scan(&after(None), CHUNK)?.into();
+    let mut wanted_done = wanted.len() < CHUNK;
+    let mut wanted_last = wanted.back().map(|(k, _)| k.clone());
+    // The next saved pair, fetching another chunk when one runs out.
+    let mut next_wanted = |wanted: &mut std::collections::VecDeque<KeyValue>| -> StorageResult<Option<KeyValue>> {
+        if wanted.is_empty() && !wanted_done {
+            let chunk = saved.scan(&after(wanted_last.as_ref()), CHUNK)?;
+            wanted_done = chunk.len() < CHUNK;
+            wanted_last = chunk.last().map(|(k, _)| k.clone());
+            wanted.extend(chunk);
+        }
+        Ok(wanted.pop_front())
+    };
+    let mut pending = next_wanted(&mut wanted)?;
+    let mut current_last: Option<Vec<u8>> = None;
+    loop {
+        let current = tx.scan(&after(current_last.as_ref()), CHUNK)?;
+        let done = current.len() < CHUNK;
+        for (key, value) in &current {
+            // Saved pairs before this key are missing now: put them back.
+            while let Some((k, v)) = pending.take() {
+                if k < *key {
+                    tx.put(&k, &v);
+                    pending = next_wanted(&mut wanted)?;
+                } else {
+                    pending = Some((k, v));
+                    break;
+                }
+            }
+            match pending.take() {
+                Some((k, v)) if k == *key => {
+                    if v != *value {
+                        tx.put(key, &v);
+                    }
+                    pending = next_wanted(&mut wanted)?;
+                }
+                other => {
+                    tx.delete(key);
+                    pending = other;
+                }
+            }
+        }
+        current_last = current.last().map(|(k, _)| k.clone()).or(current_last);
+        if done {
+            break;
+        }
+    }
+    while let Some((k, v)) = pending {
+        tx.put(&k, &v);
+        pending = next_wanted(&mut wanted)?;
+    }
+    Ok(())
+}
+
 /// Every pair of a snapshot, in key order.
 fn drain(snapshot: &mut dyn Snapshot) -> StorageResult<Vec<KeyValue>> {
-    const CHUNK: usize = 4096;
     let mut out: Vec<KeyValue> = Vec::new();
     loop {
         let start = match out.last() {

@@ -41,6 +41,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ),
     ("restoring_empty_removes_every_key", restoring_empty_removes_every_key),
     (
+        "a_large_state_is_restored_across_chunks",
+        a_large_state_is_restored_across_chunks,
+    ),
+    (
         "a_saved_state_survives_restores_and_later_writes",
         a_saved_state_survives_restores_and_later_writes,
     ),
@@ -323,4 +327,26 @@ fn a_saved_state_survives_restores_and_later_writes(s: &dyn Storage) {
             "round {round}"
         );
     }
+}
+
+fn a_large_state_is_restored_across_chunks(s: &dyn Storage) {
+    // More pairs than one chunk of the restore's walk, on both sides.
+    let mut tx = s.begin().unwrap();
+    for i in 0..9000u32 {
+        tx.put(&(i * 2).to_be_bytes(), &i.to_le_bytes());
+    }
+    tx.commit().unwrap();
+    let before = s.scan(&all(false), usize::MAX).unwrap();
+    let saved = s.save().unwrap();
+    let mut tx = s.begin().unwrap();
+    for i in 0..9000u32 {
+        match i % 3 {
+            0 => tx.delete(&(i * 2).to_be_bytes()),
+            1 => tx.put(&(i * 2).to_be_bytes(), b"changed"),
+            _ => tx.put(&(i * 2 + 1).to_be_bytes(), b"added"),
+        }
+    }
+    tx.commit().unwrap();
+    s.restore(&saved).unwrap();
+    assert_eq!(s.scan(&all(false), usize::MAX).unwrap(), before);
 }

@@ -1,6 +1,7 @@
 //! The `cairn` binary: command line, configuration, and the choice of storage backend.
 
 mod commands;
+mod data_dir;
 mod dynamodb_local;
 mod seed;
 mod tail;
@@ -511,11 +512,21 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
             Arc::new(move |engine: &cairn_engine::Engine| seed::load(engine, &dir, &region).map(|_| ()));
         reload
     });
-    let trigger_specs = args
+    let mut trigger_specs = args
         .triggers
         .iter()
         .map(|t| triggers::Spec::parse(t))
         .collect::<Result<Vec<_>, _>>()?;
+    if args.dynamodb_local && !trigger_specs.is_empty() {
+        // Triggers watch the server's own tables: in DynamoDB Local's behaviour those
+        // are the shared ones, all in region ddblocal.
+        if !args.shared_db {
+            return Err("--trigger with DynamoDB Local's behaviour needs -sharedDb (without it each access key and region has tables of its own)".into());
+        }
+        for spec in &mut trigger_specs {
+            spec.region = cairn_server::local_mode::LOCAL_REGION.to_string();
+        }
+    }
     if !trigger_specs.is_empty() {
         let dir = (!args.in_memory && args.postgres.is_none()).then(|| args.data_dir.clone());
         triggers::start(&engine, trigger_specs, dir);
@@ -606,28 +617,15 @@ async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener, Failure>
     })
 }
 
-/// Locks `DATA_DIR/cairn.lock` for this process (released when it exits, however it
-/// exits): two servers writing one store would corrupt it.
+/// Locks the data directory for this process (see `data_dir`).
 fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, Failure> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
-    let path = dir.join("cairn.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Failure {
+    data_dir::lock(dir).map_err(|e| match e {
+        data_dir::LockError::InUse(message) => Failure {
             code: DATA_DIR_LOCKED,
-            message: format!(
-                "data directory {} is in use by another process (another cairn serve?): stop it, or choose another --data-dir",
-                dir.display()
-            ),
-        }),
-        Err(std::fs::TryLockError::Error(e)) => Err(Failure::from(format!("cannot lock {}: {e}", path.display()))),
-    }
+            message,
+        },
+        data_dir::LockError::Other(message) => Failure::from(message),
+    })
 }
 
 /// Re-reads the credentials file on each SIGHUP; a broken file leaves the old

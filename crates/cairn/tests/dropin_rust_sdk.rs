@@ -48,7 +48,13 @@ async fn create_table(c: &Client) {
             .build()
             .unwrap()
     };
-    let element = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
+    let element = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
     c.create_table()
         .table_name(TABLE)
         .attribute_definitions(attribute("PK"))
@@ -92,7 +98,12 @@ async fn the_pet_tracking_scenario_runs_unchanged_on_the_aws_sdk_for_rust() {
     // A profile and a batch of 200 pets (BatchWriteItem takes 25 at a time).
     let mut profile = key("USER#ada", "PROFILE");
     profile.insert("email".into(), s("ada@example.com"));
-    c.put_item().table_name(TABLE).set_item(Some(profile)).send().await.unwrap();
+    c.put_item()
+        .table_name(TABLE)
+        .set_item(Some(profile))
+        .send()
+        .await
+        .unwrap();
     let pets: Vec<_> = (0..200)
         .map(|i| pet("ada", i, if i % 4 == 0 { "cat" } else { "dog" }))
         .collect();
@@ -112,7 +123,11 @@ async fn the_pet_tracking_scenario_runs_unchanged_on_the_aws_sdk_for_rust() {
                 .send()
                 .await
                 .unwrap();
-            requests = out.unprocessed_items().and_then(|u| u.get(TABLE)).cloned().unwrap_or_default();
+            requests = out
+                .unprocessed_items()
+                .and_then(|u| u.get(TABLE))
+                .cloned()
+                .unwrap_or_default();
         }
     }
 
@@ -135,7 +150,11 @@ async fn the_pet_tracking_scenario_runs_unchanged_on_the_aws_sdk_for_rust() {
         .map(|i| i["SK"].as_s().unwrap().clone())
         .collect();
     assert_eq!(keys.len(), 200);
-    assert_eq!(keys.iter().collect::<HashSet<_>>().len(), 200, "no duplicates across pages");
+    assert_eq!(
+        keys.iter().collect::<HashSet<_>>().len(),
+        200,
+        "no duplicates across pages"
+    );
     assert!(pages.len() >= 8);
 
     // The GSI by species.
@@ -153,10 +172,20 @@ async fn the_pet_tracking_scenario_runs_unchanged_on_the_aws_sdk_for_rust() {
 
     // Numbers come back exactly (in DynamoDB's canonical form).
     let mut numbers = key("USER#ada", "NUMBERS");
-    for (name, value) in [("a", "3.25"), ("b", "0.1"), ("c", "12345678901234567890.5"), ("d", "-1E-130")] {
+    for (name, value) in [
+        ("a", "3.25"),
+        ("b", "0.1"),
+        ("c", "12345678901234567890.5"),
+        ("d", "-1E-130"),
+    ] {
         numbers.insert(name.to_string(), n(value));
     }
-    c.put_item().table_name(TABLE).set_item(Some(numbers)).send().await.unwrap();
+    c.put_item()
+        .table_name(TABLE)
+        .set_item(Some(numbers))
+        .send()
+        .await
+        .unwrap();
     let read = c
         .get_item()
         .table_name(TABLE)
@@ -187,12 +216,20 @@ async fn the_pet_tracking_scenario_runs_unchanged_on_the_aws_sdk_for_rust() {
     bump("1").await.unwrap();
     let stale = bump("1").await.unwrap_err().into_service_error();
     assert!(stale.is_conditional_check_failed_exception(), "{stale:?}");
-    assert_eq!(aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&stale), Some("ConditionalCheckFailedException"));
+    assert_eq!(
+        aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&stale),
+        Some("ConditionalCheckFailedException")
+    );
 
     // A transaction: adopt pet 2 (new owner must exist).
     let mut grace = key("USER#grace", "PROFILE");
     grace.insert("email".into(), s("grace@example.com"));
-    c.put_item().table_name(TABLE).set_item(Some(grace)).send().await.unwrap();
+    c.put_item()
+        .table_name(TABLE)
+        .set_item(Some(grace))
+        .send()
+        .await
+        .unwrap();
     let adopt = |new_owner: &str| {
         c.transact_write_items()
             .transact_items(
@@ -247,7 +284,11 @@ async fn the_pet_tracking_scenario_runs_unchanged_on_the_aws_sdk_for_rust() {
     else {
         panic!("expected TransactionCanceledException, got {cancelled:?}");
     };
-    let codes: Vec<_> = e.cancellation_reasons().iter().map(|r| r.code().unwrap_or_default()).collect();
+    let codes: Vec<_> = e
+        .cancellation_reasons()
+        .iter()
+        .map(|r| r.code().unwrap_or_default())
+        .collect();
     assert_eq!(codes, ["None", "None", "ConditionalCheckFailed"]);
 
     c.delete_table().table_name(TABLE).send().await.unwrap();

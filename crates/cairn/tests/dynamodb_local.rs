@@ -207,10 +207,9 @@ fn completions_are_printed_for_each_shell() {
             .unwrap();
         assert!(out.status.success(), "{shell}");
         let text = String::from_utf8(out.stdout).unwrap();
-        assert!(
-            text.contains("snapshot") && text.contains("dynamodb-local") || text.contains("serve"),
-            "{shell}: {text}"
-        );
+        for command in ["serve", "snapshot", "completions", "--in-memory"] {
+            assert!(text.contains(command), "{shell} completions lack {command}");
+        }
     }
     let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
         .args(["completions", "tcsh"])
@@ -301,4 +300,47 @@ async fn snapshots_and_reset_cover_every_access_key_and_region() {
     snapshot(&["reset"]);
     assert!(tables(&alice).await.is_empty());
     stop(server);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_access_key_of_other_than_letters_and_digits_is_refused_as_dynamodb_local_does() {
+    let port = free_port();
+    let server = start(&["dynamodb-local", "-inMemory", "-port", &port.to_string()]);
+    let good = client_as(port, "AKID", "us-east-1");
+    wait_ready(&good).await;
+    let refused = client_as(port, "my-key", "us-east-1")
+        .list_tables()
+        .send()
+        .await
+        .unwrap_err();
+    let service = refused.into_service_error();
+    assert_eq!(
+        aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&service),
+        Some("UnrecognizedClientException")
+    );
+    assert_eq!(
+        aws_sdk_dynamodb::error::ProvideErrorMetadata::message(&service),
+        Some("The Access Key ID or security token is invalid.")
+    );
+    assert!(tables(&good).await.is_empty());
+    stop(server);
+}
+
+#[test]
+fn a_trigger_needs_shared_db_in_dynamodb_locals_behaviour() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args([
+            "dynamodb-local",
+            "-inMemory",
+            "-port",
+            &free_port().to_string(),
+            "--trigger",
+            "table=t,exec=true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "--trigger with DynamoDB Local's behaviour needs -sharedDb (without it each access key and region has tables of its own)"
+    ));
 }

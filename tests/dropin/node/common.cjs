@@ -5,7 +5,7 @@
 
 const ENDPOINT = process.env.CAIRN_ENDPOINT || 'http://127.0.0.1:8000';
 const REGION = 'us-east-1';
-const CREDENTIALS = { accessKeyId: 'cairn-dropin', secretAccessKey: 'cairn-dropin-secret' };
+const CREDENTIALS = { accessKeyId: 'cairndropin', secretAccessKey: 'cairn-dropin-secret' };
 
 const SPECIES = ['dog', 'cat', 'rabbit', 'parrot'];
 const PET_COUNT = 200;

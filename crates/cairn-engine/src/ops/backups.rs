@@ -194,7 +194,11 @@ impl Engine {
         };
         backup::save(self.storage.as_ref(), &meta).map_err(storage_error)?;
         let Some(task) = self.start_task(format!("backup:{id}")) else {
-            return Err(ApiError::internal("backup id reused"));
+            return Err(ApiError::internal(if self.tasks_paused() {
+                "A test snapshot is being restored; retry"
+            } else {
+                "backup id reused"
+            }));
         };
         let (items, bytes, last, finished) = backup::copy_items(
             self.storage.as_ref(),

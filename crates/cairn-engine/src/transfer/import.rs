@@ -530,7 +530,11 @@ impl Engine {
         // closed for good with no import to open it. This task mark keeps the
         // background worker from taking the import up meanwhile.
         let Some(task) = self.start_task(format!("import:{id}")) else {
-            return Err(ApiError::internal("import id in use"));
+            return Err(ApiError::internal(if self.tasks_paused() {
+                "A test snapshot is being restored; retry"
+            } else {
+                "import id in use"
+            }));
         };
         let mut record = ImportRecord {
             id,

@@ -43,8 +43,11 @@ pub fn handle(
         for engine in engines {
             engine.snapshot_reset()?;
         }
+        // Every engine starts from the fixtures again, as a new one does.
         if let Some(reload) = after_reset {
-            reload(server).map_err(|e| ApiError::internal(format!("reloading the seed fixtures failed: {e}")))?;
+            for engine in engines {
+                reload(engine).map_err(|e| ApiError::internal(format!("reloading the seed fixtures failed: {e}")))?;
+            }
         }
         return Ok(json(serde_json::json!({ "reset": true, "tookMs": took(started) })));
     }

@@ -70,6 +70,7 @@ pub fn run(args: CheckArgs) -> Result<(), String> {
     if !args.data_dir.exists() {
         return Err(format!("no data directory at {}", args.data_dir.display()));
     }
+    let _lock = crate::data_dir::lock(&args.data_dir)?;
     let storage = EmbeddedStorage::open(&args.data_dir, Durability::Sync)
         .map_err(|e| format!("cannot open data directory {}: {e}", args.data_dir.display()))?;
     let engine = Engine::new(Arc::new(storage), EngineConfig::default()).map_err(|e| e.to_string())?;

@@ -45,6 +45,8 @@ pub enum Target {
     Local {
         engine: Arc<Engine>,
         context: cairn_engine::RequestContext,
+        /// The data directory's lock, held while the command works on it.
+        _lock: std::fs::File,
     },
 }
 
@@ -75,6 +77,7 @@ fn transport(e: impl std::fmt::Display) -> CallError {
 impl Target {
     pub fn open(args: &TargetArgs) -> Result<Target, String> {
         if let Some(dir) = &args.data_dir {
+            let lock = crate::data_dir::lock(dir)?;
             let storage = EmbeddedStorage::open(dir, Durability::Journal)
                 .map_err(|e| format!("cannot open data directory {}: {e}", dir.display()))?;
             let root = args.s3_root.clone().unwrap_or_else(|| dir.join("s3"));
@@ -92,6 +95,7 @@ impl Target {
                     region: args.region.clone(),
                     ..cairn_engine::RequestContext::default()
                 },
+                _lock: lock,
             });
         }
         let rest = args
@@ -140,7 +144,7 @@ impl Target {
     /// One call by its whole X-Amz-Target.
     fn call_target(&self, target: &str, body: &Value) -> Result<Value, CallError> {
         match self {
-            Target::Local { engine, context } => {
+            Target::Local { engine, context, .. } => {
                 let bytes = serde_json::to_vec(body).map_err(transport)?;
                 match cairn_server::call_operation(engine, context, Some(target), &bytes) {
                     Ok(out) => serde_json::from_slice(&out).map_err(transport),
@@ -164,7 +168,7 @@ impl Target {
     /// the data directory's engine.
     pub fn explain(&self, operation: &str, body: &Value) -> Result<Value, CallError> {
         match self {
-            Target::Local { engine, context } => {
+            Target::Local { engine, context, .. } => {
                 let bytes = serde_json::to_vec(body).map_err(transport)?;
                 let target = format!("DynamoDB_20120810.{operation}");
                 match cairn_server::admin::explain::explain(engine, context, Some(&target), &bytes) {

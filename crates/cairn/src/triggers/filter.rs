@@ -11,7 +11,7 @@
 //! | `{"equals-ignore-case": "x"}` | a string equal but for case |
 //! | `{"anything-but": V or [V...]}` | a present value other than these (or `{"prefix": ..}`) |
 //! | `{"numeric": [">", 0, "<=", 5]}` | a number in range (`=`, `<`, `<=`, `>`, `>=`) |
-//! | `{"exists": true}` / `{"exists": false}` | a field present / absent |
+//! | `{"exists": true}` / `{"exists": false}` | a leaf present / absent (an object is no leaf) |
 //!
 //! Several fields in one pattern must all match; a field holding an array matches if
 //! any of its elements does. DynamoDB numbers are strings in stream records
@@ -138,10 +138,10 @@ fn object_matches(pattern: &Map<String, Value>, value: Option<&Value>) -> bool {
 }
 
 fn leaf_matches(condition: &Value, value: Option<&Value>) -> bool {
-    if let Some(Value::Object(operator)) = Some(condition) {
-        if let Some(Value::Bool(wanted)) = operator.get("exists") {
-            return value.is_some() == *wanted;
-        }
+    if let Some(Value::Bool(wanted)) = condition.as_object().and_then(|o| o.get("exists")) {
+        // As in Lambda, `exists` looks at leaves: an object is not one.
+        let leaf = value.is_some_and(|v| !v.is_object());
+        return leaf == *wanted;
     }
     match value {
         None => false,
@@ -255,12 +255,20 @@ mod tests {
     }
 
     #[test]
-    fn exists_tests_presence() {
+    fn exists_tests_the_presence_of_a_leaf() {
         assert!(passes(
+            json!({"dynamodb": {"NewImage": {"status": {"S": [{"exists": true}]}}}})
+        ));
+        assert!(!passes(
+            json!({"dynamodb": {"NewImage": {"colour": {"S": [{"exists": true}]}}}})
+        ));
+        assert!(passes(
+            json!({"dynamodb": {"NewImage": {"colour": {"S": [{"exists": false}]}}}})
+        ));
+        // An attribute's map ({"S": ...}) is not a leaf: exists does not match it.
+        assert!(!passes(
             json!({"dynamodb": {"NewImage": {"status": [{"exists": true}]}}})
         ));
-        assert!(!passes(json!({"dynamodb": {"OldImage": [{"exists": true}]}})));
-        assert!(passes(json!({"dynamodb": {"OldImage": [{"exists": false}]}})));
     }
 
     #[test]

@@ -62,33 +62,54 @@ pub struct Spec {
     pub max_age_s: Option<u64>,
 }
 
-/// `a=1,filter={"x": ["a", "b"]},b=2` split at the commas outside JSON brackets and
-/// strings.
-fn split_settings(text: &str) -> Vec<&str> {
-    let (mut parts, mut start, mut depth, mut quoted, mut escaped) = (Vec::new(), 0, 0i32, false, false);
-    for (i, c) in text.char_indices() {
+/// `a=1,filter={"x": ["a", "b"]},b=2` split at its commas, except those inside the
+/// JSON of a `filter=` (brackets and strings); Err if that JSON never closes.
+fn split_settings(text: &str) -> Result<Vec<String>, String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut open_filter: Option<String> = None;
+    for piece in text.split(',') {
+        let joined = match open_filter.take() {
+            Some(mut filter) => {
+                filter.push(',');
+                filter.push_str(piece);
+                filter
+            }
+            None => piece.to_string(),
+        };
+        if joined.trim_start().starts_with("filter=") && !json_closed(&joined) {
+            open_filter = Some(joined);
+        } else {
+            parts.push(joined);
+        }
+    }
+    match open_filter {
+        Some(_) => Err(format!("--trigger {text}: the filter's JSON is not closed")),
+        None => Ok(parts),
+    }
+}
+
+/// Whether every bracket and string opened in `text` is closed.
+fn json_closed(text: &str) -> bool {
+    let (mut depth, mut quoted, mut escaped) = (0i32, false, false);
+    for c in text.chars() {
         match c {
             _ if escaped => escaped = false,
             '\\' if quoted => escaped = true,
             '"' => quoted = !quoted,
             '{' | '[' if !quoted => depth += 1,
             '}' | ']' if !quoted => depth -= 1,
-            ',' if !quoted && depth <= 0 => {
-                parts.push(&text[start..i]);
-                start = i + 1;
-            }
             _ => {}
         }
     }
-    parts.push(&text[start..]);
-    parts
+    depth <= 0 && !quoted
 }
 
 impl Spec {
     /// `table=orders,exec=./notify.sh,batch=10,window_ms=500,retries=2,bisect=true`.
     pub fn parse(text: &str) -> Result<Spec, String> {
         let mut fields = BTreeMap::new();
-        for part in split_settings(text) {
+        let parts = split_settings(text)?;
+        for part in &parts {
             let (key, value) = part
                 .split_once('=')
                 .ok_or_else(|| format!("--trigger {text}: `{part}` is not key=value"))?;
@@ -418,13 +439,19 @@ impl Trigger {
 
     /// Delivers a batch with retries; then bisects (if asked) and dead-letters what
     /// still fails. Returns once every record was delivered or dead-lettered.
-    fn deliver(&self, batch: Vec<Value>) {
+    fn deliver(&self, mut batch: Vec<Value>) {
         let mut delay = Duration::from_millis(100);
         for attempt in 0..=self.spec.retries {
-            if self.too_old(&batch) {
-                // Lambda's MaximumRecordAgeInSeconds: not delivered or retried further.
-                tracing::warn!(table = %self.spec.table, records = batch.len(), "records past max_age_s dead-lettered");
-                return self.dead_letter(&batch);
+            // Lambda's MaximumRecordAgeInSeconds: records past it are not delivered
+            // or retried further; the others still are.
+            let (stale, fresh): (Vec<Value>, Vec<Value>) = batch.into_iter().partition(|r| self.too_old(r));
+            if !stale.is_empty() {
+                tracing::warn!(table = %self.spec.table, records = stale.len(), "records past max_age_s dead-lettered");
+                self.dead_letter(&stale);
+            }
+            batch = fresh;
+            if batch.is_empty() {
+                return;
             }
             match self.send(&batch) {
                 Ok(()) => return,
@@ -447,17 +474,16 @@ impl Trigger {
         self.dead_letter(&batch);
     }
 
-    /// Whether the batch's oldest record is older than `max_age_s` by the engine's
-    /// clock (which `--virtual-clock` moves).
-    fn too_old(&self, batch: &[Value]) -> bool {
+    /// Whether `record` is older than `max_age_s` by the engine's clock (which
+    /// `--virtual-clock` moves).
+    fn too_old(&self, record: &Value) -> bool {
         let Some(limit) = self.spec.max_age_s else {
             return false;
         };
         let now = self.engine.clock().now_seconds();
-        batch
-            .iter()
-            .filter_map(|r| r["dynamodb"]["ApproximateCreationDateTime"].as_f64())
-            .any(|created| now - created > limit as f64)
+        record["dynamodb"]["ApproximateCreationDateTime"]
+            .as_f64()
+            .is_some_and(|created| now - created > limit as f64)
     }
 
     fn dead_letter(&self, batch: &[Value]) {
@@ -580,6 +606,18 @@ mod tests {
         let filter = spec.filter.unwrap();
         assert!(filter.matches(&insert));
         assert!(!filter.matches(&remove));
+    }
+
+    #[test]
+    fn only_a_filter_keeps_its_commas() {
+        // A quote in a command does not swallow the settings after it.
+        let spec = Spec::parse(r#"table=t,exec=echo "a,batch=5"#).unwrap();
+        assert_eq!(spec.target, Target::Exec(r#"echo "a"#.into()));
+        assert_eq!(spec.batch_size, 5);
+        assert_eq!(
+            Spec::parse(r#"table=t,exec=x,filter={"eventName": ["INSERT"]"#).unwrap_err(),
+            r#"--trigger table=t,exec=x,filter={"eventName": ["INSERT"]: the filter's JSON is not closed"#
+        );
     }
 
     #[test]
