@@ -79,12 +79,14 @@ impl LocalMode {
             let mut engines = self.engines.lock().unwrap_or_else(|p| p.into_inner());
             match engines.get(&name) {
                 Some(slot) => slot.clone(),
-                None if engines.len() >= MAX_NAMESPACES => return Err(ApiError::new(
-                    ErrorKind::LimitExceeded,
-                    format!(
+                None if engines.len() >= MAX_NAMESPACES => {
+                    return Err(ApiError::new(
+                        ErrorKind::LimitExceeded,
+                        format!(
                         "At most {MAX_NAMESPACES} access key and region pairs have tables of their own; use -sharedDb"
                     ),
-                )),
+                    ))
+                }
                 None => engines.entry(name.clone()).or_default().clone(),
             }
         };

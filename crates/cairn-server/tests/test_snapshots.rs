@@ -331,3 +331,36 @@ fn a_store_shared_with_other_servers_has_no_snapshots() {
     assert!(engine.snapshot_reset().is_err());
     assert!(engine.snapshot_list().is_empty());
 }
+
+#[test]
+fn concurrent_restores_each_leave_a_whole_saved_state() {
+    let engine = Arc::new(common::memory_engine());
+    common::create_simple_table(&engine, "things");
+    put(&engine, "things", "a", "one");
+    engine.snapshot_save("one").unwrap();
+    put(&engine, "things", "b", "two");
+    engine.snapshot_save("two").unwrap();
+    engine.snapshot_restore("one").unwrap();
+    let one = visible_state(&engine);
+    engine.snapshot_restore("two").unwrap();
+    let two = visible_state(&engine);
+    assert_ne!(one, two);
+    let workers: Vec<_> = ["one", "two", "one", "two"]
+        .into_iter()
+        .map(|name| {
+            let engine = engine.clone();
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    engine.snapshot_restore(name).unwrap();
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let end = visible_state(&engine);
+    assert!(end == one || end == two, "{end}");
+    // Background work starts again after the restores.
+    common::create_simple_table(&engine, "more");
+}

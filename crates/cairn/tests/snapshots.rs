@@ -195,3 +195,42 @@ async fn a_server_verifying_its_callers_serves_no_snapshots() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+fn raw_post(port: u16, path: &str, origin: Option<&str>) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let origin = origin.map(|o| format!("Origin: {o}\r\n")).unwrap_or_default();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{origin}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_web_page_of_another_origin_cannot_reset_the_server() {
+    let port = free_port();
+    let mut server = serve(port, &["--in-memory"]);
+    let c = client(port);
+    wait_ready(&c).await;
+    support::pair::create_table(&c, "orders", None).await;
+    // A simple cross-site POST needs no preflight: the admin API refuses it.
+    let refused = raw_post(port, "/_cairn/reset", Some("http://evil.test"));
+    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+    assert!(
+        refused.contains("the admin API refuses calls from web pages"),
+        "{refused}"
+    );
+    assert_eq!(c.list_tables().send().await.unwrap().table_names(), ["orders"]);
+    // A page of the server's own origin, and a client without Origin, may.
+    let own = raw_post(port, "/_cairn/snapshots/s", Some(&format!("http://127.0.0.1:{port}")));
+    assert!(own.starts_with("HTTP/1.1 200"), "{own}");
+    let plain = raw_post(port, "/_cairn/reset", None);
+    assert!(plain.starts_with("HTTP/1.1 200"), "{plain}");
+    assert!(c.list_tables().send().await.unwrap().table_names().is_empty());
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
