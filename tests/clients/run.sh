@@ -24,6 +24,7 @@ PY
 python3 "$here/boto3_compat.py" "$url"
 python3 "$here/streams_compat.py" "$url"
 python3 "$here/transfer_compat.py" "$url" "$s3_root"
+python3 "$here/vectors_compat.py" "$url"
 
 export AWS_ACCESS_KEY_ID=AKIDCLI AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-west-2 AWS_PAGER=""
 aws="aws --endpoint-url $url --output json"

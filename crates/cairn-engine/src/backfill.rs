@@ -30,6 +30,9 @@ impl Engine {
             for index in table.global_secondary_indexes.iter().filter(|i| !i.ready) {
                 self.start_backfill(&table, &index.name);
             }
+            for index in table.vector_indexes.iter().filter(|i| !i.ready) {
+                self.start_backfill(&table, &index.name);
+            }
         }
     }
 
@@ -37,12 +40,7 @@ impl Engine {
     /// running here or (several servers) another server holds the background lease
     /// and will run it.
     pub(crate) fn start_backfill(&self, table: &TableMeta, index: &str) {
-        let Some(index_id) = table
-            .global_secondary_indexes
-            .iter()
-            .find(|i| i.name == index)
-            .map(|i| i.id)
-        else {
+        let Some(index_id) = index_id(table, index) else {
             return;
         };
         if !self.leases.acquire(BACKGROUND) {
@@ -61,6 +59,16 @@ impl Engine {
             }
         });
     }
+}
+
+/// The id of the GSI or vector index `name` of `table`.
+fn index_id(table: &TableMeta, name: &str) -> Option<u64> {
+    table
+        .global_secondary_indexes
+        .iter()
+        .find(|i| i.name == name)
+        .map(|i| i.id)
+        .or_else(|| table.vector_indexes.iter().find(|i| i.name == name).map(|i| i.id))
 }
 
 /// Where a backfill's progress is kept: `mbackfill/` + index id → (last table key
@@ -129,9 +137,7 @@ fn count_items(storage: &dyn Storage, table_id: u64) -> Result<u64, StorageError
 
 /// The table as it is now, if it still has the index being built.
 fn current(catalog: &Catalog, table_id: u64, index: &str, id: u64) -> Option<Arc<TableMeta>> {
-    catalog
-        .by_id(table_id)
-        .filter(|t| t.global_secondary_indexes.iter().any(|i| i.name == index && i.id == id))
+    catalog.by_id(table_id).filter(|t| index_id(t, index) == Some(id))
 }
 
 fn backfill(
@@ -146,12 +152,7 @@ fn backfill(
     };
     let table_name = table.name.clone();
     let table_name = table_name.as_str();
-    let Some(index_id) = table
-        .global_secondary_indexes
-        .iter()
-        .find(|i| i.name == index_name)
-        .map(|i| i.id)
-    else {
+    let Some(index_id) = index_id(&table, index_name) else {
         return Ok(());
     };
     let mut range = ScanRange::prefix(&table_prefix(table.id));
@@ -187,9 +188,11 @@ fn backfill(
         let Some(table) = current(catalog, table_id, index_name, index_id) else {
             return Ok(());
         };
-        let Some(index) = table.global_secondary_indexes.iter().find(|i| i.id == index_id) else {
+        let index = table.global_secondary_indexes.iter().find(|i| i.id == index_id);
+        let vector_index = table.vector_indexes.iter().find(|i| i.id == index_id);
+        if index.is_none() && vector_index.is_none() {
             return Ok(());
-        };
+        }
         // Each chunk is read by a range scan inside its own transaction, so a write
         // into the range (even of a new key) either commits before and is read here,
         // or conflicts with this chunk. On a shared store the chunk also reads the
@@ -213,6 +216,15 @@ fn backfill(
                 let Some(item) = decode_or_skip(&table, key, bytes) else {
                     continue;
                 };
+                if let Some(vector_index) = vector_index {
+                    // An item whose vector breaks the index's rules is left out
+                    // (it stays in the table).
+                    if let Some((key, value)) = crate::vectors::entry(&table, vector_index, &item) {
+                        tx.put(&key, &value);
+                    }
+                    continue;
+                }
+                let Some(index) = index else { continue };
                 if !crate::index_keys::indexable(&table, index, &item) {
                     // DynamoDB leaves such items out of the new index; they stay in
                     // the table.
@@ -259,6 +271,9 @@ fn backfill(
         index.ready = true;
         index.backfilled_to = None;
         index.backfilled_items = indexed;
+    }
+    for index in meta.vector_indexes.iter_mut().filter(|i| i.id == index_id) {
+        index.ready = true;
     }
     let mut tx = storage.begin()?;
     catalog

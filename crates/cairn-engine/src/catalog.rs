@@ -163,6 +163,9 @@ pub struct TableMeta {
     /// WarmThroughput asked for (read, write units per second), if any.
     #[serde(default)]
     pub warm_throughput: Option<(i64, i64)>,
+    /// Vector indexes (SearchVectors).
+    #[serde(default)]
+    pub vector_indexes: Vec<crate::vectors::VectorIndexMeta>,
 }
 
 /// Where a restored table came from, and how far loading its items has got.

@@ -107,7 +107,8 @@ pub(crate) fn check_index_keys(
             ))));
         }
     }
-    Ok(())
+    // Vector indexes: the vector's form and the search-schema attributes' types.
+    crate::vectors::check_item(table, new, old)
 }
 
 /// Whether an item may have an entry in `index` at all: an online backfill leaves out

@@ -80,8 +80,10 @@ pub(crate) fn project_entry(table: &TableMeta, index: &IndexMeta, item: &Item) -
         .collect()
 }
 
-/// Brings every index of `table` from the `old` image of an item to the `new` one.
+/// Brings every index of `table` (vector indexes too) from the `old` image of an item
+/// to the `new` one.
 pub(crate) fn maintain(tx: &mut dyn Transaction, table: &TableMeta, old: Option<&Item>, new: Option<&Item>) {
+    crate::vectors::maintain(tx, table, old, new);
     for index in table
         .global_secondary_indexes
         .iter()

@@ -27,6 +27,7 @@ pub mod snapshots;
 mod streams;
 pub mod transfer;
 mod ttl;
+pub mod vectors;
 mod write;
 
 #[cfg(test)]

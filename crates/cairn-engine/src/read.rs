@@ -32,6 +32,23 @@ pub(crate) struct Source<'a> {
 }
 
 impl<'a> Source<'a> {
+    /// The source `operation` (Query, Scan) reads; a vector index is read only by
+    /// SearchVectors.
+    pub(crate) fn for_read(
+        table: &'a TableMeta,
+        index_name: Option<&str>,
+        operation: &str,
+    ) -> Result<Source<'a>, ApiError> {
+        if let Some(name) = index_name {
+            if table.vector_indexes.iter().any(|v| v.name == name) {
+                return Err(ApiError::validation(format!(
+                    "{operation} operation not supported on this index type."
+                )));
+            }
+        }
+        Source::new(table, index_name)
+    }
+
     pub(crate) fn new(table: &'a TableMeta, index_name: Option<&str>) -> Result<Source<'a>, ApiError> {
         let Some(name) = index_name else {
             return Ok(Source { table, index: None });

@@ -31,6 +31,8 @@ pub enum ExpressionKind {
     Filter,
     KeyCondition,
     Update,
+    /// SearchVectors' SearchConditionExpression.
+    SearchCondition,
 }
 
 impl ExpressionKind {
@@ -41,6 +43,7 @@ impl ExpressionKind {
             ExpressionKind::Filter => "FilterExpression",
             ExpressionKind::KeyCondition => "KeyConditionExpression",
             ExpressionKind::Update => "UpdateExpression",
+            ExpressionKind::SearchCondition => "SearchConditionExpression",
         }
     }
 }

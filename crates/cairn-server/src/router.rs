@@ -67,6 +67,7 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     op!("RestoreTableFromBackup", restore_table_from_backup),
     op!("RestoreTableToPointInTime", restore_table_to_point_in_time),
     op!("Scan", scan),
+    op!("SearchVectors", search_vectors),
     op!("StartBulkPutItems", start_bulk_put_items),
     op!("TagResource", tag_resource),
     op!("TransactGetItems", transact_get_items),

@@ -525,3 +525,16 @@ impl Accesses for TransactWriteItemsInput {
         Ok(out)
     }
 }
+
+/// SearchVectors: the vector index is the resource. Fine-grained access control does
+/// not apply to it (DynamoDB: a statement whose condition names dynamodb:LeadingKeys,
+/// dynamodb:Attributes or dynamodb:Select does not match a SearchVectors request), so
+/// none of those keys is set.
+impl Accesses for cairn_model::types::SearchVectorsInput {
+    fn accesses(&self, operation: &str, engine: &Engine, ctx: &RequestContext) -> Result<Vec<Access>, ApiError> {
+        let table = self.table_name.as_deref().map(crate::ops::backups::table_name_of);
+        let access = Access::new(operation, engine.index_resource(ctx, table, self.index_name.as_deref()))
+            .with_one(RETURN_CONSUMED_CAPACITY, self.return_consumed_capacity.as_deref());
+        Ok(vec![access])
+    }
+}

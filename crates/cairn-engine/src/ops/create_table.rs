@@ -545,6 +545,16 @@ impl Engine {
         for index in indexes.global.iter().chain(&indexes.local) {
             used.extend(index.key_attributes());
         }
+        let mut vector_indexes = Vec::new();
+        for index in input.vector_indexes.iter().flatten() {
+            index_ids += 1;
+            vector_indexes.push(crate::vectors::declare::vector_index(index, &defs, index_ids)?);
+        }
+        let search_schema: Vec<KeyAttribute> = vector_indexes
+            .iter()
+            .flat_map(|i| i.hash.iter().chain(&i.filters).cloned())
+            .collect();
+        used.extend(&search_schema);
         check_attribute_definitions(&defs, &used)?;
         if let Some(spec) = &input.stream_specification {
             if spec.stream_enabled == Some(true) && spec.stream_view_type.is_none() {
@@ -625,6 +635,7 @@ impl Engine {
             importing,
             contributor_insights: Vec::new(),
             warm_throughput: crate::capacity::warm::asked(input.warm_throughput.as_ref()),
+            vector_indexes,
         };
         if let Some(spec) = input
             .stream_specification
@@ -649,6 +660,10 @@ impl Engine {
         {
             index.id |= id << 8;
         }
+        for index in &mut meta.vector_indexes {
+            index.id |= id << 8;
+        }
+        crate::vectors::declare::check_table(&meta)?;
         self.catalog
             .verify_unchanged(tx.as_mut(), None, &meta)
             .map_err(|_| ApiError::resource_in_use(format!("Table already exists: {name}")))?;

@@ -164,6 +164,13 @@ impl Engine {
             deletion_protection_enabled: meta.deletion_protection_enabled,
             on_demand_throughput: meta.on_demand_throughput.clone(),
             warm_throughput: Some(crate::capacity::warm::of_table(meta, &warm_status)),
+            // Like DynamoDB's (refreshed every six hours there), counts are not live.
+            vector_indexes: (!meta.vector_indexes.is_empty()).then(|| {
+                meta.vector_indexes
+                    .iter()
+                    .map(|v| crate::vectors::declare::describe(v, &arn, 0, 0))
+                    .collect()
+            }),
             // Shown while the restore loads, as DynamoDB does.
             restore_summary: meta.restore.as_ref().filter(|r| r.in_progress).map(|r| {
                 cairn_model::types::RestoreSummary {

@@ -1,7 +1,7 @@
 //! One module per DynamoDB operation, plus the checks they share.
 
 pub(crate) mod common;
-mod conditions;
+pub(crate) mod conditions;
 pub(crate) mod key_condition;
 pub(crate) mod legacy;
 mod partiql_results;
@@ -31,4 +31,4 @@ pub mod transact_get_items;
 pub mod transact_write_items;
 pub mod update_item;
 pub mod update_table;
-mod update_table_indexes;
+pub(crate) mod update_table_indexes;

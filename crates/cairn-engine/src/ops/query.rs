@@ -75,7 +75,7 @@ impl Engine {
             (None, None) => None,
         };
         let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
-        let source = Source::new(&table, input.index_name.as_deref())?;
+        let source = Source::for_read(&table, input.index_name.as_deref(), "Query")?;
         let shape = ReadShape {
             select: input.select.as_deref(),
             projection_expression: input.projection_expression.as_deref(),

@@ -109,7 +109,7 @@ impl Engine {
         let values = decode_values(input.expression_attribute_values.clone())?;
         let mut placeholders = Placeholders::new(input.expression_attribute_names.as_ref(), values.as_ref());
         let table = self.table(ctx, input.table_name.as_deref().unwrap_or_default())?;
-        let source = Source::new(&table, input.index_name.as_deref())?;
+        let source = Source::for_read(&table, input.index_name.as_deref(), "Scan")?;
         let shape = ReadShape {
             select: input.select.as_deref(),
             projection_expression: input.projection_expression.as_deref(),

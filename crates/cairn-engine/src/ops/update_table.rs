@@ -49,7 +49,8 @@ fn nothing_to_update(input: &UpdateTableInput) -> Result<(), ApiError> {
         && input.on_demand_throughput.is_none()
         && input.warm_throughput.is_none()
         && (input.global_secondary_index_updates.is_none() || empty_gsi_updates)
-        && (input.replica_updates.is_none() || empty_replica_updates);
+        && (input.replica_updates.is_none() || empty_replica_updates)
+        && input.vector_index_updates.as_ref().is_none_or(Vec::is_empty);
     if !nothing {
         return Ok(());
     }
@@ -165,7 +166,27 @@ impl Engine {
         let now = self.clock.now_seconds();
         let mut meta = (*current).clone();
         apply_billing(&mut meta, &input, now)?;
+        let gsi_changes = input
+            .global_secondary_index_updates
+            .iter()
+            .flatten()
+            .filter(|u| u.create.is_some() || u.delete.is_some())
+            .count();
+        // One online index creation or deletion at a time, vector indexes and GSIs
+        // alike.
+        if gsi_changes > 0 && meta.vector_indexes.iter().any(|v| !v.ready) {
+            return Err(ApiError::limit_exceeded(
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
+            ));
+        }
         let work = apply_index_updates(&mut meta, &input)?;
+        let vector_work = crate::vectors::declare::apply_updates(
+            &mut meta,
+            input.vector_index_updates.as_deref().unwrap_or_default(),
+            input.attribute_definitions.as_deref().unwrap_or_default(),
+            gsi_changes,
+        )?;
+        crate::vectors::declare::check_table(&meta)?;
         if let Some(p) = input.deletion_protection_enabled {
             meta.deletion_protection_enabled = p;
         }
@@ -228,6 +249,12 @@ impl Engine {
             self.start_backfill(&meta, index);
         }
         for id in work.purge {
+            self.purge_index(id);
+        }
+        for index in &vector_work.backfill {
+            self.start_backfill(&meta, index);
+        }
+        for id in vector_work.purge {
             self.purge_index(id);
         }
         let (count, size) = self.table_statistics(&meta)?;

@@ -42,7 +42,7 @@ fn definitions(meta: &TableMeta, input: &UpdateTableInput) -> Result<Vec<Attribu
 }
 
 /// Keeps only the attribute definitions some table or index key still uses.
-fn prune_definitions(meta: &mut TableMeta) {
+pub(crate) fn prune_definitions(meta: &mut TableMeta) {
     let mut used: Vec<KeyAttribute> = meta.key_attributes().cloned().collect();
     for index in meta
         .global_secondary_indexes
@@ -50,6 +50,9 @@ fn prune_definitions(meta: &mut TableMeta) {
         .chain(&meta.local_secondary_indexes)
     {
         used.extend(index.key_attributes().into_iter().cloned());
+    }
+    for index in &meta.vector_indexes {
+        used.extend(index.hash.iter().chain(&index.filters).cloned());
     }
     meta.attribute_definitions = meta
         .attribute_definitions

@@ -28,6 +28,9 @@ pub struct ConsumedCapacity {
     pub local_secondary_indexes: Option<BTreeMap<String, Capacity>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub global_secondary_indexes: Option<BTreeMap<String, Capacity>>,
+    /// Bytes written into each vector index (ReturnConsumedCapacity INDEXES).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector_indexes: Option<BTreeMap<String, crate::types::vector::VectorCapacity>>,
 }
 
 /// Which ConsumedCapacity the caller asked for.

@@ -12,6 +12,7 @@ pub mod streams;
 pub mod table;
 pub mod transact;
 pub mod transfer;
+pub mod vector;
 
 pub use account::*;
 pub use backup::*;
@@ -23,3 +24,4 @@ pub use streams::*;
 pub use table::*;
 pub use transact::*;
 pub use transfer::*;
+pub use vector::*;

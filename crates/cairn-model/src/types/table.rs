@@ -124,6 +124,7 @@ pub struct CreateTableInput {
     pub on_demand_throughput: Option<OnDemandThroughput>,
     pub resource_policy: Option<String>,
     pub warm_throughput: Option<WarmThroughput>,
+    pub vector_indexes: Option<Vec<crate::types::vector::VectorIndex>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -187,6 +188,7 @@ pub struct UpdateTableInput {
     pub global_secondary_index_updates: Option<Vec<GlobalSecondaryIndexUpdate>>,
     pub replica_updates: Option<Vec<serde_json::Value>>,
     pub warm_throughput: Option<WarmThroughput>,
+    pub vector_index_updates: Option<Vec<crate::types::vector::VectorIndexUpdate>>,
 }
 
 // ---- Descriptions (output) ----
@@ -293,6 +295,8 @@ pub struct TableDescription {
     pub restore_summary: Option<crate::types::backup::RestoreSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warm_throughput: Option<WarmThroughputDescription>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector_indexes: Option<Vec<crate::types::vector::VectorIndexDescription>>,
 }
 
 /// What DeleteTable answers: DynamoDB's description of a table in the DELETING state
