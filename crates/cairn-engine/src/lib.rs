@@ -107,6 +107,9 @@ pub struct EngineConfig {
     pub enforce_capacity: bool,
     /// Prices the cost ledger uses (`--price-sheet FILE`; us-east-1 by default).
     pub price_sheet: capacity::ledger::PriceSheet,
+    /// A vector-index partition with at least this many entries is searched through
+    /// an approximate (HNSW) graph; smaller ones exactly.
+    pub vector_graph_threshold: usize,
 }
 
 impl Default for EngineConfig {
@@ -123,6 +126,7 @@ impl Default for EngineConfig {
             run_transfers: true,
             enforce_capacity: false,
             price_sheet: capacity::ledger::PriceSheet::default(),
+            vector_graph_threshold: 10_000,
         }
     }
 }
@@ -154,6 +158,8 @@ pub struct Engine {
     test_snapshots: snapshots::TestSnapshots,
     /// Set while a test snapshot is restored: no background task starts.
     tasks_paused: std::sync::atomic::AtomicBool,
+    /// Graphs of large vector-index partitions.
+    vector_graphs: Arc<vectors::ann::AnnCache>,
 }
 
 impl Engine {
@@ -184,6 +190,7 @@ impl Engine {
             started_at: clock.now_seconds(),
             test_snapshots: Default::default(),
             tasks_paused: Default::default(),
+            vector_graphs: Default::default(),
             limiter: config
                 .enforce_capacity
                 .then(|| Arc::new(capacity::limiter::Limiter::new(clock.clone()))),

@@ -163,8 +163,10 @@ impl Engine {
             self.catalog
                 .replace_from(self.storage.as_ref())
                 .map_err(storage_error)?;
-            // Idempotency tokens remember calls the restored state may not contain.
+            // Idempotency tokens remember calls the restored state may not contain,
+            // and vector graphs entries it may not hold.
             self.tokens.clear();
+            self.vector_graphs.clear();
             // Before the catalog lock is released: no table change can slip in
             // between and have its purge or backfill refused.
             self.resume_tasks();

@@ -346,7 +346,19 @@ impl Engine {
                 tx.put(&guard.key, &guard.marker);
             }
             match tx.commit() {
-                Ok(()) => return Ok(changes),
+                Ok(()) => {
+                    // Committed: the vector graphs follow (they are not storage).
+                    for (table, change) in tables.iter().zip(&changes) {
+                        if !table.vector_indexes.is_empty() {
+                            for (partition, graph_change) in
+                                crate::vectors::graph_changes(table, change.old.as_ref(), change.new.as_ref())
+                            {
+                                self.vector_graphs.follow(&partition, graph_change);
+                            }
+                        }
+                    }
+                    return Ok(changes);
+                }
                 Err(StorageError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {
                     attempt += 1;
                     self.back_off(attempt);

@@ -40,6 +40,8 @@ impl Engine {
         tx.put(&purge_key(meta.id), &[]);
         tx.commit().map_err(storage_error)?;
         self.catalog.cache_remove(&meta);
+        let graphs: Vec<u64> = meta.vector_indexes.iter().map(|v| v.id).collect();
+        self.vector_graphs.forget(&graphs);
         let description = self.describe(ctx, &meta, count, size).into();
         self.start_purge(meta.id);
         Ok(DeleteTableOutput {

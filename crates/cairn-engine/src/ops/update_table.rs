@@ -254,6 +254,7 @@ impl Engine {
         for index in &vector_work.backfill {
             self.start_backfill(&meta, index);
         }
+        self.vector_graphs.forget(&vector_work.purge);
         for id in vector_work.purge {
             self.purge_index(id);
         }

@@ -7,6 +7,7 @@
 //! value is the vector as f32 (what DynamoDB keeps in the index), then the projected
 //! attributes.
 
+pub(crate) mod ann;
 pub(crate) mod declare;
 pub(crate) mod search;
 
@@ -243,19 +244,68 @@ pub(crate) fn check_item(table: &TableMeta, new: &Item, old: Option<&Item>) -> R
     Ok(())
 }
 
+/// The key prefix of the partition holding `hash_value` (the whole index without a
+/// HASH element).
+pub(crate) fn partition_prefix(index: &VectorIndexMeta, hash_value: Option<&AttributeValue>) -> Vec<u8> {
+    match hash_value {
+        Some(value) => crate::indexes::partition_prefix(&crate::indexes::index_prefix(index.id), value),
+        None => crate::indexes::index_prefix(index.id),
+    }
+}
+
+/// The partition an item belongs in, if its HASH value (when needed) is there.
+fn partition_of(index: &VectorIndexMeta, item: &Item) -> Option<Vec<u8>> {
+    match &index.hash {
+        Some(hash) => {
+            let value = item.get(&hash.name).filter(|v| v.scalar_type() == Some(hash.kind))?;
+            Some(partition_prefix(index, Some(value)))
+        }
+        None => Some(partition_prefix(index, None)),
+    }
+}
+
+/// What a committed item change does to the partitions' graphs (see `ann`).
+pub(crate) fn graph_changes(
+    table: &TableMeta,
+    old: Option<&Item>,
+    new: Option<&Item>,
+) -> Vec<((u64, Vec<u8>), ann::Change)> {
+    let mut out = Vec::new();
+    for index in &table.vector_indexes {
+        let before = old.and_then(|item| Some((partition_of(index, item)?, entry(table, index, item)?)));
+        let after = new.and_then(|item| Some((partition_of(index, item)?, entry(table, index, item)?)));
+        if before.as_ref().map(|(_, e)| e) == after.as_ref().map(|(_, e)| e) {
+            continue;
+        }
+        if let Some((partition, (key, _))) = &before {
+            if after.as_ref().is_none_or(|(_, (k, _))| k != key) {
+                out.push(((index.id, partition.clone()), ann::Change::Delete { key: key.clone() }));
+            }
+        }
+        if let Some((partition, (key, value))) = after {
+            if let Some(decoded) = decode_entry(&value) {
+                let filters = ann::filter_values(index, &decoded.attributes);
+                out.push((
+                    (index.id, partition),
+                    ann::Change::Upsert {
+                        key,
+                        vector: decoded.vector,
+                        filters,
+                    },
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// An item's entry in `index`: its key and value, or None when the item is not in
 /// the index (no vector, a vector that breaks the rules, no HASH value).
 pub(crate) fn entry(table: &TableMeta, index: &VectorIndexMeta, item: &Item) -> Option<(Vec<u8>, Vec<u8>)> {
     let VectorValue::Vector(vector) = vector_of(item.get(&index.attribute)?, index.dimensions) else {
         return None;
     };
-    let mut key = match &index.hash {
-        Some(hash) => {
-            let value = item.get(&hash.name).filter(|v| v.scalar_type() == Some(hash.kind))?;
-            crate::indexes::partition_prefix(&crate::indexes::index_prefix(index.id), value)
-        }
-        None => crate::indexes::index_prefix(index.id),
-    };
+    let mut key = partition_of(index, item)?;
     for attr in table.key_attributes() {
         encode_key_value(item.get(&attr.name)?, &mut key);
     }
@@ -310,21 +360,4 @@ pub(crate) fn maintain(tx: &mut dyn Transaction, table: &TableMeta, old: Option<
             }
         }
     }
-}
-
-/// Bytes each vector index takes in for one item change, as DynamoDB reports
-/// `VectorWriteRequestBytes`: the f32 vector plus the key and projected attributes,
-/// at least 1 KB per index touched.
-pub(crate) fn write_bytes(table: &TableMeta, old: Option<&Item>, new: Option<&Item>) -> Vec<(String, f64)> {
-    let mut out = Vec::new();
-    for index in &table.vector_indexes {
-        let before = old.and_then(|item| entry(table, index, item));
-        let after = new.and_then(|item| entry(table, index, item));
-        if before == after {
-            continue;
-        }
-        let bytes = after.or(before).map_or(0, |(key, value)| key.len() + value.len());
-        out.push((index.name.clone(), (bytes as f64).max(1024.0)));
-    }
-    out
 }

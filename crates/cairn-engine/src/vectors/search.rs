@@ -189,10 +189,7 @@ impl Engine {
             None => None,
         };
 
-        let prefix = match &hash_value {
-            Some(value) => crate::indexes::partition_prefix(&crate::indexes::index_prefix(index.id), value),
-            None => crate::indexes::index_prefix(index.id),
-        };
+        let prefix = super::partition_prefix(index, hash_value.as_ref());
         let filters: Vec<(&String, &AttributeValue)> = wanted
             .iter()
             .filter(|(name, _)| index.hash.as_ref().is_none_or(|h| &h.name != *name))
@@ -202,8 +199,27 @@ impl Engine {
             distance: index.distance,
             kept: Vec::new(),
         };
-        let mut range = ScanRange::prefix(&prefix);
         let mut examined: u64 = 0;
+        let partition = (index.id, prefix.clone());
+        if let Some(graph) = self.vector_graphs.ready(&partition) {
+            // A large partition: candidates from its graph, each re-read and scored
+            // exactly (a candidate deleted since is dropped).
+            let want = (best.k * 4).max(64);
+            for key in graph.candidates(&query, want, &filters) {
+                let Some(bytes) = self.storage.get(&key).map_err(crate::storage_error)? else {
+                    continue;
+                };
+                let Some(entry) = decode_entry(&bytes) else { continue };
+                examined += 1;
+                let score = index.distance.score(&query, &entry.vector);
+                let (vector, attributes) = (entry.vector, entry.attributes);
+                best.offer(score, examined, || {
+                    Some(result_item(index, attributes, &vector, projection.as_ref()))
+                });
+            }
+            return Ok(self.search_output(index, best, examined, input.return_consumed_capacity.as_deref()));
+        }
+        let mut range = ScanRange::prefix(&prefix);
         loop {
             let chunk = self.storage.scan(&range, CHUNK).map_err(crate::storage_error)?;
             for (key, bytes) in &chunk {
@@ -231,12 +247,27 @@ impl Engine {
                 _ => break,
             }
         }
+        if examined as usize >= self.config.vector_graph_threshold {
+            // Large enough to search approximately from now on: build its graph.
+            self.vector_graphs
+                .build(self.storage.clone(), index.clone(), partition, examined as usize);
+        }
+        Ok(self.search_output(index, best, examined, input.return_consumed_capacity.as_deref()))
+    }
+
+    fn search_output(
+        &self,
+        index: &VectorIndexMeta,
+        best: Best,
+        examined: u64,
+        return_consumed_capacity: Option<&str>,
+    ) -> SearchVectorsOutput {
         let returned: usize = best
             .kept
             .iter()
             .map(|(_, _, item)| cairn_model::value::item_size(item))
             .sum();
-        let consumed = match crate::ops::common::return_consumed_capacity(input.return_consumed_capacity.as_deref()) {
+        let consumed = match crate::ops::common::return_consumed_capacity(return_consumed_capacity) {
             cairn_model::types::ReturnConsumedCapacity::None => None,
             _ => Some(VectorCapacity {
                 vector_search_request_bytes: Some(
@@ -245,7 +276,7 @@ impl Engine {
                 vector_write_request_bytes: None,
             }),
         };
-        Ok(SearchVectorsOutput {
+        SearchVectorsOutput {
             search_results: best
                 .kept
                 .into_iter()
@@ -255,7 +286,7 @@ impl Engine {
                 })
                 .collect(),
             consumed_capacity: consumed,
-        })
+        }
     }
 }
 

@@ -1,0 +1,265 @@
+//! Approximate nearest-neighbour search for large vector-index partitions: an HNSW
+//! graph (usearch) per partition, built in the background from what storage holds
+//! the first time a search finds the partition large, kept current by every write
+//! after it commits, and rebuilt after a restart or a snapshot restore (nothing of it
+//! is persisted: storage stays the one truth, so kill -9 cannot make them disagree).
+//!
+//! Results are re-read from storage and re-scored exactly, so a candidate deleted or
+//! changed since the graph saw it is dropped or ranked by its current vector.
+
+use super::{Distance, VectorIndexMeta};
+use cairn_model::{AttributeValue, Item};
+use cairn_storage::{ScanRange, Storage};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// One partition of one index: (index id, partition prefix).
+type PartitionId = (u64, Vec<u8>);
+
+/// A change the graph must follow: the entry at `key` now holds this vector with
+/// these filter values, or is gone.
+#[derive(Clone)]
+pub(crate) enum Change {
+    Upsert {
+        key: Vec<u8>,
+        vector: Vec<f32>,
+        filters: Item,
+    },
+    Delete {
+        key: Vec<u8>,
+    },
+}
+
+enum Slot {
+    /// Being built from storage: changes committed meanwhile wait here.
+    Building(Vec<Change>),
+    Ready(Arc<Graph>),
+}
+
+/// The graph of one partition and the map between its keys and storage keys.
+pub(crate) struct Graph {
+    index: Mutex<usearch::Index>,
+    ids: Mutex<Ids>,
+}
+
+#[derive(Default)]
+struct Ids {
+    by_key: HashMap<Vec<u8>, u64>,
+    entries: HashMap<u64, (Vec<u8>, Item)>,
+    next: u64,
+}
+
+/// Every graph of an engine.
+#[derive(Default)]
+pub(crate) struct AnnCache {
+    slots: Mutex<HashMap<PartitionId, Arc<Mutex<Slot>>>>,
+}
+
+fn metric(distance: Distance) -> usearch::MetricKind {
+    match distance {
+        Distance::Cosine => usearch::MetricKind::Cos,
+        Distance::Euclidean => usearch::MetricKind::L2sq,
+        Distance::DotProduct => usearch::MetricKind::IP,
+    }
+}
+
+impl Graph {
+    fn new(index: &VectorIndexMeta, capacity: usize) -> Result<Graph, String> {
+        let options = usearch::IndexOptions {
+            dimensions: index.dimensions,
+            metric: metric(index.distance),
+            quantization: usearch::ScalarKind::F32,
+            connectivity: 16,
+            expansion_add: 128,
+            expansion_search: 128,
+            multi: false,
+        };
+        let graph = usearch::Index::new(&options).map_err(|e| e.to_string())?;
+        graph.reserve(capacity.max(64)).map_err(|e| e.to_string())?;
+        Ok(Graph {
+            index: Mutex::new(graph),
+            ids: Mutex::new(Ids::default()),
+        })
+    }
+
+    fn apply(&self, change: Change) {
+        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        let index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        let key = match &change {
+            Change::Upsert { key, .. } | Change::Delete { key } => key.clone(),
+        };
+        if let Some(old) = ids.by_key.remove(&key) {
+            ids.entries.remove(&old);
+            let _ = index.remove(old);
+        }
+        if let Change::Upsert { key, vector, filters } = change {
+            if index.size() + 1 >= index.capacity() {
+                let _ = index.reserve((index.capacity() * 2).max(64));
+            }
+            let id = ids.next;
+            ids.next += 1;
+            if index.add(id, &vector).is_ok() {
+                ids.by_key.insert(key.clone(), id);
+                ids.entries.insert(id, (key, filters));
+            }
+        }
+    }
+
+    /// Storage keys of up to `count` entries near `query` whose filter values
+    /// equal `wanted`.
+    pub(crate) fn candidates(
+        &self,
+        query: &[f32],
+        count: usize,
+        wanted: &[(&String, &AttributeValue)],
+    ) -> Vec<Vec<u8>> {
+        let ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        let index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        index.change_expansion_search(count.max(128));
+        let passes = |id: u64| {
+            ids.entries.get(&id).is_some_and(|(_, filters)| {
+                wanted.iter().all(|(name, value)| {
+                    filters
+                        .get(*name)
+                        .is_some_and(|v| cairn_expr::compare::values_equal(v, value))
+                })
+            })
+        };
+        let matches = if wanted.is_empty() {
+            index.search(query, count)
+        } else {
+            index.filtered_search(query, count, passes)
+        };
+        matches
+            .map(|m| {
+                m.keys
+                    .iter()
+                    .filter_map(|id| ids.entries.get(id).map(|(k, _)| k.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The filter values an entry carries (its INLINE_FILTER attributes).
+pub(crate) fn filter_values(index: &VectorIndexMeta, attributes: &Item) -> Item {
+    index
+        .filters
+        .iter()
+        .filter_map(|f| attributes.get(&f.name).map(|v| (f.name.clone(), v.clone())))
+        .collect()
+}
+
+impl AnnCache {
+    /// The graph of a partition, when one is ready.
+    pub(crate) fn ready(&self, partition: &PartitionId) -> Option<Arc<Graph>> {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(partition)
+            .cloned()?;
+        let guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+        match &*guard {
+            Slot::Ready(graph) => Some(graph.clone()),
+            Slot::Building(_) => None,
+        }
+    }
+
+    /// Follows a committed change of a partition that has (or is building) a graph.
+    pub(crate) fn follow(&self, partition: &PartitionId, change: Change) {
+        let Some(slot) = self
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(partition)
+            .cloned()
+        else {
+            return;
+        };
+        let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+        match &mut *guard {
+            Slot::Building(waiting) => waiting.push(change),
+            Slot::Ready(graph) => graph.apply(change),
+        }
+    }
+
+    /// Starts building a partition's graph on a thread of its own, unless one is
+    /// there or being built.
+    pub(crate) fn build(
+        self: &Arc<Self>,
+        storage: Arc<dyn Storage>,
+        index: VectorIndexMeta,
+        partition: PartitionId,
+        size: usize,
+    ) {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            if slots.contains_key(&partition) {
+                return;
+            }
+            let slot = Arc::new(Mutex::new(Slot::Building(Vec::new())));
+            slots.insert(partition.clone(), slot.clone());
+            slot
+        };
+        let cache = Arc::clone(self);
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let built = build_graph(storage.as_ref(), &index, &partition.1, size);
+            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            match built {
+                Ok(graph) => {
+                    if let Slot::Building(waiting) = std::mem::replace(&mut *guard, Slot::Building(Vec::new())) {
+                        for change in waiting {
+                            graph.apply(change);
+                        }
+                    }
+                    let entries = graph.ids.lock().map(|ids| ids.entries.len()).unwrap_or(0);
+                    *guard = Slot::Ready(Arc::new(graph));
+                    tracing::info!(index = %index.name, entries, ms = started.elapsed().as_millis() as u64, "vector graph built");
+                }
+                Err(e) => {
+                    drop(guard);
+                    cache.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(&partition);
+                    tracing::warn!(index = %index.name, error = %e, "building a vector graph failed; searches stay exact");
+                }
+            }
+        });
+    }
+
+    /// Forgets every graph (a snapshot restore replaced the store under them).
+    pub(crate) fn clear(&self) {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Forgets the graphs of these indexes (deleted with their table or alone).
+    pub(crate) fn forget(&self, index_ids: &[u64]) {
+        self.slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(id, _), _| !index_ids.contains(id));
+    }
+}
+
+fn build_graph(storage: &dyn Storage, index: &VectorIndexMeta, prefix: &[u8], size: usize) -> Result<Graph, String> {
+    let graph = Graph::new(index, size + size / 4)?;
+    let mut range = ScanRange::prefix(prefix);
+    const CHUNK: usize = 4096;
+    loop {
+        let chunk = storage.scan(&range, CHUNK).map_err(|e| e.to_string())?;
+        for (key, bytes) in &chunk {
+            if let Some(entry) = super::decode_entry(bytes) {
+                let filters = filter_values(index, &entry.attributes);
+                graph.apply(Change::Upsert {
+                    key: key.clone(),
+                    vector: entry.vector,
+                    filters,
+                });
+            }
+        }
+        match chunk.last() {
+            Some((key, _)) if chunk.len() == CHUNK => range.start = std::ops::Bound::Excluded(key.clone()),
+            _ => return Ok(graph),
+        }
+    }
+}

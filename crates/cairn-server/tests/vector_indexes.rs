@@ -1,0 +1,416 @@
+//! Vector indexes and SearchVectors, rule by rule: declaring (on-demand only, five per
+//! table, SearchSchema in AttributeDefinitions), writing (a vector of the wrong size or
+//! type refused, an item without one not indexed), searching (TopK, dimensions, HASH
+//! required, equality only, Query/Scan refused), and the approximate graph of a large
+//! partition (recall against brute force, deletes and inserts followed, rebuilt after a
+//! restart). boto3 end to end: tests/clients/vectors_compat.py.
+
+mod common;
+
+use cairn_engine::{Engine, EngineConfig};
+use cairn_storage::{EmbeddedStorage, MemoryStorage};
+use common::call;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+fn vector(values: &[f32]) -> Value {
+    json!({"L": values.iter().map(|v| json!({"N": v.to_string()})).collect::<Vec<_>>()})
+}
+
+fn search_vector(values: &[f32]) -> Value {
+    json!(values.iter().map(|v| json!({"N": v.to_string()})).collect::<Vec<_>>())
+}
+
+fn index(dims: i64, schema: Option<Value>) -> Value {
+    let mut index = json!({"IndexName": "emb", "VectorAttribute": {"AttributeName": "v"}, "Dimensions": dims,
+                           "DistanceFunction": "EUCLIDEAN", "Projection": {"ProjectionType": "ALL"}});
+    if let Some(schema) = schema {
+        index["SearchSchema"] = schema;
+    }
+    index
+}
+
+fn create(engine: &Engine, name: &str, definitions: Value, indexes: Value) -> Result<Value, (String, String)> {
+    let mut defs = vec![json!({"AttributeName": "pk", "AttributeType": "S"})];
+    defs.extend(definitions.as_array().cloned().unwrap_or_default());
+    call(
+        engine,
+        "CreateTable",
+        json!({"TableName": name, "BillingMode": "PAY_PER_REQUEST", "AttributeDefinitions": defs,
+               "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "VectorIndexes": indexes}),
+    )
+}
+
+fn put(engine: &Engine, table: &str, pk: &str, v: &[f32], extra: Value) -> Result<Value, (String, String)> {
+    let mut item = json!({"pk": {"S": pk}, "v": vector(v)});
+    for (k, val) in extra.as_object().cloned().unwrap_or_default() {
+        item[k] = val;
+    }
+    call(engine, "PutItem", json!({"TableName": table, "Item": item}))
+}
+
+fn search(engine: &Engine, table: &str, query: &[f32], k: i64, extra: Value) -> Result<Value, (String, String)> {
+    let mut request = json!({"TableName": table, "IndexName": "emb", "SearchVector": search_vector(query), "TopK": k});
+    for (key, val) in extra.as_object().cloned().unwrap_or_default() {
+        request[key] = val;
+    }
+    call(engine, "SearchVectors", request)
+}
+
+fn keys(result: &Value) -> Vec<String> {
+    result["SearchResults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Item"]["pk"]["S"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn invalid(detail: &str) -> (String, String) {
+    (
+        "ValidationException".to_string(),
+        format!("One or more parameter values were invalid: {detail}"),
+    )
+}
+
+#[test]
+fn a_vector_index_needs_an_on_demand_table() {
+    let engine = common::memory_engine();
+    let provisioned = call(
+        &engine,
+        "CreateTable",
+        json!({"TableName": "prov", "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+               "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+               "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+               "VectorIndexes": [index(4, None)]}),
+    );
+    assert_eq!(
+        provisioned.unwrap_err(),
+        invalid("Vector indexes are supported only on tables that use on-demand capacity mode (PAY_PER_REQUEST)")
+    );
+    create(&engine, "ondemand", json!([]), json!([index(4, None)])).unwrap();
+}
+
+#[test]
+fn a_table_has_at_most_five_vector_indexes() {
+    let engine = common::memory_engine();
+    let many = |n: usize| {
+        json!((0..n)
+            .map(|i| {
+                let mut ix = index(4, None);
+                ix["IndexName"] = json!(format!("emb{i}"));
+                ix["VectorAttribute"]["AttributeName"] = json!(format!("v{i}"));
+                ix
+            })
+            .collect::<Vec<_>>())
+    };
+    assert_eq!(
+        create(&engine, "six", json!([]), many(6)).unwrap_err(),
+        invalid("VectorIndex count exceeds the per-table limit of 5")
+    );
+    create(&engine, "five", json!([]), many(5)).unwrap();
+}
+
+#[test]
+fn a_search_schema_attribute_must_be_in_attribute_definitions() {
+    let engine = common::memory_engine();
+    let schema = json!([{"AttributeName": "owner", "SearchSchemaElementType": "HASH"}]);
+    assert_eq!(
+        create(&engine, "pets", json!([]), json!([index(4, Some(schema.clone()))])).unwrap_err(),
+        invalid("One element in SearchSchema is not defined in attribute definitions")
+    );
+    create(
+        &engine,
+        "pets",
+        json!([{"AttributeName": "owner", "AttributeType": "S"}]),
+        json!([index(4, Some(schema))]),
+    )
+    .unwrap();
+}
+
+#[test]
+fn dimensions_are_between_1_and_4096() {
+    let engine = common::memory_engine();
+    assert_eq!(
+        create(&engine, "wide", json!([]), json!([index(4097, None)])).unwrap_err(),
+        invalid("Dimensions must be between 1 and 4096 for VectorIndex emb, got 4097")
+    );
+    create(&engine, "wide", json!([]), json!([index(4096, None)])).unwrap();
+}
+
+#[test]
+fn a_vector_of_the_wrong_size_is_rejected_on_put() {
+    let engine = common::memory_engine();
+    create(&engine, "things", json!([]), json!([index(4, None)])).unwrap();
+    assert_eq!(
+        put(&engine, "things", "a", &[1.0, 2.0, 3.0], json!({})).unwrap_err(),
+        invalid("Invalid size for parameter v, Expected: 4, Actual: 3. IndexName: emb")
+    );
+    put(&engine, "things", "a", &[1.0, 2.0, 3.0, 4.0], json!({})).unwrap();
+}
+
+#[test]
+fn a_vector_that_is_not_a_list_of_numbers_is_rejected_on_put() {
+    let engine = common::memory_engine();
+    create(&engine, "things", json!([]), json!([index(2, None)])).unwrap();
+    let bad = call(
+        &engine,
+        "PutItem",
+        json!({"TableName": "things", "Item": {"pk": {"S": "a"}, "v": {"L": [{"N": "1"}, {"S": "x"}]}}}),
+    );
+    assert_eq!(
+        bad.unwrap_err(),
+        invalid("Invalid type for parameter v, Expected: a list (L) of numbers (N) that fit in 32-bit floating point. IndexName: emb")
+    );
+    put(&engine, "things", "a", &[1.0, 2.0], json!({})).unwrap();
+}
+
+#[test]
+fn a_transaction_writing_a_bad_vector_is_cancelled() {
+    let engine = common::memory_engine();
+    create(&engine, "things", json!([]), json!([index(2, None)])).unwrap();
+    let bad = call(
+        &engine,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Put": {"TableName": "things", "Item": {"pk": {"S": "a"}, "v": vector(&[1.0])}}}]}),
+    );
+    assert_eq!(bad.unwrap_err().0, "TransactionCanceledException");
+    call(
+        &engine,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Put": {"TableName": "things", "Item": {"pk": {"S": "a"}, "v": vector(&[1.0, 0.0])}}}]}),
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_item_without_a_vector_is_stored_but_not_indexed() {
+    let engine = common::memory_engine();
+    create(&engine, "things", json!([]), json!([index(2, None)])).unwrap();
+    call(
+        &engine,
+        "PutItem",
+        json!({"TableName": "things", "Item": {"pk": {"S": "plain"}}}),
+    )
+    .unwrap();
+    put(&engine, "things", "vec", &[1.0, 0.0], json!({})).unwrap();
+    assert_eq!(
+        keys(&search(&engine, "things", &[1.0, 0.0], 10, json!({})).unwrap()),
+        ["vec"]
+    );
+}
+
+#[test]
+fn top_k_is_between_1_and_100() {
+    let engine = common::memory_engine();
+    create(&engine, "things", json!([]), json!([index(2, None)])).unwrap();
+    for k in [0, 101] {
+        assert_eq!(
+            search(&engine, "things", &[1.0, 0.0], k, json!({})).unwrap_err(),
+            (
+                "ValidationException".to_string(),
+                format!(
+                    "Provided TopK value '{k}' is out of valid range. The value must be between 1 and 100 inclusive"
+                )
+            )
+        );
+    }
+    search(&engine, "things", &[1.0, 0.0], 100, json!({})).unwrap();
+}
+
+#[test]
+fn the_search_vector_has_the_index_dimensions() {
+    let engine = common::memory_engine();
+    create(&engine, "things", json!([]), json!([index(2, None)])).unwrap();
+    assert_eq!(
+        search(&engine, "things", &[1.0, 0.0, 0.0], 1, json!({})).unwrap_err(),
+        (
+            "ValidationException".to_string(),
+            "Input search vector dimension 3 does not match vector index dimension 2".to_string()
+        )
+    );
+    search(&engine, "things", &[1.0, 0.0], 1, json!({})).unwrap();
+}
+
+#[test]
+fn a_search_needs_the_hash_value_when_the_schema_has_one_and_allows_only_equality() {
+    let engine = common::memory_engine();
+    let schema = json!([{"AttributeName": "owner", "SearchSchemaElementType": "HASH"}]);
+    create(
+        &engine,
+        "pets",
+        json!([{"AttributeName": "owner", "AttributeType": "S"}]),
+        json!([index(2, Some(schema))]),
+    )
+    .unwrap();
+    assert_eq!(
+        search(&engine, "pets", &[1.0, 0.0], 1, json!({})).unwrap_err(),
+        (
+            "ValidationException".to_string(),
+            "SearchConditionExpression must be provided when SearchSchema has a HASH key".to_string()
+        )
+    );
+    let values = json!({":o": {"S": "ada"}});
+    assert_eq!(
+        search(&engine, "pets", &[1.0, 0.0], 1,
+               json!({"SearchConditionExpression": "#o > :o", "ExpressionAttributeNames": {"#o": "owner"}, "ExpressionAttributeValues": values.clone()}))
+        .unwrap_err(),
+        (
+            "ValidationException".to_string(),
+            "Invalid SearchConditionExpression: Invalid comparator used in SearchConditionExpression".to_string()
+        )
+    );
+    assert_eq!(
+        search(&engine, "pets", &[1.0, 0.0], 1,
+               json!({"SearchConditionExpression": "#o IN (:o)", "ExpressionAttributeNames": {"#o": "owner"}, "ExpressionAttributeValues": values.clone()}))
+        .unwrap_err(),
+        (
+            "ValidationException".to_string(),
+            "Invalid SearchConditionExpression: Invalid operator used in SearchConditionExpression".to_string()
+        )
+    );
+    search(&engine, "pets", &[1.0, 0.0], 1,
+           json!({"SearchConditionExpression": "#o = :o", "ExpressionAttributeNames": {"#o": "owner"}, "ExpressionAttributeValues": values})).unwrap();
+}
+
+#[test]
+fn query_and_scan_of_a_vector_index_are_refused() {
+    let engine = common::memory_engine();
+    create(&engine, "things", json!([]), json!([index(2, None)])).unwrap();
+    let query = call(
+        &engine,
+        "Query",
+        json!({"TableName": "things", "IndexName": "emb", "KeyConditionExpression": "pk = :p",
+               "ExpressionAttributeValues": {":p": {"S": "a"}}}),
+    );
+    assert_eq!(
+        query.unwrap_err(),
+        (
+            "ValidationException".to_string(),
+            "Query operation not supported on this index type.".to_string()
+        )
+    );
+    let scan = call(&engine, "Scan", json!({"TableName": "things", "IndexName": "emb"}));
+    assert_eq!(
+        scan.unwrap_err(),
+        (
+            "ValidationException".to_string(),
+            "Scan operation not supported on this index type.".to_string()
+        )
+    );
+    call(&engine, "Scan", json!({"TableName": "things"})).unwrap();
+}
+
+/// Deterministic pseudo-random vectors.
+fn vectors(n: usize, dims: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut x = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    (0..n)
+        .map(|_| {
+            (0..dims)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % 2000) as f32 / 1000.0 - 1.0
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn brute(data: &[Vec<f32>], query: &[f32], k: usize) -> Vec<String> {
+    let mut scored: Vec<(f32, usize)> = data
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.iter().zip(query).map(|(a, b)| (a - b) * (a - b)).sum::<f32>(), i))
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    scored.iter().take(k).map(|(_, i)| format!("p{i}")).collect()
+}
+
+fn graph_engine(storage: Arc<dyn cairn_storage::Storage>) -> Engine {
+    let config = EngineConfig {
+        vector_graph_threshold: 100,
+        ..EngineConfig::default()
+    };
+    Engine::new(storage, config).unwrap()
+}
+
+/// Searches until the partition's graph answers (fewer vectors examined than the
+/// partition holds), at most 20 s.
+fn wait_for_graph(engine: &Engine, query: &[f32], size: usize, dims: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let out = search(engine, "big", query, 10, json!({"ReturnConsumedCapacity": "TOTAL"})).unwrap();
+        let bytes = out["ConsumedCapacity"]["VectorSearchRequestBytes"].as_f64().unwrap();
+        if bytes < (size * dims * 4) as f64 {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the graph was never built");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn recall(engine: &Engine, data: &[Vec<f32>], queries: &[Vec<f32>]) -> f64 {
+    let mut found = 0;
+    for q in queries {
+        let got = keys(&search(engine, "big", q, 10, json!({})).unwrap());
+        let want = brute(data, q, 10);
+        found += got.iter().filter(|k| want.contains(k)).count();
+    }
+    found as f64 / (queries.len() * 10) as f64
+}
+
+#[test]
+fn a_large_partition_is_searched_through_its_graph_with_high_recall_and_follows_writes() {
+    let (n, dims) = (2000, 16);
+    let engine = graph_engine(Arc::new(MemoryStorage::new()));
+    let mut ix = index(dims as i64, None);
+    ix["Projection"] = json!({"ProjectionType": "KEYS_ONLY"});
+    create(&engine, "big", json!([]), json!([ix])).unwrap();
+    let data = vectors(n, dims, 1);
+    for (i, v) in data.iter().enumerate() {
+        put(&engine, "big", &format!("p{i}"), v, json!({})).unwrap();
+    }
+    let queries = vectors(20, dims, 99);
+    wait_for_graph(&engine, &queries[0], n, dims);
+    let r = recall(&engine, &data, &queries);
+    assert!(r >= 0.9, "recall@10 {r}");
+    // A write after the graph was built is followed: an exact match comes first...
+    put(&engine, "big", "exact", &queries[1], json!({})).unwrap();
+    assert_eq!(
+        keys(&search(&engine, "big", &queries[1], 1, json!({})).unwrap()),
+        ["exact"]
+    );
+    // ...and a deleted item is never returned.
+    call(
+        &engine,
+        "DeleteItem",
+        json!({"TableName": "big", "Key": {"pk": {"S": "exact"}}}),
+    )
+    .unwrap();
+    assert!(!keys(&search(&engine, "big", &queries[1], 10, json!({})).unwrap()).contains(&"exact".to_string()));
+}
+
+#[test]
+fn vector_entries_survive_a_restart_and_the_graph_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (n, dims) = (500, 8);
+    let data = vectors(n, dims, 5);
+    let queries = vectors(10, dims, 77);
+    {
+        let engine = graph_engine(Arc::new(EmbeddedStorage::open(dir.path(), Default::default()).unwrap()));
+        create(&engine, "big", json!([]), json!([index(dims as i64, None)])).unwrap();
+        for (i, v) in data.iter().enumerate() {
+            put(&engine, "big", &format!("p{i}"), v, json!({})).unwrap();
+        }
+    }
+    let engine = graph_engine(Arc::new(EmbeddedStorage::open(dir.path(), Default::default()).unwrap()));
+    // Exact right away (no graph yet), then through the rebuilt graph.
+    assert_eq!(
+        keys(&search(&engine, "big", &queries[0], 10, json!({})).unwrap()),
+        brute(&data, &queries[0], 10)
+    );
+    wait_for_graph(&engine, &queries[0], n, dims);
+    assert!(recall(&engine, &data, &queries) >= 0.9);
+}
