@@ -204,7 +204,7 @@ impl Engine {
         if let Some(graph) = self.vector_graphs.ready(&partition) {
             // A large partition: candidates from its graph, each re-read and scored
             // exactly (a candidate deleted since is dropped).
-            let want = (best.k * 4).max(64);
+            let want = (best.k * 20).max(200);
             for key in graph.candidates(&query, want, &filters) {
                 let Some(bytes) = self.storage.get(&key).map_err(crate::storage_error)? else {
                     continue;
