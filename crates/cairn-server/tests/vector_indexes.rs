@@ -414,3 +414,93 @@ fn vector_entries_survive_a_restart_and_the_graph_is_rebuilt() {
     wait_for_graph(&engine, &queries[0], n, dims);
     assert!(recall(&engine, &data, &queries) >= 0.9);
 }
+
+fn pets(engine: &Engine) {
+    let schema = json!([{"AttributeName": "owner", "SearchSchemaElementType": "HASH"}]);
+    create(
+        engine,
+        "pets",
+        json!([{"AttributeName": "owner", "AttributeType": "S"}]),
+        json!([index(2, Some(schema))]),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_hash_value_larger_than_a_key_may_be_is_rejected_on_put_and_in_a_search() {
+    let engine = common::memory_engine();
+    pets(&engine);
+    let big = "o".repeat(2049);
+    assert_eq!(
+        put(&engine, "pets", "a", &[1.0, 0.0], json!({"owner": {"S": big}})).unwrap_err(),
+        invalid("Size limit exceeded for Index Key owner Actual Size: 2049 bytes Max Size: 2048 bytes IndexName: emb")
+    );
+    put(
+        &engine,
+        "pets",
+        "a",
+        &[1.0, 0.0],
+        json!({"owner": {"S": "o".repeat(2048)}}),
+    )
+    .unwrap();
+    let searched = search(
+        &engine,
+        "pets",
+        &[1.0, 0.0],
+        1,
+        json!({
+        "SearchConditionExpression": "#o = :o", "ExpressionAttributeNames": {"#o": "owner"},
+        "ExpressionAttributeValues": {":o": {"S": "o".repeat(70_000)}}}),
+    );
+    assert_eq!(
+        searched.unwrap_err(),
+        (
+            "ValidationException".to_string(),
+            "Invalid SearchConditionExpression: The value of owner is larger than a key attribute may be (2048 bytes)"
+                .to_string()
+        )
+    );
+}
+
+#[test]
+fn a_search_value_of_another_type_than_its_attribute_is_rejected() {
+    let engine = common::memory_engine();
+    pets(&engine);
+    let searched = search(
+        &engine,
+        "pets",
+        &[1.0, 0.0],
+        1,
+        json!({
+        "SearchConditionExpression": "#o = :o", "ExpressionAttributeNames": {"#o": "owner"},
+        "ExpressionAttributeValues": {":o": {"N": "1"}}}),
+    );
+    assert_eq!(
+        searched.unwrap_err(),
+        (
+            "ValidationException".to_string(),
+            "Invalid SearchConditionExpression: Type mismatch for attribute owner: expected S, got N".to_string()
+        )
+    );
+}
+
+#[test]
+fn a_table_whose_vector_index_is_being_created_cannot_be_deleted() {
+    let engine = common::memory_engine();
+    common::create_simple_table(&engine, "things");
+    put(&engine, "things", "a", &[1.0, 0.0], json!({})).unwrap();
+    call(
+        &engine,
+        "UpdateTable",
+        json!({"TableName": "things", "VectorIndexUpdates": [{"Create": index(2, None)}]}),
+    )
+    .unwrap();
+    // The backfill waits half a second before it starts: the index is CREATING now.
+    assert_eq!(
+        call(&engine, "DeleteTable", json!({"TableName": "things"})).unwrap_err(),
+        (
+            "ResourceInUseException".to_string(),
+            "Cannot delete table while indexes are being created, updated, or deleted.".to_string()
+        )
+    );
+}

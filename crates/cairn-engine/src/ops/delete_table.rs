@@ -29,6 +29,11 @@ impl Engine {
                 "Attempt to change a resource which is still in use: Table is being created: {name}"
             )));
         }
+        if meta.vector_indexes.iter().any(|v| !v.ready) {
+            return Err(ApiError::resource_in_use(
+                "Cannot delete table while indexes are being created, updated, or deleted.",
+            ));
+        }
         if meta.deletion_protection_enabled {
             return Err(ApiError::validation("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.".to_string()));
         }

@@ -229,6 +229,15 @@ pub(crate) fn check_item(table: &TableMeta, new: &Item, old: Option<&Item>) -> R
                     index.name
                 ))));
             }
+            let max_size = cairn_model::limits::MAX_PARTITION_KEY_SIZE;
+            if index.hash.as_ref() == Some(attr) && value.size() > max_size {
+                return Err(IndexKeyViolation::Cancels(ApiError::invalid_parameter(format!(
+                    "Size limit exceeded for Index Key {} Actual Size: {} bytes Max Size: {max_size} bytes IndexName: {}",
+                    attr.name,
+                    value.size(),
+                    index.name
+                ))));
+            }
             let empty = matches!(value, AttributeValue::S(s) if s.is_empty())
                 || matches!(value, AttributeValue::B(b) if b.is_empty());
             if empty && index.hash.as_ref() == Some(attr) {
@@ -253,11 +262,15 @@ pub(crate) fn partition_prefix(index: &VectorIndexMeta, hash_value: Option<&Attr
     }
 }
 
-/// The partition an item belongs in, if its HASH value (when needed) is there.
+/// The partition an item belongs in, if its HASH value (when needed) is there, of
+/// its type and no larger than a key attribute may be.
 fn partition_of(index: &VectorIndexMeta, item: &Item) -> Option<Vec<u8>> {
     match &index.hash {
         Some(hash) => {
-            let value = item.get(&hash.name).filter(|v| v.scalar_type() == Some(hash.kind))?;
+            let value = item
+                .get(&hash.name)
+                .filter(|v| v.scalar_type() == Some(hash.kind))
+                .filter(|v| v.size() <= cairn_model::limits::MAX_PARTITION_KEY_SIZE)?;
             Some(partition_prefix(index, Some(value)))
         }
         None => Some(partition_prefix(index, None)),

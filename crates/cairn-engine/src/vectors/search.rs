@@ -85,6 +85,10 @@ impl Best {
     }
 
     fn offer(&mut self, score: f32, order: u64, attributes: impl FnOnce() -> Option<Item>) {
+        // Vectors near the f32 limits can overflow a score: such an entry ranks nowhere.
+        if !score.is_finite() {
+            return;
+        }
         if let Some(worst) = self.worst() {
             if !self.distance.closer(score, worst) {
                 return;
@@ -188,6 +192,26 @@ impl Engine {
             })?),
             None => None,
         };
+        // Compared values have the search-schema attribute's declared type (a HASH
+        // value also the size a key may have).
+        for attr in index.hash.iter().chain(&index.filters) {
+            let Some(value) = wanted.get(&attr.name) else { continue };
+            if value.scalar_type() != Some(attr.kind) {
+                return Err(search_error(&format!(
+                    "Type mismatch for attribute {}: expected {}, got {}",
+                    attr.name,
+                    attr.kind.as_str(),
+                    value.type_name()
+                )));
+            }
+            if index.hash.as_ref() == Some(attr) && value.size() > cairn_model::limits::MAX_PARTITION_KEY_SIZE {
+                return Err(search_error(&format!(
+                    "The value of {} is larger than a key attribute may be ({} bytes)",
+                    attr.name,
+                    cairn_model::limits::MAX_PARTITION_KEY_SIZE
+                )));
+            }
+        }
 
         let prefix = super::partition_prefix(index, hash_value.as_ref());
         let filters: Vec<(&String, &AttributeValue)> = wanted
@@ -201,15 +225,34 @@ impl Engine {
         };
         let mut examined: u64 = 0;
         let partition = (index.id, prefix.clone());
-        if let Some(graph) = self.vector_graphs.ready(&partition) {
-            // A large partition: candidates from its graph, each re-read and scored
-            // exactly (a candidate deleted since is dropped).
+        let passes = |attributes: &Item| {
+            filters.iter().all(|(name, value)| {
+                attributes
+                    .get(*name)
+                    .is_some_and(|v| cairn_expr::compare::values_equal(v, value))
+            })
+        };
+        // Graphs follow this server's commits only: on a store other servers write
+        // to, every search is exact.
+        let graph = (!self.storage.shared())
+            .then(|| self.vector_graphs.ready(&partition))
+            .flatten();
+        if let Some(graph) = graph {
+            // A large partition: candidates from its graph, each re-read, re-checked
+            // and scored exactly (one deleted or changed since is dropped or ranked
+            // by what storage holds now). In key order, so ties rank as in the exact
+            // path.
             let want = (best.k * 20).max(200);
-            for key in graph.candidates(&query, want, &filters) {
+            let mut candidates = graph.candidates(&query, want, &filters);
+            candidates.sort();
+            for key in candidates {
                 let Some(bytes) = self.storage.get(&key).map_err(crate::storage_error)? else {
                     continue;
                 };
                 let Some(entry) = decode_entry(&bytes) else { continue };
+                if !passes(&entry.attributes) || entry.vector.len() != query.len() {
+                    continue;
+                }
                 examined += 1;
                 let score = index.distance.score(&query, &entry.vector);
                 let (vector, attributes) = (entry.vector, entry.attributes);
@@ -217,20 +260,19 @@ impl Engine {
                     Some(result_item(index, attributes, &vector, projection.as_ref()))
                 });
             }
-            return Ok(self.search_output(index, best, examined, input.return_consumed_capacity.as_deref()));
+            // A selective filter can leave the graph short of TopK: then search exactly.
+            if best.kept.len() == best.k {
+                return Ok(self.search_output(index, best, examined, input.return_consumed_capacity.as_deref()));
+            }
+            best.kept.clear();
+            examined = 0;
         }
         let mut range = ScanRange::prefix(&prefix);
         loop {
             let chunk = self.storage.scan(&range, CHUNK).map_err(crate::storage_error)?;
             for (key, bytes) in &chunk {
                 let Some(entry) = decode_entry(bytes) else { continue };
-                let passes = filters.iter().all(|(name, value)| {
-                    entry
-                        .attributes
-                        .get(*name)
-                        .is_some_and(|v| cairn_expr::compare::values_equal(v, value))
-                });
-                if !passes || entry.vector.len() != query.len() {
+                if !passes(&entry.attributes) || entry.vector.len() != query.len() {
                     continue;
                 }
                 examined += 1;
