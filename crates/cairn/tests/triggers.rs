@@ -12,8 +12,13 @@ use std::time::{Duration, Instant};
 use support::{client, free_port, wait_ready};
 
 fn serve(port: u16, data: Option<&Path>, triggers: &[String]) -> Child {
+    serve_with(port, data, triggers, &[])
+}
+
+/// `serve` with further flags (`--virtual-clock`, ...).
+fn serve_with(port: u16, data: Option<&Path>, triggers: &[String], extra: &[&str]) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
-    command.args(["serve", "--port", &port.to_string()]);
+    command.args(["serve", "--port", &port.to_string()]).args(extra);
     match data {
         Some(dir) => command.arg("--data-dir").arg(dir),
         None => command.arg("--in-memory"),
@@ -69,6 +74,21 @@ fn wait_for(file: &Path, count: usize) -> Vec<Value> {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// `cairn clock advance BY` against the server on `port`.
+fn advance_clock(port: u16, by: &str) {
+    let moved = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args([
+            "clock",
+            "--endpoint",
+            &format!("http://127.0.0.1:{port}"),
+            "advance",
+            by,
+        ])
+        .output()
+        .unwrap();
+    assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
 }
 
 fn keys(records: &[Value]) -> Vec<String> {
@@ -398,40 +418,18 @@ async fn a_record_older_than_max_age_is_dead_lettered_instead_of_retried() {
     let dlq = dir.path().join("dead.jsonl");
     let port = free_port();
     // Without max_age_s this batch would be retried 10,000 times.
-    let mut server = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args([
-            "serve",
-            "--in-memory",
-            "--virtual-clock",
-            "--port",
-            &port.to_string(),
-            "--trigger",
-        ])
-        .arg(format!(
-            "table=orders,exec=cat >/dev/null; exit 3,retries=10000,max_age_s=60,dlq={}",
-            dlq.display()
-        ))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let trigger = format!(
+        "table=orders,exec=cat >/dev/null; exit 3,retries=10000,max_age_s=60,dlq={}",
+        dlq.display()
+    );
+    let mut server = serve_with(port, None, &[trigger], &["--virtual-clock"]);
     let c = client(port);
     wait_ready(&c).await;
     create_orders(&c).await;
     put(&c, "stale").await;
     std::thread::sleep(Duration::from_millis(500));
     assert!(!dlq.exists(), "dead-lettered before it was 60 s old");
-    let moved = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args([
-            "clock",
-            "--endpoint",
-            &format!("http://127.0.0.1:{port}"),
-            "advance",
-            "2m",
-        ])
-        .output()
-        .unwrap();
-    assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
+    advance_clock(port, "2m");
     let deadline = Instant::now() + Duration::from_secs(20);
     while !dlq.exists() {
         assert!(Instant::now() < deadline, "the stale batch was never dead-lettered");
@@ -449,23 +447,16 @@ async fn advancing_the_clock_expires_a_ttl_item_and_the_trigger_sees_its_remove(
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("events.jsonl");
     let port = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args([
-            "serve",
-            "--in-memory",
-            "--virtual-clock",
-            "--ttl-sweep-interval-ms",
-            "50",
-        ])
-        .args(["--port", &port.to_string(), "--trigger"])
-        .arg(format!(
-            r#"table=orders,exec={},filter={{"eventName": ["REMOVE"]}}"#,
-            appender(&out)
-        ))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let trigger = format!(
+        r#"table=orders,exec={},filter={{"eventName": ["REMOVE"]}}"#,
+        appender(&out)
+    );
+    let mut server = serve_with(
+        port,
+        None,
+        &[trigger],
+        &["--virtual-clock", "--ttl-sweep-interval-ms", "50"],
+    );
     let c = client(port);
     wait_ready(&c).await;
     create_orders(&c).await;
@@ -495,17 +486,7 @@ async fn advancing_the_clock_expires_a_ttl_item_and_the_trigger_sees_its_remove(
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     assert!(delivered(&out).is_empty(), "nothing has expired yet");
-    let moved = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args([
-            "clock",
-            "--endpoint",
-            &format!("http://127.0.0.1:{port}"),
-            "advance",
-            "2h",
-        ])
-        .output()
-        .unwrap();
-    assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
+    advance_clock(port, "2h");
     let records = wait_for(&out, 1);
     assert_eq!(keys(&records), ["o1"]);
     assert_eq!(records[0]["eventName"], "REMOVE");
