@@ -65,6 +65,9 @@ pub struct ServerConfig {
     pub local_mode: Option<Arc<crate::local_mode::LocalMode>>,
     /// Origins browsers may call from (`--cors`); None: any (`*`), as DynamoDB allows.
     pub cors_origins: Option<Arc<Vec<String>>>,
+    /// The web console under `/console/` (embedded files unless `--console-dir` or
+    /// `--no-console`).
+    pub console: crate::console::Console,
 }
 
 /// Whether the backend answers (a database backend's reachability).
@@ -85,6 +88,7 @@ impl Default for ServerConfig {
             after_reset: None,
             local_mode: None,
             cors_origins: None,
+            console: crate::console::Console::Embedded,
         }
     }
 }
@@ -314,6 +318,14 @@ async fn respond(
                 "unhealthy: the database cannot be reached".to_string(),
             )
         }
+        Ok(Reply::Asset(content_type, body)) => return asset_response(content_type, body),
+        Ok(Reply::Redirect(location)) => {
+            let mut response = plain_response(StatusCode::PERMANENT_REDIRECT, String::new());
+            response
+                .headers_mut()
+                .insert(hyper::header::LOCATION, HeaderValue::from_static(location));
+            return response;
+        }
         Ok(Reply::NotFound) => {
             return plain_response(StatusCode::NOT_FOUND, "<UnknownOperationException/>".to_string())
         }
@@ -341,6 +353,10 @@ enum Reply {
     Unhealthy,
     /// `GET /_cairn/status`: this server's identity and its share of the work.
     Status(Vec<u8>),
+    /// A file of the web console.
+    Asset(&'static str, Vec<u8>),
+    /// Where a path of the console is found instead.
+    Redirect(&'static str),
     /// A GET of any other path.
     NotFound,
 }
@@ -490,6 +506,29 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
             .flatten();
             return Ok(report.map_or(Reply::NotFound, Reply::Status));
         }
+        if let Some(asset) = crate::console::asset(&shared.config.console, req.uri().path()) {
+            return Ok(match asset {
+                crate::console::Asset::File { content_type, body } => Reply::Asset(content_type, body),
+                crate::console::Asset::Redirect(location) => Reply::Redirect(location),
+                crate::console::Asset::Missing => Reply::NotFound,
+            });
+        }
+        // The console's charts: request rates per table, like the cost ledger only
+        // without --auth.
+        if req.uri().path() == crate::console::STATS_PATH
+            && shared.config.authenticator.is_none()
+            && !matches!(shared.config.console, crate::console::Console::Off)
+        {
+            let param = |name: &str| {
+                req.uri()
+                    .query()
+                    .and_then(|q| q.split('&').find_map(|p| p.strip_prefix(name)?.strip_prefix('=')))
+                    .map(|v| percent_decode(v))
+            };
+            let table = param("table").unwrap_or_default();
+            let region = param("region").unwrap_or_else(|| "us-east-1".to_string());
+            return Ok(Reply::Status(crate::console::stats_json(&region, &table)));
+        }
         if req.uri().path() != "/" {
             return Ok(Reply::NotFound);
         }
@@ -635,7 +674,69 @@ fn call_operation_as(
     let elapsed = started.elapsed();
     crate::metrics::record(operation, &metered, result.as_ref().map(|_| ()), elapsed);
     crate::metrics::log_request(request_id, operation, &metered, result.as_ref().map(|_| ()), elapsed);
+    if let Some(table) = metered.tables.first() {
+        let (read_units, write_units) = metered.usage.iter().fold((0.0, 0.0), |(r, w), u| {
+            let units = u.table_units + u.index_units.iter().map(|(_, x)| x).sum::<f64>();
+            match u.kind {
+                cairn_engine::capacity::throttle::UsageKind::Read => (r + units, w),
+                cairn_engine::capacity::throttle::UsageKind::Write => (r, w + units),
+            }
+        });
+        let throttled = !metered.throttled.is_empty()
+            || matches!(&result, Err(e) if matches!(e.kind,
+                ErrorKind::ProvisionedThroughputExceeded | ErrorKind::Throttling | ErrorKind::RequestLimitExceeded));
+        crate::console::record(crate::console::Observation {
+            region: &context.region,
+            table,
+            elapsed,
+            failed: result.is_err(),
+            throttled,
+            read_units,
+            write_units,
+        });
+    }
     result
+}
+
+/// A console file, with headers that keep the page to this origin.
+fn asset_response(content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(crate::console::CONTENT_SECURITY_POLICY),
+    );
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert(hyper::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// A query parameter's value with `%XX` escapes and `+` decoded (table names are
+/// letters, digits, `_ - .`, but a browser may escape any of them).
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let hex = |b: u8| (b as char).to_digit(16);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn too_large() -> ApiError {

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod console;
 mod encoding;
 mod http;
 mod listener;

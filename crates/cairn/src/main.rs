@@ -247,6 +247,17 @@ struct ServeArgs {
     /// storageGbMonth); default: us-east-1 list prices.
     #[arg(long, env = "CAIRN_PRICE_SHEET")]
     price_sheet: Option<PathBuf>,
+    /// Also serve the web console (and the API it calls) on this address, e.g.
+    /// 127.0.0.1:8001; it is always at /console/ on the main port too.
+    #[arg(long, env = "CAIRN_CONSOLE_ADDR", conflicts_with = "no_console")]
+    console_addr: Option<std::net::SocketAddr>,
+    /// Do not serve the web console.
+    #[arg(long, env = "CAIRN_NO_CONSOLE")]
+    no_console: bool,
+    /// Serve the console's files from this directory instead of the ones built in
+    /// (for working on the console without rebuilding).
+    #[arg(long, env = "CAIRN_CONSOLE_DIR", hide = true)]
+    console_dir: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -543,6 +554,26 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
             None => None,
         };
         let address = listener.local_addr().map_err(|e| e.to_string())?;
+        let console_listener = match args.console_addr {
+            Some(addr) => Some(bind(&addr.ip().to_string(), addr.port()).await?),
+            None => None,
+        };
+        if let Some(console) = &console_listener {
+            let console_address = console.local_addr().map_err(|e| e.to_string())?;
+            if authenticator.is_none() && !console_address.ip().is_loopback() && !args.allow_anonymous {
+                return Err(Failure::from(format!(
+                    "refusing to serve the console without authentication on {console_address}, which other machines can reach: use --auth sigv4, a loopback address, or --allow-anonymous"
+                )));
+            }
+        }
+        let console = match (&args.console_dir, args.no_console) {
+            (_, true) => cairn_server::console::Console::Off,
+            (Some(dir), false) => cairn_server::console::Console::Directory(dir.clone()),
+            (None, false) => cairn_server::console::Console::Embedded,
+        };
+        if !matches!(console, cairn_server::console::Console::Off) {
+            cairn_server::console::record_requests();
+        }
         if authenticator.is_none() && !address.ip().is_loopback() && !args.allow_anonymous {
             return Err(Failure::from(format!(
                 "refusing to serve without authentication on {address}, which other machines can reach: use --auth sigv4 (see docs/security.md), listen on 127.0.0.1, or pass --allow-anonymous"
@@ -565,6 +596,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
                 .cors
                 .as_ref()
                 .map(|list| Arc::new(list.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())),
+            console,
         };
         let (main_config, https) = match (tls, https_listener) {
             (Some(tls), Some(https)) => (
@@ -579,6 +611,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
             https = ?https.as_ref().and_then(|(l, _)| l.local_addr().ok()),
             backend = if args.postgres.is_some() { "postgres" } else if args.in_memory { "memory" } else { "embedded" },
             auth = if authenticator.is_some() { "sigv4" } else { "none" },
+            console = ?console_listener.as_ref().and_then(|l| l.local_addr().ok()),
             startup_ms = started.elapsed().as_secs_f64() * 1000.0,
             "cairn is listening"
         );
@@ -589,6 +622,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         let wait = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
+        let main_config_for_console = main_config.clone();
         let main = cairn_server::serve(listener, engine.clone(), main_config, wait(stopped.clone()));
         let second = async {
             match https {
@@ -600,8 +634,15 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
             shutdown_signal().await;
             let _ = stop.send(true);
         };
-        let (main, second, ()) = tokio::join!(main, second, signal);
-        main.and(second).map_err(|e| e.to_string())?;
+        let console_config = main_config_for_console;
+        let third = async {
+            match console_listener {
+                Some(listener) => cairn_server::serve(listener, engine.clone(), console_config, wait(stopped.clone())).await,
+                None => Ok(()),
+            }
+        };
+        let (main, second, third, ()) = tokio::join!(main, second, third, signal);
+        main.and(second).and(third).map_err(|e| e.to_string())?;
         // Another server sharing the store takes the background work over at once.
         let releasing = engine.clone();
         let _ = tokio::task::spawn_blocking(move || releasing.release_leases()).await;
