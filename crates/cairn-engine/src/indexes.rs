@@ -5,6 +5,7 @@
 //! enc(table pk) · enc(table sk)`. The table key makes entries unique; items without
 //! the index key attributes (or with the wrong types) have no entry (sparse indexes).
 
+use crate::capacity::{IndexKind, IndexUnits};
 use crate::catalog::{IndexMeta, KeyAttribute, TableMeta};
 use cairn_model::codec::encode_item;
 use cairn_model::keycodec::encode_key_value;
@@ -110,13 +111,13 @@ pub(crate) fn maintain(tx: &mut dyn Transaction, table: &TableMeta, old: Option<
 /// Write units each index costs for one item change, as DynamoDB charges them: an
 /// entry added, removed or rewritten costs its size in 1 KB units; a key change is a
 /// delete plus a put; an index the change does not touch costs nothing.
-pub(crate) fn index_write_units(table: &TableMeta, old: Option<&Item>, new: Option<&Item>) -> Vec<(String, bool, f64)> {
+pub(crate) fn index_write_units(table: &TableMeta, old: Option<&Item>, new: Option<&Item>) -> IndexUnits {
     let mut out = Vec::new();
     let indexes = table
         .global_secondary_indexes
         .iter()
-        .map(|i| (i, true))
-        .chain(table.local_secondary_indexes.iter().map(|i| (i, false)));
+        .map(|i| (i, IndexKind::Global))
+        .chain(table.local_secondary_indexes.iter().map(|i| (i, IndexKind::Local)));
     for (index, global) in indexes {
         let old_entry = old.and_then(|o| entry_key(table, index, o).map(|k| (k, project_entry(table, index, o))));
         let new_entry = new.and_then(|n| entry_key(table, index, n).map(|k| (k, project_entry(table, index, n))));
@@ -140,6 +141,9 @@ pub(crate) fn index_write_units(table: &TableMeta, old: Option<&Item>, new: Opti
         if units > 0.0 {
             out.push((index.name.clone(), global, units));
         }
+    }
+    for (name, bytes) in crate::vectors::write_bytes(table, old, new) {
+        out.push((name, IndexKind::Vector, bytes));
     }
     out
 }

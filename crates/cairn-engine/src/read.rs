@@ -246,7 +246,15 @@ pub(crate) fn read_capacity(
         Some(index) => consumed_with_indexes(
             source.table,
             0.0,
-            &vec![(index.name.clone(), source.is_global_index(), units)],
+            &vec![(
+                index.name.clone(),
+                if source.is_global_index() {
+                    crate::capacity::IndexKind::Global
+                } else {
+                    crate::capacity::IndexKind::Local
+                },
+                units,
+            )],
             Kind::Read,
             mode,
         ),

@@ -138,6 +138,29 @@ fn dynamodb_json_lines_become_a_new_table_with_its_indexes() {
 }
 
 #[test]
+fn an_import_creates_the_vector_indexes_of_its_parameters_and_indexes_the_items() {
+    let s = setup();
+    let mut lines = String::new();
+    for (pk, v) in [("a", ["1", "0"]), ("b", ["0", "1"])] {
+        lines.push_str(&format!(
+            "{{\"Item\":{{\"pk\":{{\"S\":\"{pk}\"}},\"v\":{{\"L\":[{{\"N\":\"{}\"}},{{\"N\":\"{}\"}}]}}}}}}\n",
+            v[0], v[1]
+        ));
+    }
+    s.object("vectors/part.json", lines.as_bytes());
+    let mut params = table_params("embedded");
+    params["VectorIndexes"] = json!([common::vectors::index(2, None)]);
+    let done = import_done(
+        &s,
+        "embedded",
+        json!({"S3BucketSource": {"S3Bucket": "source", "S3KeyPrefix": "vectors/"}, "TableCreationParameters": params}),
+    );
+    assert_eq!(done["ImportStatus"], "COMPLETED", "{done}");
+    let found = common::vectors::search(&s.engine, "embedded", &[0.1, 1.0], 2, json!({})).unwrap();
+    assert_eq!(common::vectors::keys(&found), ["b", "a"]);
+}
+
+#[test]
 fn ion_objects_import() {
     let s = setup();
     s.object(

@@ -342,6 +342,7 @@ impl Restorer {
                         );
                     }
                 }
+                crate::vectors::maintain(tx.as_mut(), table, None, Some(&item));
                 crate::collections::account(tx.as_mut(), table, None, Some(&item), self.collection_limit)?;
             }
             let mut next = progress.clone();

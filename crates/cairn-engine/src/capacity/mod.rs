@@ -37,8 +37,31 @@ pub(crate) enum Kind {
     Write,
 }
 
-/// Capacity spent on a table's indexes: (index name, is global, units).
-pub(crate) type IndexUnits = Vec<(String, bool, f64)>;
+/// Which kind of index a write charged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IndexKind {
+    Global,
+    /// Local indexes share their table's capacity.
+    Local,
+    /// Vector indexes are metered in bytes written (VectorWriteRequestBytes), not
+    /// in capacity units.
+    Vector,
+}
+
+/// Capacity spent on a table's indexes: (index name, kind, units or, for a vector
+/// index, bytes).
+pub(crate) type IndexUnits = Vec<(String, IndexKind, f64)>;
+
+/// `units` multiplied by `factor` (a transaction's two phases), vector bytes kept.
+pub(crate) fn scaled(units: IndexUnits, factor: f64) -> IndexUnits {
+    units
+        .into_iter()
+        .map(|(name, kind, u)| match kind {
+            IndexKind::Vector => (name, kind, u),
+            _ => (name, kind, factor * u),
+        })
+        .collect()
+}
 
 /// Like [`consumed`], adding what the write cost its indexes: TOTAL counts them in,
 /// INDEXES also itemises them per index.
@@ -50,7 +73,11 @@ pub(crate) fn consumed_with_indexes(
     mode: ReturnConsumedCapacity,
 ) -> Option<ConsumedCapacity> {
     throttle::record(table, table_units, indexes, kind);
-    let index_total: f64 = indexes.iter().map(|(_, _, u)| u).sum();
+    let index_total: f64 = indexes
+        .iter()
+        .filter(|(_, kind, _)| *kind != IndexKind::Vector)
+        .map(|(_, _, u)| u)
+        .sum();
     let mut entry = entry(table, table_units + index_total, kind, mode)?;
     if mode == ReturnConsumedCapacity::Indexes {
         if let Some(t) = entry.table.as_mut() {
@@ -63,9 +90,18 @@ pub(crate) fn consumed_with_indexes(
         }
         let mut global = BTreeMap::new();
         let mut local = BTreeMap::new();
-        for (name, is_global, units) in indexes {
+        let mut vector: BTreeMap<String, cairn_model::types::vector::VectorCapacity> = BTreeMap::new();
+        for (name, index_kind, units) in indexes {
             let (read, write) = split(*units, kind);
-            let target = if *is_global { &mut global } else { &mut local };
+            let target = match index_kind {
+                IndexKind::Global => &mut global,
+                IndexKind::Local => &mut local,
+                IndexKind::Vector => {
+                    let bytes = vector.entry(name.clone()).or_default();
+                    *bytes.vector_write_request_bytes.get_or_insert(0.0) += units;
+                    continue;
+                }
+            };
             let c: &mut Capacity = target.entry(name.clone()).or_default();
             c.capacity_units += units;
             c.read_capacity_units = read.map(|_| c.capacity_units);
@@ -73,6 +109,7 @@ pub(crate) fn consumed_with_indexes(
         }
         entry.global_secondary_indexes = (!global.is_empty()).then_some(global);
         entry.local_secondary_indexes = (!local.is_empty()).then_some(local);
+        entry.vector_indexes = (!vector.is_empty()).then_some(vector);
     }
     Some(entry)
 }

@@ -19,7 +19,7 @@
 //! ...). Time is the engine's clock, so tests move it.
 
 use crate::capacity::limiter::{Key, Limit, Limiter};
-use crate::capacity::{IndexUnits, Kind};
+use crate::capacity::{IndexKind, IndexUnits, Kind};
 use crate::catalog::{IndexMeta, TableMeta};
 use crate::Engine;
 use cairn_model::value::AttributeValue;
@@ -125,12 +125,13 @@ pub(crate) fn record(table: &TableMeta, table_units: f64, indexes: &IndexUnits, 
                 table_units,
                 index_units: Vec::new(),
             };
-            for (name, global, units) in indexes {
-                if *global {
-                    usage.index_units.push((name.clone(), *units));
-                } else {
+            for (name, kind, units) in indexes {
+                match kind {
+                    IndexKind::Global => usage.index_units.push((name.clone(), *units)),
                     // Local indexes share the table's capacity.
-                    usage.table_units += units;
+                    IndexKind::Local => usage.table_units += units,
+                    // Bytes, not capacity units: not throttled by table capacity.
+                    IndexKind::Vector => {}
                 }
             }
             // Key ranges of the table get its units; a GSI's, the GSI's.

@@ -11,7 +11,7 @@ use cairn_model::types::{
     BackupSummary, CreateBackupInput, CreateBackupOutput, CreateTableInput, GlobalSecondaryIndex,
     GlobalSecondaryIndexInfo, ListBackupsInput, ListBackupsOutput, LocalSecondaryIndex, LocalSecondaryIndexInfo,
     ProvisionedThroughput, RestoreTableFromBackupInput, SourceTableDetails, SourceTableFeatureDetails,
-    TableDescriptionOutput, TimeToLiveDescription,
+    TableDescriptionOutput, TimeToLiveDescription, VectorIndex,
 };
 use cairn_model::{ApiError, ErrorKind};
 
@@ -129,6 +129,8 @@ impl Engine {
                     attribute_name: Some(a.clone()),
                 }),
                 sse_description: full.sse_description,
+                vector_indexes: (!table.vector_indexes.is_empty())
+                    .then(|| table.vector_indexes.iter().map(vector_index_request).collect()),
             },
         }
     }
@@ -525,9 +527,13 @@ pub(crate) fn restore_request(
                 .collect()
         })
     });
+    let vector = input.vector_index_override.clone().or_else(|| {
+        (!source.vector_indexes.is_empty()).then(|| source.vector_indexes.iter().map(vector_index_request).collect())
+    });
     // An empty override list drops every index of that kind.
     let global = global.filter(|list| !list.is_empty());
     let local = local.filter(|list| !list.is_empty());
+    let vector: Option<Vec<VectorIndex>> = vector.filter(|list| !list.is_empty());
     // Only the attributes the kept key schemas use may be defined.
     let mut used: Vec<String> = source.key_attributes().map(|a| a.name.clone()).collect();
     for schema in global
@@ -537,6 +543,9 @@ pub(crate) fn restore_request(
         .chain(local.iter().flatten().filter_map(|l| l.key_schema.as_ref()))
     {
         used.extend(schema.iter().filter_map(|k| k.attribute_name.clone()));
+    }
+    for schema in vector.iter().flatten().filter_map(|v| v.search_schema.as_ref()) {
+        used.extend(schema.iter().filter_map(|e| e.attribute_name.clone()));
     }
     CreateTableInput {
         table_name: Some(target.to_string()),
@@ -564,6 +573,7 @@ pub(crate) fn restore_request(
         }),
         global_secondary_indexes: global,
         local_secondary_indexes: local,
+        vector_indexes: vector,
         sse_specification: input
             .sse_specification_override
             .clone()
@@ -571,6 +581,34 @@ pub(crate) fn restore_request(
         // A restored table is always of the STANDARD class.
         table_class: None,
         ..Default::default()
+    }
+}
+
+/// A vector index of the catalog as CreateTable declares it.
+pub(crate) fn vector_index_request(index: &crate::vectors::VectorIndexMeta) -> VectorIndex {
+    use cairn_model::types::{Projection, SearchSchemaElement, VectorAttributeDefinition};
+    let schema: Vec<SearchSchemaElement> = index
+        .hash
+        .iter()
+        .map(|a| (a, "HASH"))
+        .chain(index.filters.iter().map(|a| (a, "INLINE_FILTER")))
+        .map(|(a, kind)| SearchSchemaElement {
+            attribute_name: Some(a.name.clone()),
+            search_schema_element_type: Some(kind.to_string()),
+        })
+        .collect();
+    VectorIndex {
+        index_name: Some(index.name.clone()),
+        vector_attribute: Some(VectorAttributeDefinition {
+            attribute_name: Some(index.attribute.clone()),
+        }),
+        search_schema: (!schema.is_empty()).then_some(schema),
+        projection: Some(Projection {
+            projection_type: Some(index.projection_type.clone()),
+            non_key_attributes: index.non_key_attributes.clone(),
+        }),
+        dimensions: Some(index.dimensions as i64),
+        distance_function: Some(index.distance.as_str().to_string()),
     }
 }
 
@@ -652,6 +690,21 @@ pub(crate) fn check_overrides(source: &TableMeta, input: &RestoreTableFromBackup
                 "Cannot override ProvisionedThroughput if BillingMode is overridden to PAY_PER_REQUEST for index {}",
                 g.index_name.clone().unwrap_or_default()
             ));
+        }
+    }
+    for v in input.vector_index_override.iter().flatten() {
+        let matched = source.vector_indexes.iter().any(|i| {
+            let mut theirs = v.clone();
+            let mut ours = vector_index_request(i);
+            for p in [&mut theirs.projection, &mut ours.projection] {
+                if let Some(attrs) = p.as_mut().and_then(|p| p.non_key_attributes.as_mut()) {
+                    attrs.sort();
+                }
+            }
+            theirs == ours
+        });
+        if !matched {
+            return no_match(v.index_name.as_ref());
         }
     }
     for l in input.local_secondary_index_override.iter().flatten() {

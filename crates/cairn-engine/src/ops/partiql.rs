@@ -534,10 +534,10 @@ fn write_capacity(
             .map_or(0, item_size)
             .max(change.new.as_ref().map_or(0, item_size));
         units += factor * crate::capacity::write_units(size);
-        let more = crate::indexes::index_write_units(table, change.old.as_ref(), change.new.as_ref())
-            .into_iter()
-            .map(|(name, global, u)| (name, global, factor * u))
-            .collect();
+        let more = crate::capacity::scaled(
+            crate::indexes::index_write_units(table, change.old.as_ref(), change.new.as_ref()),
+            factor,
+        );
         crate::capacity::add_index_units(&mut index_units, more);
     }
     crate::capacity::consumed_with_indexes(table, units, &index_units, Kind::Write, mode)

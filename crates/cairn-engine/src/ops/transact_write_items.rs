@@ -314,10 +314,10 @@ impl Engine {
                 .or_insert((plan.table.clone(), 0.0, Vec::new()));
             // Transactions cost two units per item, for indexes too: prepare and commit.
             entry.1 += 2.0 * write_units(size);
-            let doubled = index_write_units(&plan.table, change.old.as_ref(), change.new.as_ref())
-                .into_iter()
-                .map(|(name, global, u)| (name, global, 2.0 * u))
-                .collect();
+            let doubled = crate::capacity::scaled(
+                index_write_units(&plan.table, change.old.as_ref(), change.new.as_ref()),
+                2.0,
+            );
             add_index_units(&mut entry.2, doubled);
         }
         let capacities: Vec<_> = units

@@ -179,11 +179,17 @@ impl Engine {
                 "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
             ));
         }
+        // A vector index's SearchSchema may name attributes the table defines
+        // already; the request may not give them another type.
+        let vector_definitions = match input.vector_index_updates.as_deref() {
+            Some(updates) if !updates.is_empty() => crate::ops::update_table_indexes::definitions(&meta, &input)?,
+            _ => Vec::new(),
+        };
         let work = apply_index_updates(&mut meta, &input)?;
         let vector_work = crate::vectors::declare::apply_updates(
             &mut meta,
             input.vector_index_updates.as_deref().unwrap_or_default(),
-            input.attribute_definitions.as_deref().unwrap_or_default(),
+            &vector_definitions,
             gsi_changes,
         )?;
         crate::vectors::declare::check_table(&meta)?;

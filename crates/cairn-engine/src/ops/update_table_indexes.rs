@@ -15,7 +15,9 @@ pub(crate) struct IndexWork {
     pub purge: Vec<u64>,
 }
 
-fn definitions(meta: &TableMeta, input: &UpdateTableInput) -> Result<Vec<AttributeDefinition>, ApiError> {
+/// The table's attribute definitions with the request's added; a request giving
+/// a defined attribute another type is refused.
+pub(crate) fn definitions(meta: &TableMeta, input: &UpdateTableInput) -> Result<Vec<AttributeDefinition>, ApiError> {
     let mut defs: Vec<AttributeDefinition> = meta
         .attribute_definitions
         .iter()

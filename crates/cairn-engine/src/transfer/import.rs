@@ -378,6 +378,7 @@ fn creation_request(params: &TableCreationParameters) -> CreateTableInput {
         attribute_definitions: params.attribute_definitions.clone(),
         key_schema: params.key_schema.clone(),
         global_secondary_indexes: params.global_secondary_indexes.clone(),
+        vector_indexes: params.vector_indexes.clone(),
         billing_mode: params.billing_mode.clone(),
         provisioned_throughput: params.provisioned_throughput.clone(),
         on_demand_throughput: params.on_demand_throughput.clone(),

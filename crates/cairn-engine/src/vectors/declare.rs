@@ -204,14 +204,30 @@ pub(crate) fn check_table(table: &TableMeta) -> Result<(), ApiError> {
                 index.attribute, index.name, index.dimensions
             )));
         }
-        if table.key_attributes().any(|k| k.name == index.attribute) {
-            return Err(invalid(format!(
-                "The vector attribute {} of index {} cannot be a key attribute of the table",
-                index.attribute, index.name
-            )));
-        }
+        key_of_another_index(table, &index.attribute, &index.name)?;
     }
     Ok(())
+}
+
+/// A vector attribute holds a list: it cannot be a key of a secondary index.
+fn key_of_another_index(table: &TableMeta, attribute: &str, name: &str) -> Result<(), ApiError> {
+    if table.key_attributes().any(|k| k.name == attribute) {
+        return Err(invalid(format!(
+            "The vector attribute {attribute} of index {name} cannot be a key attribute of the table"
+        )));
+    }
+    let keyed = table
+        .global_secondary_indexes
+        .iter()
+        .chain(&table.local_secondary_indexes)
+        .find(|i| i.key_attributes().iter().any(|k| k.name == attribute));
+    match keyed {
+        Some(other) => Err(invalid(format!(
+            "The vector attribute {attribute} of index {name} cannot be a key attribute of index {}",
+            other.name
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// What UpdateTable must start once the new metadata is committed.
@@ -252,6 +268,13 @@ pub(crate) fn apply_updates(
                 return Err(invalid(format!(
                     "VectorIndex count exceeds the per-table limit of {MAX_VECTOR_INDEXES}"
                 )));
+            }
+            let attribute = create
+                .vector_attribute
+                .as_ref()
+                .and_then(|a| a.attribute_name.as_deref());
+            if let Some(attribute) = attribute {
+                key_of_another_index(meta, attribute, create.index_name.as_deref().unwrap_or_default())?;
             }
             meta.indexes_created += 1;
             let mut index = vector_index(create, defs, meta.id << 8 | meta.indexes_created)?;

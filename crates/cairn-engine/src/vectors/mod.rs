@@ -336,6 +336,37 @@ pub(crate) fn entry(table: &TableMeta, index: &VectorIndexMeta, item: &Item) -> 
     Some((key, value))
 }
 
+/// What a write replicated into each vector index, in bytes (its
+/// VectorWriteRequestBytes): for an entry written, its vector (4 bytes a
+/// dimension) and the attributes it keeps; for an entry removed, the item's key.
+/// Indexes the write left unchanged are not named.
+pub(crate) fn write_bytes(table: &TableMeta, old: Option<&Item>, new: Option<&Item>) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for index in &table.vector_indexes {
+        let before = old.and_then(|item| entry(table, index, item));
+        let after = new.and_then(|item| entry(table, index, item));
+        let bytes = match (&before, &after) {
+            (Some(b), Some(a)) if b == a => continue,
+            (None, None) => continue,
+            (_, Some((_, value))) => match decode_entry(value) {
+                Some(e) => e.vector.len() * 4 + cairn_model::value::item_size(&e.attributes),
+                None => value.len(),
+            },
+            (Some(_), None) => {
+                let key: Item = old
+                    .into_iter()
+                    .flatten()
+                    .filter(|(name, _)| table.key_attributes().any(|k| &k.name == *name))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                cairn_model::value::item_size(&key)
+            }
+        };
+        out.push((index.name.clone(), bytes as f64));
+    }
+    out
+}
+
 /// A stored entry: its vector, and the projected attributes without it.
 pub(crate) struct Entry {
     pub vector: Vec<f32>,

@@ -173,6 +173,16 @@ impl Engine {
             )
         })?;
 
+        crate::ops::common::ExpressionParameters {
+            expressions: &[
+                ("SearchConditionExpression", input.search_condition_expression.is_some()),
+                ("ProjectionExpression", input.projection_expression.is_some()),
+            ],
+            legacy: &[],
+            names: input.expression_attribute_names.as_ref(),
+            values: input.expression_attribute_values.as_ref(),
+        }
+        .check()?;
         let expression_values = expression_values(input.expression_attribute_values.clone())?;
         let mut placeholders = Placeholders::new(input.expression_attribute_names.as_ref(), expression_values.as_ref());
         let mut wanted = BTreeMap::new();

@@ -44,6 +44,8 @@ pub struct RestoreTableFromBackupInput {
     pub on_demand_throughput_override: Option<OnDemandThroughput>,
     #[serde(rename = "SSESpecificationOverride")]
     pub sse_specification_override: Option<SseSpecification>,
+    /// The source's vector indexes to keep (all when absent, none when empty).
+    pub vector_index_override: Option<Vec<crate::types::vector::VectorIndex>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -119,6 +121,8 @@ pub struct SourceTableFeatureDetails {
     pub time_to_live_description: Option<TimeToLiveDescription>,
     #[serde(rename = "SSEDescription", skip_serializing_if = "Option::is_none")]
     pub sse_description: Option<SseDescription>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector_indexes: Option<Vec<crate::types::vector::VectorIndex>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -197,6 +201,8 @@ pub struct RestoreTableToPointInTimeInput {
     pub on_demand_throughput_override: Option<OnDemandThroughput>,
     #[serde(rename = "SSESpecificationOverride")]
     pub sse_specification_override: Option<SseSpecification>,
+    /// The source's vector indexes to keep (all when absent, none when empty).
+    pub vector_index_override: Option<Vec<crate::types::vector::VectorIndex>>,
 }
 
 impl RestoreTableToPointInTimeInput {
@@ -211,6 +217,7 @@ impl RestoreTableToPointInTimeInput {
             provisioned_throughput_override: self.provisioned_throughput_override.clone(),
             on_demand_throughput_override: self.on_demand_throughput_override.clone(),
             sse_specification_override: self.sse_specification_override.clone(),
+            vector_index_override: self.vector_index_override.clone(),
         }
     }
 }

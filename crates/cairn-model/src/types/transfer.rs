@@ -155,6 +155,8 @@ pub struct TableCreationParameters {
     pub sse_specification: Option<SseSpecification>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector_indexes: Option<Vec<crate::types::vector::VectorIndex>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod tables;
+pub mod vectors;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{AttributeDefinition, KeySchemaElement, KeyType, ScalarAttributeType};
