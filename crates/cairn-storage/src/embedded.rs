@@ -31,14 +31,54 @@ fn io_error(e: fjall::Error) -> StorageError {
     StorageError::Unavailable(e.to_string())
 }
 
+/// How the store uses memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmbeddedOptions {
+    /// The block cache: data, index and filter blocks read from table files. The
+    /// store's memory beyond its write buffers is bounded by it.
+    pub cache_bytes: u64,
+}
+
+impl Default for EmbeddedOptions {
+    fn default() -> Self {
+        EmbeddedOptions {
+            cache_bytes: DEFAULT_CACHE_BYTES,
+        }
+    }
+}
+
+/// The block cache when none is configured (the `cairn` binary sizes it from the
+/// machine's memory).
+pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Table options for a new store. Index and filter blocks of the larger levels (2
+/// and deeper) are partitioned: a point read loads one small partition through the
+/// block cache instead of a table file's whole index or filter block (hundreds of
+/// KB at tens of millions of items), and only their small top-level blocks stay in
+/// memory. Levels 0 and 1 keep whole blocks, pinned, as fjall's defaults do. fjall
+/// records these options when the keyspace is created: an existing store keeps the
+/// ones it was created with.
+fn keyspace_options() -> fjall::KeyspaceCreateOptions {
+    use fjall::config::PartitioningPolicy;
+    fjall::KeyspaceCreateOptions::default()
+        .index_block_partitioning_policy(PartitioningPolicy::new([false, false, true]))
+        .filter_block_partitioning_policy(PartitioningPolicy::new([false, false, true]))
+}
+
 impl EmbeddedStorage {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path, durability: Durability) -> StorageResult<Self> {
+        Self::open_with(dir, durability, EmbeddedOptions::default())
+    }
+
+    /// [`open`](Self::open) with a block cache of the given size.
+    pub fn open_with(dir: &Path, durability: Durability, options: EmbeddedOptions) -> StorageResult<Self> {
         std::fs::create_dir_all(dir).map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        let db = OptimisticTxDatabase::builder(dir).open().map_err(io_error)?;
-        let data = db
-            .keyspace("data", fjall::KeyspaceCreateOptions::default)
+        let db = OptimisticTxDatabase::builder(dir)
+            .cache_size(options.cache_bytes)
+            .open()
             .map_err(io_error)?;
+        let data = db.keyspace("data", keyspace_options).map_err(io_error)?;
         Ok(EmbeddedStorage {
             db,
             data,

@@ -11,7 +11,7 @@ mod group_sync;
 mod memory;
 pub mod testkit;
 
-pub use embedded::{Durability, EmbeddedStorage};
+pub use embedded::{Durability, EmbeddedOptions, EmbeddedStorage, DEFAULT_CACHE_BYTES};
 pub use error::{StorageError, StorageResult};
 pub use memory::MemoryStorage;
 
