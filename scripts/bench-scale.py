@@ -99,6 +99,15 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def disk_read_bytes(pid):
+    """Bytes the process made the kernel fetch from the disk (not the page cache)."""
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("read_bytes:"):
+                return int(line.split()[1])
+    return 0
+
+
 def rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -146,15 +155,17 @@ def wrk(op, loaded, pid):
     command = ["wrk", "-t2", "-c32", "--timeout", "5s", "-s", os.path.join(HERE, "bench", "scale.lua"),
                f"http://127.0.0.1:{PORT}"]
     subprocess.run(command + ["-d3s"], env=env, capture_output=True)  # warm-up
-    before, t0 = cpu_ticks(pid), time.time()
+    before, disk = cpu_ticks(pid), disk_read_bytes(pid)
     out = subprocess.run(command + [f"-d{args.seconds}s"], env=env, capture_output=True, text=True).stdout
     cpu = (cpu_ticks(pid) - before) / TICKS
+    disk = disk_read_bytes(pid) - disk
     os.unlink(keys.name)
     line = next(l for l in out.splitlines() if l.startswith("RESULT"))
     r = dict(kv.split("=") for kv in line.split()[1:])
     requests = int(r["requests"])
     return {"rps": float(r["rps"]), "p50_ms": float(r["p50_ms"]), "p99_ms": float(r["p99_ms"]),
-            "cpu_us": cpu / max(requests, 1) * 1e6, "errors": int(r["errors"])}
+            "cpu_us": cpu / max(requests, 1) * 1e6, "errors": int(r["errors"]),
+            "disk_b": disk / max(requests, 1)}
 
 
 def parallel_scan(segments=8):
@@ -197,8 +208,8 @@ time.sleep(0.5)
 emit(f"# bench-scale {time.strftime('%Y-%m-%d %H:%M')} {args.cairn} serve {args.serve_args}; "
      f"wrk -t2 -c32 -d{args.seconds}s; ~200-byte items, 20 per partition")
 emit("| items | load items/s | GetItem rps | p50 ms | p99 ms | CPU/GetItem µs | Query rps | p99 ms | "
-     "CPU/Query µs | RSS MiB | disk MiB |")
-emit("|---|---|---|---|---|---|---|---|---|---|---|")
+     "CPU/Query µs | disk reads B/GetItem | RSS MiB | data MiB |")
+emit("|---|---|---|---|---|---|---|---|---|---|---|---|")
 loaded = 0
 for checkpoint in [float(c) for c in args.checkpoints.split(",")]:
     target = int(checkpoint * 1_000_000)
@@ -212,7 +223,8 @@ for checkpoint in [float(c) for c in args.checkpoints.split(",")]:
     disk = int(subprocess.run(["du", "-sm", args.data], capture_output=True, text=True).stdout.split()[0])
     errors = f" (errors: {g['errors']}/{q['errors']})" if g["errors"] or q["errors"] else ""
     emit(f"| {loaded:,} | {rate:,.0f} | {g['rps']:,.0f} | {g['p50_ms']:.2f} | {g['p99_ms']:.2f} | {g['cpu_us']:.1f} | "
-         f"{q['rps']:,.0f} | {q['p99_ms']:.2f} | {q['cpu_us']:.1f} | {rss_mb(proc.pid):.0f} | {disk:,} |{errors}")
+         f"{q['rps']:,.0f} | {q['p99_ms']:.2f} | {q['cpu_us']:.1f} | {g['disk_b']:.0f} | {rss_mb(proc.pid):.0f} | "
+         f"{disk:,} |{errors}")
 total, rate = parallel_scan()
 emit(f"# parallel Scan (8 segments, Select COUNT): {total:,} items at {rate:,.0f} items/s")
 proc.send_signal(signal.SIGKILL)

@@ -349,7 +349,9 @@ impl Engine {
                 Ok(()) => {
                     // Committed: the vector graphs follow (they are not storage).
                     for (table, change) in tables.iter().zip(&changes) {
-                        if !table.vector_indexes.is_empty() {
+                        if !table.vector_indexes.is_empty()
+                            && self.vector_graphs.has_graphs(table.vector_indexes.iter().map(|i| i.id))
+                        {
                             for (partition, graph_change) in
                                 crate::vectors::graph_changes(table, change.old.as_ref(), change.new.as_ref())
                             {

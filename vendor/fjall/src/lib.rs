@@ -69,6 +69,7 @@
 //! # Ok::<_, fjall::Error>(())
 //! ```
 
+#![allow(warnings)] // Cairn's vendored copy: its lints are upstream's concern.
 #![doc(html_logo_url = "https://raw.githubusercontent.com/fjall-rs/fjall/main/logo.png")]
 #![doc(html_favicon_url = "https://raw.githubusercontent.com/fjall-rs/fjall/main/logo.png")]
 #![deny(unsafe_code)]

@@ -171,6 +171,13 @@ impl AnnCache {
         }
     }
 
+    /// Whether any partition of these indexes has a graph (or is building one):
+    /// when none has, a write has nothing to tell the graphs.
+    pub(crate) fn has_graphs(&self, mut index_ids: impl Iterator<Item = u64>) -> bool {
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        !slots.is_empty() && index_ids.any(|id| slots.keys().any(|(index, _)| *index == id))
+    }
+
     /// Follows a committed change of a partition that has (or is building) a graph.
     pub(crate) fn follow(&self, partition: &PartitionId, change: Change) {
         let Some(slot) = self

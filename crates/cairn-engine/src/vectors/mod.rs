@@ -287,7 +287,20 @@ pub(crate) fn graph_changes(
     for index in &table.vector_indexes {
         let before = old.and_then(|item| Some((partition_of(index, item)?, entry(table, index, item)?)));
         let after = new.and_then(|item| Some((partition_of(index, item)?, entry(table, index, item)?)));
-        if before.as_ref().map(|(_, e)| e) == after.as_ref().map(|(_, e)| e) {
+        // A graph holds the key, the vector and the inline-filter values: a change
+        // to other projected attributes leaves it as it is.
+        let searched = |side: &Option<(Vec<u8>, (Vec<u8>, Vec<u8>))>| {
+            side.as_ref().and_then(|(partition, (key, value))| {
+                let decoded = decode_entry(value)?;
+                Some((
+                    partition.clone(),
+                    key.clone(),
+                    decoded.vector,
+                    ann::filter_values(index, &decoded.attributes),
+                ))
+            })
+        };
+        if searched(&before) == searched(&after) {
             continue;
         }
         if let Some((partition, (key, _))) = &before {
