@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { parseJson, stringifyJson, JsonNumber, JsonParseError } from '../../crates/cairn-server/console/json.js';
 import {
   itemToPlain, plainToItem, unplainPath, checkItemShape, diffImages, avEqual, normalizeNumber, columnsOf, displayValue,
+  keyId, keyText, keyOf, keysFirst,
 } from '../../crates/cairn-server/console/ddb.js';
 import { itemsToCsv, csvToItems, parseCsv, detectFormat, parseItems, serializeItems } from '../../crates/cairn-server/console/formats.js';
 
@@ -139,4 +140,52 @@ test('query expressions use placeholders, multi-attribute keys and every operato
   assert.throws(() => buildExpressions({ query: true, partition: [{ name: 'pk', type: 'S', value: 'a' }],
     sort: [{ name: 'x', type: 'S', op: '<', value: '1' }, { name: 'y', type: 'S', op: '=', value: '1' }] }), /x needs =/);
   assert.deepEqual(buildExpressions({ query: false }), {});
+});
+
+test('attribute names such as constructor or toString are ordinary names', () => {
+  const items = [{ pk: { S: 'a' }, constructor: { S: 'c' }, toString: { N: '1' } }, { pk: { S: 'b' } }];
+  assert.deepEqual(columnsOf(items, ['pk']), ['pk', 'constructor', 'toString']);
+  // The second item has neither: nothing is found on Object.prototype.
+  const rows = diffImages(items[1], { pk: { S: 'b' }, toString: { S: 'new' } }, ['pk']);
+  assert.deepEqual(rows.map((r) => [r.name, r.kind]), [['pk', 'same'], ['toString', 'added']]);
+  assert.equal(rows[1].before, undefined);
+  assert.ok(!avEqual({ M: { constructor: { S: 'x' } } }, { M: { other: { S: 'x' } } }));
+  assert.deepEqual(keyOf({ pk: { S: 'a' } }, [{ AttributeName: 'constructor', KeyType: 'RANGE' }]), {});
+  assert.deepEqual(Object.keys(keysFirst({ b: { S: '1' } }, ['valueOf'])), ['b']);
+  const csv = itemsToCsv(items, ['pk']);
+  assert.deepEqual(csvToItems(csv), items);
+  assert.deepEqual(csvToItems('pk,constructor,__proto__\na,x,y\n'), [Object.defineProperty({ pk: { S: 'a' }, constructor: { S: 'x' } }, '__proto__', { value: { S: 'y' }, enumerable: true, writable: true, configurable: true })]);
+});
+
+test('a key is told apart by every character, and numbers by value', () => {
+  const long = 'x'.repeat(100);
+  const a = { pk: { S: `${long}1` } };
+  const b = { pk: { S: `${long}2` } };
+  assert.equal(keyText(a, ['pk']), keyText(b, ['pk'])); // the label is shortened
+  assert.notEqual(keyId(a), keyId(b));
+  assert.equal(keyId({ pk: { S: 'k' }, n: { N: '1.0' } }), keyId({ n: { N: '1' }, pk: { S: 'k' } }));
+  assert.notEqual(keyId({ pk: { S: '1' } }), keyId({ pk: { N: '1' } }));
+});
+
+test('CSV cells a spreadsheet would run as formulas are defused, and round-trip', () => {
+  const items = [
+    { pk: { S: '=HYPERLINK("http://example.invalid","x")' }, a: { S: '+1' }, b: { S: '-2' }, c: { S: '@SUM(A1)' }, d: { S: '\tx' },
+      e: { S: "'=already" }, f: { S: "'plain" }, bin: { B: '+/8=' }, n: { N: '-5' }, '=cmd': { S: 'header' } },
+  ];
+  const csv = itemsToCsv(items, ['pk']);
+  const rows = parseCsv(csv).map((r) => r.cells);
+  for (const cell of [...rows[0], ...rows[1]]) {
+    if (cell !== null && cell !== '-5') assert.ok(!/^[=+\-@\t\r]/.test(cell), `cell ${JSON.stringify(cell)} starts like a formula`);
+  }
+  assert.ok(rows[0].includes("'=cmd"));
+  assert.ok(rows[1].includes("''=already") && rows[1].includes("'plain"));
+  assert.deepEqual(csvToItems(csv), items);
+});
+
+test('DynamoDB JSON of an item nested 32 levels deep (the most DynamoDB keeps) is read', () => {
+  let av = { S: 'leaf' };
+  for (let i = 0; i < 31; i++) av = { M: { a: av } };
+  const line = JSON.stringify({ Item: { top: av } });
+  assert.deepEqual(parseItems(line, 'ddbjsonl'), [{ top: av }]);
+  assert.throws(() => parseJson('['.repeat(10000)), /Nested too deeply/);
 });

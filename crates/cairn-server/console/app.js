@@ -1,7 +1,7 @@
 // The console's shell: sign-in, navigation between views (hash routes), and
 // stopping a view's timers when another opens.
 
-import { h, replace, errorBox, showError, field, announce } from './dom.js';
+import { h, replace, errorBox, showError, field, announce, busyButton } from './dom.js';
 import { ddb, getCredentials, setCredentials } from './api.js';
 import * as tables from './views/tables.js';
 import * as createTable from './views/create-table.js';
@@ -92,7 +92,7 @@ function signIn() {
     };
     if (token.value.trim()) creds.sessionToken = token.value.trim();
     setCredentials(creds);
-    submit.disabled = true;
+    const done = busyButton(submit);
     try {
       await ddb('ListTables', { Limit: 1 });
       announce(`Signed in as ${creds.accessKeyId}.`);
@@ -104,7 +104,7 @@ function signIn() {
       showError(error, e);
       keyId.focus();
     } finally {
-      submit.disabled = false;
+      done();
     }
   });
   replace(main(), form);
@@ -124,6 +124,12 @@ function route(force = false) {
   for (const [pattern, view, nav] of ROUTES) {
     const match = pattern.exec(path);
     if (!match) continue;
+    let param;
+    try {
+      param = match[1] ? decodeURIComponent(match[1]) : undefined;
+    } catch {
+      break; // a malformed %-escape: no such page
+    }
     stopView();
     for (const link of document.querySelectorAll('#nav a')) {
       if (link.dataset.view === nav) link.setAttribute('aria-current', 'page');
@@ -131,7 +137,6 @@ function route(force = false) {
     }
     const container = main();
     replace(container);
-    const param = match[1] ? decodeURIComponent(match[1]) : undefined;
     cleanup = view.render(container, { param, navigate });
     const heading = container.querySelector('h1');
     if (heading) {
@@ -143,7 +148,12 @@ function route(force = false) {
     return;
   }
   stopView();
-  replace(main(), h('h1', { tabindex: '-1' }, 'Not found'), h('p', null, 'No view at this address. ', h('a', { href: '#/tables' }, 'Go to the tables.')));
+  for (const link of document.querySelectorAll('#nav a')) link.removeAttribute('aria-current');
+  const heading = h('h1', { tabindex: '-1' }, 'Not found');
+  replace(main(), heading, h('p', null, 'No view at this address. ', h('a', { href: '#/tables' }, 'Go to the tables.')));
+  document.title = 'Not found · Cairn console';
+  if (!firstView) heading.focus();
+  firstView = false;
 }
 
 window.addEventListener('hashchange', () => route());

@@ -8,6 +8,20 @@ export const TYPES = ['S', 'N', 'B', 'BOOL', 'NULL', 'M', 'L', 'SS', 'NS', 'BS']
 /** Thrown when a value has no plain-JSON form (sets and binary). */
 export class NotPlainError extends Error {}
 
+/**
+ * An item's own attribute (or undefined): `item[name]` would find Object.prototype's
+ * members for attribute names such as "constructor" or "toString".
+ */
+export function own(obj, name) {
+  return obj && Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined;
+}
+
+/** Sets an own property, even one named "__proto__". */
+export function setOwn(obj, name, value) {
+  Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
+  return obj;
+}
+
 /** The type key of an attribute value ({"S": ..} → "S"). */
 export function typeOf(av) {
   return av && typeof av === 'object' ? Object.keys(av)[0] : undefined;
@@ -168,6 +182,7 @@ export function displayValue(av, max = 200) {
       text = plainOk ? stringifyJson(toPlain(av), 0) : JSON.stringify(av);
     }
   }
+  if (typeof text !== 'string') text = String(text);
   return text.length > max ? text.slice(0, max - 1) + '…' : text;
 }
 
@@ -182,9 +197,23 @@ export function keyNames(keySchema) {
 export function keyOf(item, keySchema) {
   const key = {};
   for (const { AttributeName } of keySchema) {
-    if (item[AttributeName] !== undefined) key[AttributeName] = item[AttributeName];
+    const av = own(item, AttributeName);
+    if (av !== undefined) setOwn(key, AttributeName, av);
   }
   return key;
+}
+
+/**
+ * An exact identity of a key, for telling items apart (selections, duplicates in
+ * a batch): every character of every value (keyText shortens long values), and
+ * numbers by value ("1.0" and "1" are the same key in DynamoDB).
+ */
+export function keyId(key) {
+  return JSON.stringify(Object.keys(key).sort().map((name) => {
+    const av = key[name];
+    const type = typeOf(av);
+    return [name, type, type === 'N' ? normalizeNumber(av.N) : av[type]];
+  }));
 }
 
 /** A stable text for a key (for comparisons and labels): names in `order` first, then the rest sorted. */
@@ -199,7 +228,7 @@ export function keyText(key, order = []) {
 /** The item with its key attributes first (in key schema order), for showing it. */
 export function keysFirst(item, keyAttributes) {
   const out = {};
-  for (const k of keyAttributes) if (item[k] !== undefined) out[k] = item[k];
+  for (const k of keyAttributes) if (own(item, k) !== undefined) setOwn(out, k, item[k]);
   for (const k of Object.keys(item)) {
     if (!keyAttributes.includes(k)) Object.defineProperty(out, k, { value: item[k], enumerable: true, writable: true, configurable: true });
   }
@@ -228,7 +257,7 @@ export function avEqual(a, b) {
     case 'M': {
       const kx = Object.keys(x);
       const ky = Object.keys(y);
-      return kx.length === ky.length && kx.every((k) => y[k] !== undefined && avEqual(x[k], y[k]));
+      return kx.length === ky.length && kx.every((k) => own(y, k) !== undefined && avEqual(x[k], y[k]));
     }
     default:
       return x === y;
@@ -261,8 +290,8 @@ export function diffImages(oldImage, newImage, keyAttributes = []) {
   const names = new Set([...Object.keys(oldImage || {}), ...Object.keys(newImage || {})]);
   const ordered = [...keyAttributes.filter((k) => names.has(k)), ...[...names].filter((n) => !keyAttributes.includes(n)).sort()];
   return ordered.map((name) => {
-    const before = oldImage ? oldImage[name] : undefined;
-    const after = newImage ? newImage[name] : undefined;
+    const before = own(oldImage, name);
+    const after = own(newImage, name);
     let kind = 'same';
     if (before === undefined) kind = 'added';
     else if (after === undefined) kind = 'removed';
@@ -283,7 +312,7 @@ export function columnsOf(items, keyAttributes = []) {
       }
     }
   }
-  const present = keyAttributes.filter((k) => items.some((it) => it[k] !== undefined) || items.length === 0);
+  const present = keyAttributes.filter((k) => items.some((it) => own(it, k) !== undefined) || items.length === 0);
   return [...present, ...rest];
 }
 

@@ -180,6 +180,22 @@ export function download(filename, parts, type) {
   window.setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
+/**
+ * Disables a button while it works. Chrome moves the focus of a button that is
+ * disabled to the page itself, so a keyboard user would have to find their place
+ * again: the function returned enables the button and, if it had the focus and the
+ * focus went nowhere else meanwhile, gives it back.
+ */
+export function busyButton(button) {
+  const had = document.activeElement === button;
+  button.disabled = true;
+  return () => {
+    button.disabled = false;
+    const now = document.activeElement;
+    if (had && button.isConnected && (!now || now === document.body)) button.focus();
+  };
+}
+
 /** Waits ms milliseconds. */
 export function sleep(ms) {
   return new Promise((resolve) => window.setTimeout(resolve, ms));

@@ -13,9 +13,14 @@
 // An unquoted empty cell means the item has no such attribute; a quoted empty cell
 // ("") is the empty string. The same attribute may have several columns (one per
 // type it has in the data): a row fills at most one of them.
+//
+// Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return)
+// as a formula. A header, string or binary cell that starts so, after any number
+// of apostrophes, is written with one more apostrophe in front ('=1+1), and that
+// apostrophe is taken off on import; other cells are read as they are.
 
 import { parseJson, stringifyJson, JsonNumber, JsonParseError } from './json.js';
-import { itemToPlain, plainToItem, checkItemShape, typeOf, toPlain, NotPlainError } from './ddb.js';
+import { itemToPlain, plainToItem, checkItemShape, typeOf, toPlain, own, setOwn, NotPlainError } from './ddb.js';
 
 export const FORMATS = {
   jsonl: { label: 'JSON lines (plain JSON)', extension: 'jsonl', mime: 'application/x-ndjson' },
@@ -54,6 +59,18 @@ export function ddbLine(item) {
   return JSON.stringify({ Item: item });
 }
 
+const FORMULA = /^'*[=+\-@\t\r]/;
+
+/** Text a spreadsheet will not run as a formula (see the convention above). */
+export function defuse(text) {
+  return FORMULA.test(text) ? `'${text}` : text;
+}
+
+/** The text `defuse` was given. */
+export function undefuse(text) {
+  return text.startsWith("'") && FORMULA.test(text.slice(1)) ? text.slice(1) : text;
+}
+
 function csvCell(text) {
   if (text === '') return '""';
   return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
@@ -71,8 +88,9 @@ function cellFor(av) {
   const v = av[type];
   switch (type) {
     case 'S':
-    case 'N':
     case 'B':
+      return defuse(v);
+    case 'N':
       return v;
     case 'BOOL':
       return v ? 'true' : 'false';
@@ -94,14 +112,14 @@ export function itemsToCsv(items, keyAttributes = []) {
       columns.push({ col, name });
     }
   };
-  for (const item of items) for (const k of keyAttributes) if (item[k]) add(k, typeOf(item[k]));
+  for (const item of items) for (const k of keyAttributes) if (own(item, k)) add(k, typeOf(item[k]));
   for (const item of items) for (const [k, av] of Object.entries(item)) add(k, typeOf(av));
   const keyRank = (name) => (keyAttributes.includes(name) ? keyAttributes.indexOf(name) : keyAttributes.length);
   const order = columns.map((c, i) => ({ ...c, i })).sort((a, b) => keyRank(a.name) - keyRank(b.name) || a.i - b.i);
-  const lines = [order.map((c) => csvCell(c.col)).join(',')];
+  const lines = [order.map((c) => csvCell(defuse(c.col))).join(',')];
   for (const item of items) {
     const cells = order.map((c) => {
-      const av = item[c.name];
+      const av = own(item, c.name);
       if (!av || columnFor(c.name, typeOf(av)) !== c.col) return '';
       return csvCell(cellFor(av));
     });
@@ -176,7 +194,7 @@ export function csvToItems(text) {
   if (!rows.length) return [];
   const headers = rows[0].cells.map((h, i) => {
     if (h === null || h === '') throw new Error(`CSV line 1: column ${i + 1} has no name`);
-    return parseHeader(h);
+    return parseHeader(undefuse(h));
   });
   const items = [];
   for (const { cells, line } of rows.slice(1)) {
@@ -185,17 +203,17 @@ export function csvToItems(text) {
     cells.forEach((cell, i) => {
       if (cell === null) return;
       const { name, type } = headers[i];
-      if (item[name] !== undefined) throw new Error(`CSV line ${line}: attribute ${name} has values in two columns`);
+      if (own(item, name) !== undefined) throw new Error(`CSV line ${line}: attribute ${name} has values in two columns`);
       let av;
       switch (type) {
         case 'S':
-          av = { S: cell };
+          av = { S: undefuse(cell) };
           break;
         case 'N':
           av = { N: cell.trim() };
           break;
         case 'B':
-          av = { B: cell.trim() };
+          av = { B: undefuse(cell.trim()) };
           break;
         case 'BOOL': {
           const t = cell.trim().toLowerCase();
@@ -218,7 +236,7 @@ export function csvToItems(text) {
           av = parsed;
         }
       }
-      Object.defineProperty(item, name, { value: av, enumerable: true, writable: true, configurable: true });
+      setOwn(item, name, av);
     });
     items.push(item);
   }

@@ -77,8 +77,11 @@ export function parseJson(text) {
     return new JsonNumber(match[0]);
   }
 
+  // DynamoDB nests 32 levels, which DynamoDB JSON writes as about 70 levels of
+  // JSON ({"Item": {"a": {"M": {"b": {"M": ...}}}}}); the limit only keeps a
+  // hostile file from exhausting the stack.
   function value(depth) {
-    if (depth > 64) fail('Nested too deeply');
+    if (depth > 256) fail('Nested too deeply');
     space();
     const c = text[i];
     if (c === '{') {

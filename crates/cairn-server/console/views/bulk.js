@@ -31,6 +31,12 @@ function progressDialog(titleText) {
     },
     finish() {
       closeButton.disabled = false;
+      // Chrome lets a second Esc close a dialog whose cancel event was refused:
+      // it may be closed already, and its close event gone.
+      if (!dialog.open) {
+        dialog.remove();
+        return Promise.resolve();
+      }
       closeButton.focus();
       return new Promise((resolve) => dialog.addEventListener('close', () => {
         dialog.remove();

@@ -2,7 +2,7 @@
 // consumed units) drawn as SVG and refreshed every 2 s from
 // /_cairn/console/stats, and the cost report of /_cairn/cost.
 
-import { h, s, errorBox, showError, field, select, scroller, formatCount } from '../dom.js';
+import { h, s, errorBox, showError, field, select, scroller, formatCount, busyButton } from '../dom.js';
 import { cairnGet, region } from '../api.js';
 import { tablePicker } from './common.js';
 
@@ -147,8 +147,11 @@ export function render(main, { param: tableName, navigate }) {
         lineChart({ title: 'Consumed capacity', unit: 'units/s', seconds, series: [{ key: 'readUnits', label: 'Read' }, { key: 'writeUnits', label: 'Write' }] }),
       );
       numbersBox.hidden = false;
+      // Redrawn every 2 s: a keyboard user scrolling the table keeps the focus.
+      const hadFocus = numbers.contains(document.activeElement);
       numbers.textContent = '';
       numbers.append(statsTable(seconds));
+      if (hadFocus) numbers.firstChild.focus();
       timer = window.setTimeout(loadStats, 2000);
     } catch (e) {
       if (stopped) return;
@@ -159,7 +162,7 @@ export function render(main, { param: tableName, navigate }) {
 
   async function loadCost() {
     showError(costError, null);
-    refreshCost.disabled = true;
+    const done = busyButton(refreshCost);
     try {
       const { status, json } = await cairnGet(`/_cairn/cost?since=${encodeURIComponent(since.value)}`);
       if (stopped) return;
@@ -168,7 +171,7 @@ export function render(main, { param: tableName, navigate }) {
     } catch (e) {
       showError(costError, e);
     } finally {
-      refreshCost.disabled = false;
+      done();
     }
   }
 

@@ -3,7 +3,7 @@
 
 import { h, select, field, scroller, uid } from '../dom.js';
 import { allTableNames } from '../api.js';
-import { columnsOf, displayValue, keyText, keyOf, itemToPlain, unplainPath } from '../ddb.js';
+import { columnsOf, displayValue, keyText, keyOf, keyId, own, itemToPlain, unplainPath } from '../ddb.js';
 import { stringifyJson } from '../json.js';
 
 /**
@@ -68,30 +68,54 @@ export class Pager {
     this.busy = false;
     this.prevButton = h('button', { type: 'button', onclick: () => this.previous() }, '← Previous');
     this.nextButton = h('button', { type: 'button', onclick: () => this.forward() }, 'Next →');
-    this.label = h('span', { class: 'page-label' }, '');
+    this.label = h('span', { class: 'page-label', tabindex: '-1' }, '');
     this.element = h('div', { class: 'pager', role: 'group', 'aria-label': 'Pages' }, this.prevButton, this.label, this.nextButton);
     this.update();
   }
 
   update() {
-    this.prevButton.disabled = this.busy || this.starts.length <= 1;
-    this.nextButton.disabled = this.busy || this.next === undefined;
+    // While a page loads the buttons keep their state (a disabled button loses the
+    // focus in Chrome, so Next pressed from the keyboard would drop it): they only
+    // say they are unavailable, and forward() / previous() ignore them.
+    for (const b of [this.prevButton, this.nextButton]) {
+      if (this.busy) b.setAttribute('aria-disabled', 'true');
+      else b.removeAttribute('aria-disabled');
+    }
+    if (!this.busy) {
+      const focused = document.activeElement;
+      this.prevButton.disabled = this.starts.length <= 1;
+      this.nextButton.disabled = this.next === undefined;
+      // On the first or last page the button just pressed is disabled: the focus
+      // moves to the other one, or to the page number.
+      if ((focused === this.prevButton || focused === this.nextButton) && focused.disabled) {
+        const other = focused === this.prevButton ? this.nextButton : this.prevButton;
+        (other.disabled ? this.label : other).focus();
+      }
+    }
     this.label.textContent = this.busy ? `Loading page ${this.starts.length}…` : `Page ${this.starts.length}`;
   }
 
   async run() {
+    // A newer run (Run pressed again while a page loads) wins: an older answer
+    // arriving late must not replace its page or its next key.
+    this.runs = (this.runs || 0) + 1;
+    const run = this.runs;
     this.busy = true;
     this.update();
     try {
       const result = await this.load(this.starts[this.starts.length - 1]);
+      if (run !== this.runs) return;
       this.next = result.next || undefined;
       this.show(result, this.starts.length);
     } catch (e) {
+      if (run !== this.runs) return;
       this.next = undefined;
       if (this.onError) this.onError(e);
     } finally {
-      this.busy = false;
-      this.update();
+      if (run === this.runs) {
+        this.busy = false;
+        this.update();
+      }
     }
   }
 
@@ -120,8 +144,10 @@ export class Pager {
 
 /**
  * The results as a table: a checkbox per row (when `selection` is a Map to fill,
- * keyed by key text), the key cell a button opening the item (when `onOpen`),
- * then one column per attribute seen, key attributes first.
+ * keyed by keyId: the whole key, not its shortened text), the key cell a button
+ * opening the item (when `onOpen`), then one column per attribute seen, key
+ * attributes first. Buttons and checkboxes carry data-focus, so a redraw can put
+ * the focus back where it was.
  */
 export function itemsTable({ items, keySchema = [], caption, selection, onOpen, onSelectionChange }) {
   const keyAttributes = keySchema.length ? [...keySchema.filter((k) => k.KeyType === 'HASH'), ...keySchema.filter((k) => k.KeyType === 'RANGE')].map((k) => k.AttributeName) : [];
@@ -149,11 +175,12 @@ export function itemsTable({ items, keySchema = [], caption, selection, onOpen, 
     const row = h('tr');
     const key = keyAttributes.length ? keyOf(item, keySchema) : item;
     const label = keyAttributes.length ? keyText(key, keyAttributes) : displayValue({ M: item }, 80);
+    const id = keyAttributes.length ? keyId(key) : label;
     if (selection) {
-      const box = h('input', { type: 'checkbox', id: uid('sel'), checked: selection.has(label) });
+      const box = h('input', { type: 'checkbox', id: uid('sel'), checked: selection.has(id), 'data-focus': `select ${id}` });
       box.addEventListener('change', () => {
-        if (box.checked) selection.set(label, key);
-        else selection.delete(label);
+        if (box.checked) selection.set(id, key);
+        else selection.delete(id);
         row.classList.toggle('selected', box.checked);
         syncAll();
         if (onSelectionChange) onSelectionChange();
@@ -163,11 +190,11 @@ export function itemsTable({ items, keySchema = [], caption, selection, onOpen, 
       row.append(h('td', { class: 'select' }, h('label', { for: box.id, class: 'visually-hidden' }, `Select item ${label}`), box));
     }
     columns.forEach((c, i) => {
-      const av = item[c];
+      const av = own(item, c);
       const text = av === undefined ? '' : displayValue(av);
       if (i === 0 && firstIsKey) {
         const content = onOpen
-          ? h('button', { type: 'button', class: 'link', onclick: () => onOpen(item), 'aria-label': `Open item ${label}` }, text)
+          ? h('button', { type: 'button', class: 'link', onclick: () => onOpen(item), 'aria-label': `Open item ${label}`, 'data-focus': `open ${id}` }, text)
           : text;
         row.append(h('th', { scope: 'row' }, content));
       } else {
@@ -225,12 +252,21 @@ export function resultsPanel(renderTable) {
   const out = h('div', { class: 'results' });
   let last = [];
   const draw = () => {
+    // Keep the focus on the same row's control (or on the results) when the
+    // results are drawn again, e.g. after the item editor saved and closed.
+    const active = document.activeElement;
+    const had = active && active !== document.body && out.contains(active);
+    const focusKey = had ? active.getAttribute('data-focus') : null;
     out.textContent = '';
     plainField.hidden = !jsonRadio.checked;
     if (jsonRadio.checked) {
       out.append(h('pre', { class: 'json', tabindex: '0', 'aria-label': 'Results as JSON' }, itemsJson(last, plainBox.checked)));
     } else {
       out.append(renderTable(last));
+    }
+    if (had) {
+      const again = focusKey && [...out.querySelectorAll('[data-focus]')].find((el) => el.getAttribute('data-focus') === focusKey);
+      (again || out.querySelector('[tabindex="0"]') || out.firstChild).focus();
     }
   };
   for (const el of [tableRadio, jsonRadio, plainBox]) el.addEventListener('change', draw);

@@ -2,7 +2,7 @@
 // key attributes each), LSIs, stream and TTL. The index editors are shared with
 // the table page's "Add index".
 
-import { h, errorBox, showError, field, select, uid, announce, sleep } from '../dom.js';
+import { h, errorBox, showError, field, select, uid, announce, sleep, busyButton } from '../dom.js';
 import { ddb } from '../api.js';
 
 const ATTRIBUTE_TYPES = [['S', 'String (S)'], ['N', 'Number (N)'], ['B', 'Binary (B)']];
@@ -298,25 +298,39 @@ export function render(main, { navigate }) {
     request.AttributeDefinitions = attributeDefinitions(keys);
     if (streamOn.checked) request.StreamSpecification = { StreamEnabled: true, StreamViewType: streamType.value };
     if (protection.checked) request.DeletionProtectionEnabled = true;
-    submit.disabled = true;
+    const done = busyButton(submit);
     progress.hidden = false;
     progress.textContent = 'Creating the table…';
     try {
       await ddb('CreateTable', request);
-      announce(`Creating table ${name}.`);
-      if (ttlName.value.trim()) {
-        progress.textContent = 'Waiting for the table to be ACTIVE to turn on TTL…';
-        await waitActive(name, () => stopped);
-        await ddb('UpdateTimeToLive', { TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: ttlName.value.trim() } });
-      }
-      announce(`Table ${name} created.`);
-      if (!stopped) navigate(`#/table/${encodeURIComponent(name)}`);
     } catch (e) {
       showError(error, e);
       progress.hidden = true;
-    } finally {
-      submit.disabled = false;
+      done();
+      return;
     }
+    announce(`Creating table ${name}.`);
+    const ttlAttribute = ttlName.value.trim();
+    if (ttlAttribute) {
+      // The table exists now: a failure here is about TTL only (creating again
+      // would be refused), and the wait goes on if the view is left, so TTL is
+      // still turned on as asked (it ends within two minutes).
+      progress.textContent = 'Waiting for the table to be ACTIVE to turn on TTL…';
+      try {
+        if (!(await waitActive(name))) throw new Error('the table did not become ACTIVE within two minutes');
+        await ddb('UpdateTimeToLive', { TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: ttlAttribute } });
+      } catch (e) {
+        const why = e.code ? `${e.code}: ${e.message}` : e.message;
+        showError(error, new Error(`Table ${name} was created, but TTL could not be turned on (${why}). Turn it on from the table's page.`));
+        error.append(' ', h('a', { href: `#/table/${encodeURIComponent(name)}` }, `Open table ${name}`));
+        progress.hidden = true;
+        done();
+        return;
+      }
+    }
+    announce(`Table ${name} created.`);
+    done();
+    if (!stopped) navigate(`#/table/${encodeURIComponent(name)}`);
   });
 
   main.append(h('h1', null, 'Create a table'), form);

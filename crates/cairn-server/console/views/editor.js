@@ -2,7 +2,7 @@
 // (converted both ways), parse errors with their position, the API's own
 // validation messages, and save / duplicate / delete.
 
-import { h, errorBox, showError, uid, announce, confirmDialog } from '../dom.js';
+import { h, errorBox, showError, uid, announce, confirmDialog, busyButton } from '../dom.js';
 import { ddb } from '../api.js';
 import { parseJson, stringifyJson, JsonParseError } from '../json.js';
 import { itemToPlain, plainToItem, checkItemShape, unplainPath, keyOf, avEqual, keyText, keyNames, keysFirst } from '../ddb.js';
@@ -140,7 +140,7 @@ export function openEditor({ table, keySchema, item, mode, onSaved }) {
         request.ConditionExpression = 'attribute_not_exists(#pk)';
         request.ExpressionAttributeNames = { '#pk': hashName };
       }
-      save.disabled = true;
+      const done = busyButton(save);
       try {
         await ddb('PutItem', request);
         announce(sameKey ? `Saved item ${keyText(newKey, keyAttributes)}.` : `Created item ${keyText(newKey, keyAttributes)}.`);
@@ -150,7 +150,7 @@ export function openEditor({ table, keySchema, item, mode, onSaved }) {
         if (e.code === 'ConditionalCheckFailedException') e.message = `${e.message} (an item with key ${keyText(newKey, keyAttributes)} already exists)`;
         fail(e);
       } finally {
-        save.disabled = false;
+        done();
       }
     });
 

@@ -5,7 +5,7 @@
 
 import { h, errorBox, showError, field, select, uid, announce } from '../dom.js';
 import { ddb, describeTable } from '../api.js';
-import { keyOf, keyText, typedValue } from '../ddb.js';
+import { keyOf, keyText, keyNames, typedValue } from '../ddb.js';
 import { tablePicker, Pager, itemsTable, resultsPanel } from './common.js';
 import { openEditor } from './editor.js';
 import { bulkDelete, bulkEdit } from './bulk.js';
@@ -237,7 +237,7 @@ export function render(main, { param: tableName, navigate }) {
       keyArea,
       h('fieldset', { class: 'filters' }, h('legend', null, 'Filters (all must match)'), filterList, addFilter),
       h('div', { class: 'row' },
-        field('Attributes to return', projection, 'Comma-separated top-level names; empty for all.').wrap,
+        field('Attributes to return', projection, 'Comma-separated top-level names; empty for all. The key attributes are always returned.').wrap,
         orderField.wrap,
         field('Page size (Limit)', limit).wrap,
         consistentField),
@@ -261,7 +261,7 @@ export function render(main, { param: tableName, navigate }) {
       editSelected.disabled = deleteSelected.disabled = clearSelected.disabled = selection.size === 0;
     };
 
-    const countLine = h('p', { class: 'count' });
+    const countLine = h('p', { class: 'count', tabindex: '-1' });
     let lastItems = [];
     let lastRequest = null;
     const openItem = async (item) => {
@@ -287,6 +287,15 @@ export function render(main, { param: tableName, navigate }) {
       onSelectionChange: syncSelection,
     }));
 
+    // A projection keeps the table's key attributes: without them a row could not
+    // be opened, selected or deleted, and every row would have the same (empty) key.
+    function withKeys(names) {
+      if (!names.length) return names;
+      const out = [];
+      for (const n of [...names, ...keyNames(keySchema)]) if (!out.includes(n)) out.push(n);
+      return out;
+    }
+
     function currentRequest() {
       const isQuery = queryRadio.checked;
       const request = { TableName: table.TableName };
@@ -296,7 +305,7 @@ export function render(main, { param: tableName, navigate }) {
         partition: keyInputs.partition.map((k) => ({ name: k.name, type: k.type, value: k.input.value })),
         sort: keyInputs.sort.map((k) => ({ name: k.name, type: k.type, op: k.op.value, value: k.value.value, value2: k.value2.value })),
         filters: filters.map((f) => f.value()),
-        projection: projection.value.split(',').map((x) => x.trim()).filter(Boolean),
+        projection: withKeys(projection.value.split(',').map((x) => x.trim()).filter(Boolean)),
       }));
       if (isQuery && order.value === 'desc') request.ScanIndexForward = false;
       if (consistent.checked) request.ConsistentRead = true;
@@ -347,7 +356,9 @@ export function render(main, { param: tableName, navigate }) {
         syncSelection();
         pager.reload();
       }
-      deleteSelected.focus();
+      // With the selection gone the button is disabled and cannot hold the focus:
+      // the line that tells how many items the page holds now takes it.
+      (deleteSelected.disabled ? countLine : deleteSelected).focus();
     });
     editSelected.addEventListener('click', async () => {
       const n = await bulkEdit(table.TableName, [...selection.values()], keySchema);
@@ -358,6 +369,7 @@ export function render(main, { param: tableName, navigate }) {
       selection.clear();
       syncSelection();
       panel.show(lastItems);
+      countLine.focus(); // the button is disabled now and has lost the focus
     });
     exportPage.addEventListener('click', () => {
       exportPages(table.TableName, keySchema, exportFormat.value, async () => ({ items: lastItems }), exportStatus);

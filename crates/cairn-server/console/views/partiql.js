@@ -53,11 +53,13 @@ export function render(main) {
     event.preventDefault();
     showError(error, null);
     try {
-      current = { Statement: statement.value };
+      // Built whole before it replaces the statement Next / Previous page through.
+      const request = { Statement: statement.value };
       const p = parseParameters(params.value);
-      if (p) current.Parameters = p;
-      if (consistent.checked) current.ConsistentRead = true;
-      if (limit.value) current.Limit = Number(limit.value);
+      if (p) request.Parameters = p;
+      if (consistent.checked) request.ConsistentRead = true;
+      if (limit.value) request.Limit = Number(limit.value);
+      current = request;
     } catch (e) {
       showError(error, e);
       params.focus();

@@ -3,7 +3,7 @@
 // second following NextShardIterator, new shards found by describing again.
 // Each record shows its keys and images with the differences marked.
 
-import { h, errorBox, showError, uid, announce, scroller } from '../dom.js';
+import { h, errorBox, showError, uid, announce, scroller, busyButton } from '../dom.js';
 import { ddb, streams } from '../api.js';
 import { diffImages, displayValue, keyText, keyNames } from '../ddb.js';
 import { tablePicker } from './common.js';
@@ -80,7 +80,13 @@ export function render(main, { param: tableName, navigate }) {
   let timer = null;
   let ticks = 0;
   let iterators = new Map();
-  const lastSequence = new Map();
+  // How each shard was first read (LATEST or TRIM_HORIZON), for renewing an
+  // expired iterator before any record of it was read.
+  let startTypes = new Map();
+  let lastSequence = new Map();
+  // Each Start begins a new generation; a poll of an older one (still waiting for
+  // GetRecords when Stop and Start were pressed) ends instead of polling on.
+  let generation = 0;
   let known = new Set();
   let arn = null;
   let keyAttributes = [];
@@ -92,8 +98,11 @@ export function render(main, { param: tableName, navigate }) {
   const beginning = h('input', { type: 'radio', name: positionName, id: uid('r'), value: 'TRIM_HORIZON' });
   const toggle = h('button', { type: 'button', class: 'primary' }, 'Start');
   const clearButton = h('button', { type: 'button' }, 'Clear');
-  const state = h('p', { class: 'stream-state', 'aria-live': 'polite' }, 'Not watching.');
-  const list = h('div', { class: 'records', role: 'log', 'aria-label': 'Stream records, newest first' });
+  // The records are announced by a one-line summary (announce); the log itself
+  // is not live, or each record's whole table of attributes would be read out,
+  // and the state line (redrawn each second) is not either.
+  const state = h('p', { class: 'stream-state' }, 'Not watching.');
+  const list = h('div', { class: 'records', role: 'log', 'aria-live': 'off', 'aria-label': 'Stream records, newest first' });
   const controls = h('div', { class: 'card stream-controls' },
     h('fieldset', { class: 'switch' }, h('legend', null, 'Start from'),
       latest, h('label', { for: latest.id }, 'New records (LATEST)'),
@@ -112,33 +121,45 @@ export function render(main, { param: tableName, navigate }) {
     return (await streams('GetShardIterator', request)).ShardIterator;
   }
 
-  function show(records) {
+  function show(all) {
+    // Only the newest MAX_SHOWN can stay on the page: do not build the others.
+    const records = all.slice(-MAX_SHOWN);
     for (const record of records) {
       list.prepend(recordView(record, keyAttributes));
       total++;
     }
     while (list.childNodes.length > MAX_SHOWN) list.lastChild.remove();
+    total += all.length - records.length;
     if (records.length) {
       const last = records[records.length - 1];
-      announce(`${records.length} new record${records.length === 1 ? '' : 's'}: latest ${last.eventName} ${keyText((last.dynamodb || {}).Keys || {})}.`);
+      announce(`${all.length} new record${all.length === 1 ? '' : 's'}: latest ${last.eventName} ${keyText((last.dynamodb || {}).Keys || {})}.`);
     }
   }
 
-  async function discover(initialType) {
+  async function discover(initialType, mine) {
     const { shards } = await describeShards(arn);
+    if (mine !== generation) return;
     const fresh = parentFirst(shards.filter((s) => !known.has(s.ShardId)));
     for (const shard of fresh) {
-      known.add(shard.ShardId);
       const open = !(shard.SequenceNumberRange && shard.SequenceNumberRange.EndingSequenceNumber);
       // At the start: LATEST reads the open shards; TRIM_HORIZON every shard. A shard
       // found later is new, so it is read from its beginning.
-      if (initialType === 'LATEST' && !open) continue;
-      iterators.set(shard.ShardId, await iteratorFor(shard.ShardId, initialType || 'TRIM_HORIZON'));
+      if (initialType === 'LATEST' && !open) {
+        known.add(shard.ShardId);
+        continue;
+      }
+      const type = initialType || 'TRIM_HORIZON';
+      const iterator = await iteratorFor(shard.ShardId, type);
+      if (mine !== generation) return;
+      known.add(shard.ShardId);
+      startTypes.set(shard.ShardId, type);
+      iterators.set(shard.ShardId, iterator);
     }
   }
 
-  async function tick() {
-    if (!running || stopped) return;
+  async function tick(mine) {
+    const current = () => running && !stopped && mine === generation;
+    if (!current()) return;
     try {
       let closed = false;
       for (const [shardId, iterator] of [...iterators]) {
@@ -148,16 +169,20 @@ export function render(main, { param: tableName, navigate }) {
         } catch (e) {
           if (e.code === 'ExpiredIteratorException') {
             const seq = lastSequence.get(shardId);
-            iterators.set(shardId, await iteratorFor(shardId, seq ? 'AFTER_SEQUENCE_NUMBER' : 'LATEST', seq));
+            const renewed = await iteratorFor(shardId, seq ? 'AFTER_SEQUENCE_NUMBER' : startTypes.get(shardId) || 'TRIM_HORIZON', seq);
+            if (!current()) return;
+            iterators.set(shardId, renewed);
             continue;
           }
           if (e.code === 'TrimmedDataAccessException') {
-            iterators.set(shardId, await iteratorFor(shardId, 'TRIM_HORIZON'));
+            const renewed = await iteratorFor(shardId, 'TRIM_HORIZON');
+            if (!current()) return;
+            iterators.set(shardId, renewed);
             continue;
           }
           throw e;
         }
-        if (!running || stopped) return;
+        if (!current()) return;
         const records = out.Records || [];
         if (records.length) lastSequence.set(shardId, records[records.length - 1].dynamodb.SequenceNumber);
         show(records);
@@ -168,18 +193,20 @@ export function render(main, { param: tableName, navigate }) {
         }
       }
       ticks++;
-      if (closed || ticks % 5 === 0) await discover(null);
+      if (closed || ticks % 5 === 0) await discover(null, mine);
+      if (!current()) return;
       showError(error, null);
       setState(`Watching ${iterators.size} shard${iterators.size === 1 ? '' : 's'} · ${total} record${total === 1 ? '' : 's'} seen · polling every second.`);
     } catch (e) {
+      if (!current()) return;
       showError(error, e);
     }
-    if (running && !stopped) timer = window.setTimeout(tick, 1000);
+    if (current()) timer = window.setTimeout(() => tick(mine), 1000);
   }
 
   async function start() {
     showError(error, null);
-    toggle.disabled = true;
+    const done = busyButton(toggle);
     try {
       const table = (await ddb('DescribeTable', { TableName: tableName })).Table;
       keyAttributes = keyNames(table.KeySchema);
@@ -190,28 +217,33 @@ export function render(main, { param: tableName, navigate }) {
       }
       arn = table.LatestStreamArn;
       iterators = new Map();
+      startTypes = new Map();
+      lastSequence = new Map();
       known = new Set();
       ticks = 0;
-      await discover(beginning.checked ? 'TRIM_HORIZON' : 'LATEST');
+      generation++;
+      await discover(beginning.checked ? 'TRIM_HORIZON' : 'LATEST', generation);
       running = true;
       toggle.textContent = 'Stop';
       latest.disabled = beginning.disabled = true;
       setState(`Watching ${iterators.size} shard${iterators.size === 1 ? '' : 's'} from ${beginning.checked ? 'the beginning' : 'now on'}.`);
       announce('Watching the stream.');
-      tick();
+      tick(generation);
     } catch (e) {
       showError(error, e);
     } finally {
-      toggle.disabled = false;
+      done();
     }
   }
 
   function stop() {
     running = false;
+    generation++;
     window.clearTimeout(timer);
     toggle.textContent = 'Start';
     latest.disabled = beginning.disabled = false;
     setState(`Stopped · ${total} record${total === 1 ? '' : 's'} seen.`);
+    announce(state.textContent);
   }
 
   toggle.addEventListener('click', () => (running ? stop() : start()));

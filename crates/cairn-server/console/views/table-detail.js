@@ -1,7 +1,7 @@
 // One table: its description, deletion protection, stream and TTL settings,
 // adding and removing GSIs (with backfill progress), and deleting the table.
 
-import { h, errorBox, showError, field, select, scroller, formatBytes, formatCount, announce, confirmDialog } from '../dom.js';
+import { h, errorBox, showError, field, select, scroller, formatBytes, formatCount, announce, confirmDialog, busyButton } from '../dom.js';
 import { ddb } from '../api.js';
 import { billingText, billingMode, streamText, ttlText } from './tables.js';
 import { gsiEditor, attributeDefinitions } from './create-table.js';
@@ -53,7 +53,7 @@ export function render(main, { param: name, navigate }) {
       showError(addError, new Error('An index needs a name and at least one partition key attribute.'));
       return;
     }
-    addButton.disabled = true;
+    const done = busyButton(addButton);
     try {
       await ddb('UpdateTable', {
         TableName: name,
@@ -65,7 +65,7 @@ export function render(main, { param: name, navigate }) {
     } catch (e) {
       showError(addError, e);
     } finally {
-      addButton.disabled = false;
+      done();
     }
   });
 
@@ -103,7 +103,7 @@ export function render(main, { param: name, navigate }) {
     summary,
     statusLine,
     h('section', { 'aria-labelledby': 'settings-h' }, h('h2', { id: 'settings-h' }, 'Settings'), settings),
-    h('section', { 'aria-labelledby': 'gsi-h' }, h('h2', { id: 'gsi-h' }, 'Global secondary indexes'), gsiError, gsiArea,
+    h('section', { 'aria-labelledby': 'gsi-h' }, h('h2', { id: 'gsi-h', tabindex: '-1' }, 'Global secondary indexes'), gsiError, gsiArea,
       h('details', { class: 'add-index' }, h('summary', null, 'Add a global secondary index'), addForm)),
     h('section', { 'aria-labelledby': 'lsi-h' }, h('h2', { id: 'lsi-h' }, 'Local secondary indexes'), lsiArea),
     h('section', { 'aria-labelledby': 'danger-h', class: 'danger-zone' }, h('h2', { id: 'danger-h' }, 'Delete'),
@@ -203,15 +203,23 @@ export function render(main, { param: name, navigate }) {
           if (state.pct !== null) bar.value = state.pct;
           statusCell.append(' ', bar);
         }
-        const remove = h('button', { type: 'button', class: 'small danger', disabled: g.IndexStatus === 'DELETING' }, 'Delete index');
+        // A stable id: the table is drawn again each second while an index is
+        // built, and the focus is put back on the control of the same id.
+        const remove = h('button', { type: 'button', class: 'small danger', id: `delete-index-${g.IndexName}`, disabled: g.IndexStatus === 'DELETING' }, 'Delete index');
         remove.setAttribute('aria-label', `Delete index ${g.IndexName}`);
         remove.addEventListener('click', async () => {
           showError(gsiError, null);
           const ok = await confirmDialog({ title: `Delete index ${g.IndexName}?`, message: 'Queries of this index stop working; the table keeps its items.', confirmLabel: 'Delete index', danger: true });
-          if (!ok) return;
+          if (!ok) {
+            // The button that opened the dialog may have been drawn again meanwhile.
+            const again = document.getElementById(remove.id);
+            if (again && !remove.isConnected) again.focus();
+            return;
+          }
           try {
             await ddb('UpdateTable', { TableName: name, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: g.IndexName } }] });
             announce(`Deleting index ${g.IndexName}.`);
+            refocus = 'gsi-h';
             await refresh();
           } catch (e) {
             showError(gsiError, e);
@@ -230,7 +238,7 @@ export function render(main, { param: name, navigate }) {
             h('td', null, remove)),
         );
       }
-      gsiArea.append(scroller('Global secondary indexes', h('table', null, h('caption', null, `Global secondary indexes of ${name}`), h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col' }, x)))), tbody)));
+      gsiArea.append(Object.assign(scroller('Global secondary indexes', h('table', null, h('caption', null, `Global secondary indexes of ${name}`), h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col' }, x)))), tbody)), { id: 'gsi-table' }));
     }
     const lsis = t.LocalSecondaryIndexes || [];
     lsiArea.textContent = '';
@@ -247,6 +255,10 @@ export function render(main, { param: name, navigate }) {
 
   let wasBusy = false;
   let refocus = null;
+  // What the settings were drawn from: they are drawn again only when it changes,
+  // so the polling while an index is built neither wipes what is being typed in
+  // them nor takes the focus away.
+  let settingsDrawn = null;
   async function refresh() {
     window.clearTimeout(timer);
     try {
@@ -258,24 +270,40 @@ export function render(main, { param: name, navigate }) {
       table = d.Table;
       const ttl = ttlOut && ttlOut.TimeToLiveDescription;
       showError(pageError, null);
+      const active = document.activeElement;
+      const focusedId = active && active.id && [summary, settings, gsiArea, lsiArea].some((area) => area.contains(active)) ? active.id : null;
       drawSummary(table, ttl);
-      drawSettings(table, ttl);
+      const settingsState = JSON.stringify([table.DeletionProtectionEnabled, table.StreamSpecification, table.LatestStreamArn, ttl]);
+      if (settingsState !== settingsDrawn) {
+        settingsDrawn = settingsState;
+        drawSettings(table, ttl);
+      }
       drawIndexes(table);
       editor.syncBilling();
-      if (refocus) {
-        const again = document.getElementById(refocus);
-        refocus = null;
+      const back = refocus || (focusedId && !active.isConnected ? focusedId : null);
+      refocus = null;
+      if (back) {
+        const again = document.getElementById(back);
         if (again) again.focus();
       }
       const busy = table.TableStatus !== 'ACTIVE' || (table.GlobalSecondaryIndexes || []).some((g) => indexState(g).busy);
       statusLine.textContent = busy ? 'Updating: the view refreshes every second until every index is ACTIVE.' : '';
       if (wasBusy && !busy) announce('Every index is ACTIVE.');
       wasBusy = busy;
+      // Another refresh (a button's) may have finished meanwhile and set a timer:
+      // one timer at most, so polls never pile up.
+      window.clearTimeout(timer);
       if (busy) timer = window.setTimeout(refresh, 1000);
     } catch (e) {
       if (stopped) return;
       showError(pageError, e);
-      if (e.code === 'ResourceNotFoundException') summary.textContent = '';
+      if (e.code === 'ResourceNotFoundException') {
+        summary.textContent = '';
+      } else if (wasBusy) {
+        // A failed poll while an index is built: try again rather than freeze.
+        window.clearTimeout(timer);
+        timer = window.setTimeout(refresh, 2000);
+      }
     }
   }
   refresh();

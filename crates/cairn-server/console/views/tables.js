@@ -66,7 +66,7 @@ export function render(main, { navigate }) {
   const prev = h('button', { type: 'button' }, '← Previous');
   const next = h('button', { type: 'button' }, 'Next →');
   const refresh = h('button', { type: 'button' }, 'Refresh');
-  const pageLabel = h('span', { class: 'page-label' });
+  const pageLabel = h('span', { class: 'page-label', tabindex: '-1' });
   main.append(
     h('div', { class: 'view-head' }, h('h1', null, 'Tables'), h('a', { href: '#/tables/new', class: 'button primary' }, 'Create table')),
     h('div', { class: 'toolbar' }, sizeField.wrap, h('div', { class: 'pager', role: 'group', 'aria-label': 'Pages' }, prev, pageLabel, next), refresh),
@@ -76,18 +76,23 @@ export function render(main, { navigate }) {
   let starts = [undefined];
   let lastEvaluated;
   let stopped = false;
+  // The latest load; an older one answering late is dropped. While one runs,
+  // Previous and Next are ignored rather than disabled (a disabled button loses
+  // the keyboard focus).
+  let loads = 0;
+  let loading = false;
 
   async function load() {
+    const mine = ++loads;
+    loading = true;
     showError(error, null);
-    prev.disabled = true;
-    next.disabled = true;
+    for (const b of [prev, next]) b.setAttribute('aria-disabled', 'true');
     pageLabel.textContent = `Page ${starts.length}`;
     try {
       const request = { Limit: Number(pageSize.value) };
       const start = starts[starts.length - 1];
       if (start) request.ExclusiveStartTableName = start;
       const out = await ddb('ListTables', request);
-      lastEvaluated = out.LastEvaluatedTableName;
       const names = out.TableNames || [];
       const described = await pool(names, 4, async (name) => {
         const [d, ttl] = await Promise.all([
@@ -96,15 +101,27 @@ export function render(main, { navigate }) {
         ]);
         return { table: d.Table, ttl: ttl && ttl.TimeToLiveDescription };
       });
-      if (stopped) return;
+      if (stopped || mine !== loads) return;
+      lastEvaluated = out.LastEvaluatedTableName;
       draw(names, described);
       announce(`${names.length} table${names.length === 1 ? '' : 's'} on page ${starts.length}.`);
     } catch (e) {
+      if (stopped || mine !== loads) return;
+      lastEvaluated = undefined;
       showError(error, e);
       body.textContent = '';
     } finally {
-      prev.disabled = starts.length <= 1;
-      next.disabled = !lastEvaluated;
+      if (mine === loads) {
+        loading = false;
+        const focused = document.activeElement;
+        for (const b of [prev, next]) b.removeAttribute('aria-disabled');
+        prev.disabled = starts.length <= 1;
+        next.disabled = !lastEvaluated;
+        if ((focused === prev || focused === next) && focused.disabled) {
+          const other = focused === prev ? next : prev;
+          (other.disabled ? pageLabel : other).focus();
+        }
+      }
     }
   }
 
@@ -154,13 +171,13 @@ export function render(main, { navigate }) {
   }
 
   prev.addEventListener('click', () => {
-    if (starts.length > 1) {
+    if (!loading && starts.length > 1) {
       starts.pop();
       load();
     }
   });
   next.addEventListener('click', () => {
-    if (lastEvaluated) {
+    if (!loading && lastEvaluated) {
       starts.push(lastEvaluated);
       load();
     }

@@ -2,10 +2,10 @@
 // as JSON lines, DynamoDB JSON lines or CSV; a file in any of those written into a
 // table with BatchWriteItem, 25 items a call, with a progress bar.
 
-import { h, errorBox, showError, field, select, announce, download, uid } from '../dom.js';
+import { h, errorBox, showError, field, select, announce, download, uid, busyButton } from '../dom.js';
 import { ddb, describeTable, batchWrite } from '../api.js';
 import { FORMATS, serializeItems, detectFormat, parseItems } from '../formats.js';
-import { keyOf, keyNames, keyText } from '../ddb.js';
+import { keyOf, keyNames, keyId } from '../ddb.js';
 import { tablePicker } from './common.js';
 
 export function formatSelect() {
@@ -44,14 +44,15 @@ export async function exportPages(table, keySchema, format, load, status, isStop
 
 /**
  * Writes items into a table with BatchWriteItem, 25 a call; a key seen twice in a
- * call would be refused, so the call is sent before the second one. onProgress(done).
+ * call would be refused, so the call is sent before the second one (keys compared
+ * whole, numbers by value: "1" and "1.0" are one key). onProgress(done).
  */
 export async function importItems(table, keySchema, items, onProgress, isStopped) {
   const batches = [];
   let batch = [];
   let keys = new Set();
   for (const item of items) {
-    const k = keyText(keyOf(item, keySchema));
+    const k = keyId(keyOf(item, keySchema));
     if (batch.length === 25 || keys.has(k)) {
       batches.push(batch);
       batch = [];
@@ -84,7 +85,7 @@ export function render(main, { param: tableName, navigate }) {
   const exportButton = h('button', { type: 'button', class: 'primary' }, 'Download the table');
   const exportStatus = h('p', { class: 'hint', 'aria-live': 'polite' });
   exportButton.addEventListener('click', async () => {
-    exportButton.disabled = true;
+    const done = busyButton(exportButton);
     try {
       const table = await describeTable(tableName);
       if (!table) throw new Error(`Table ${tableName} was not found.`);
@@ -95,7 +96,7 @@ export function render(main, { param: tableName, navigate }) {
     } catch (e) {
       exportStatus.textContent = `Export failed: ${e.message}`;
     } finally {
-      exportButton.disabled = false;
+      done();
     }
   });
 
@@ -126,7 +127,7 @@ export function render(main, { param: tableName, navigate }) {
       file.focus();
       return;
     }
-    importButton.disabled = true;
+    const done = busyButton(importButton);
     try {
       const text = await chosen.text();
       const format = importFormat.value === 'auto' ? detectFormat(chosen.name, text) : importFormat.value;
@@ -152,7 +153,7 @@ export function render(main, { param: tableName, navigate }) {
     } catch (e) {
       showError(importError, e);
     } finally {
-      importButton.disabled = false;
+      done();
     }
   });
 
