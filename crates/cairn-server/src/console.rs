@@ -76,7 +76,7 @@ pub fn asset(console: &Console, path: &str) -> Option<Asset> {
     // Plain names only: no parent, hidden or empty segments, whatever the source.
     let safe = name
         .split('/')
-        .all(|segment| !segment.is_empty() && !segment.starts_with('.') && !segment.contains('\\'));
+        .all(|segment| !segment.is_empty() && !segment.starts_with('.') && !segment.contains(['\\', ':', '\0']));
     if !safe {
         return Some(Asset::Missing);
     }
@@ -323,6 +323,7 @@ mod tests {
             "/console//etc/passwd",
             "/console/.hidden",
             "/console/sub\\..\\x",
+            "/console/C:/Windows/win.ini",
         ] {
             assert!(matches!(asset(&console, bad), Some(Asset::Missing)), "{bad}");
         }

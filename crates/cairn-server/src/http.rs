@@ -255,7 +255,13 @@ async fn handle(req: Request<Incoming>, shared: &Shared, secure: bool) -> Respon
             return finish(refused, &request_id, None);
         }
     }
-    let allowed_origin = origin.and(allow);
+    // The admin API is for tools and the console (same origin): no CORS grant lets
+    // another site's page read a local server's tables or traffic.
+    let allowed_origin = if req.uri().path().starts_with(ADMIN_PREFIX) {
+        None
+    } else {
+        origin.and(allow)
+    };
     let response = respond(req, shared, accept_encoding.as_deref(), secure, &request_id).await;
     finish(response, &request_id, allowed_origin)
 }

@@ -16,9 +16,15 @@ use tokio::net::TcpStream;
 
 /// A GET on a new connection: the status code, the headers (lower-case names) and the body.
 async fn get(server: &TestServer, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    get_from(server, path, None).await
+}
+
+/// [`get`] as a page of `origin` sends it.
+async fn get_from(server: &TestServer, path: &str, origin: Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let address = server.url().trim_start_matches("http://").to_string();
     let mut stream = TcpStream::connect(&address).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let origin = origin.map(|o| format!("Origin: {o}\r\n")).unwrap_or_default();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\n{origin}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
@@ -184,4 +190,17 @@ async fn console_statistics_are_not_served_by_a_server_that_verifies_signatures(
     assert_eq!(get(&secured, "/_cairn/console/stats?table=t").await.0, 404);
     // The page itself is served: the console signs its API calls with the user's key.
     assert_eq!(get(&secured, "/console/").await.0, 200);
+}
+
+#[tokio::test]
+async fn pages_of_other_sites_are_not_allowed_to_read_console_statistics_or_costs() {
+    let server = server_with(Console::Embedded).await;
+    for path in ["/_cairn/console/stats?table=t", "/_cairn/cost"] {
+        let (status, headers, _) = get_from(&server, path, Some("https://evil.example")).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(header(&headers, "access-control-allow-origin"), None, "{path}");
+    }
+    // The API itself still answers browsers of any origin, as DynamoDB does.
+    let (_, headers, _) = get_from(&server, "/", Some("https://evil.example")).await;
+    assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
 }
