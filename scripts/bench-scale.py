@@ -60,7 +60,7 @@ def free_port():
 PORT = free_port()
 HEADERS = {"Content-Type": "application/x-amz-json-1.0",
            "Authorization": "AWS4-HMAC-SHA256 Credential=BENCH/20260101/us-east-1/dynamodb/aws4_request, "
-                            "SignedHeaders=host, Signature=00"}
+                            "SignedHeaders=host, Signature=00", "X-Amz-Date": "20260101T000000Z"}
 
 
 def call(op, body, connection=None, timeout=600):

@@ -121,7 +121,7 @@ def load_chunk(first):
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
     headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.BatchWriteItem",
                "Authorization": "AWS4-HMAC-SHA256 Credential=BENCH/20260101/us-east-1/dynamodb/aws4_request, "
-                                "SignedHeaders=host, Signature=00"}
+                                "SignedHeaders=host, Signature=00", "X-Amz-Date": "20260101T000000Z"}
     for start in range(first, min(first + 1000, args.n), 25):
         puts = []
         for i in range(start, min(start + 25, args.n)):
@@ -133,6 +133,8 @@ def load_chunk(first):
             response = connection.getresponse()
             out = json.loads(response.read() or b"{}")
             if response.status != 200:
+                if "Throughput" not in str(out) and "Throttl" not in str(out):
+                    sys.exit(f"BatchWriteItem refused: {response.status} {out}")
                 time.sleep(0.05 * (attempt + 1))
                 continue
             left = out.get("UnprocessedItems", {}).get(table, [])
