@@ -324,7 +324,7 @@ async fn respond(
                 "unhealthy: the database cannot be reached".to_string(),
             )
         }
-        Ok(Reply::Asset(content_type, body)) => return asset_response(content_type, body),
+        Ok(Reply::Asset(content_type, body)) => return crate::console::asset_response(content_type, body),
         Ok(Reply::Redirect(location)) => {
             let mut response = plain_response(StatusCode::PERMANENT_REDIRECT, String::new());
             response
@@ -529,7 +529,7 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
                 req.uri()
                     .query()
                     .and_then(|q| q.split('&').find_map(|p| p.strip_prefix(name)?.strip_prefix('=')))
-                    .map(|v| percent_decode(v))
+                    .map(crate::console::percent_decode)
             };
             let table = param("table").unwrap_or_default();
             let region = param("region").unwrap_or_else(|| "us-east-1".to_string());
@@ -702,47 +702,6 @@ fn call_operation_as(
         });
     }
     result
-}
-
-/// A console file, with headers that keep the page to this origin.
-fn asset_response(content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        "content-security-policy",
-        HeaderValue::from_static(crate::console::CONTENT_SECURITY_POLICY),
-    );
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    headers.insert(hyper::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
-}
-
-/// A query parameter's value with `%XX` escapes and `+` decoded (table names are
-/// letters, digits, `_ - .`, but a browser may escape any of them).
-fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    let hex = |b: u8| (b as char).to_digit(16);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(high), Some(low)) => {
-                    out.push((high * 16 + low) as u8);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn too_large() -> ApiError {

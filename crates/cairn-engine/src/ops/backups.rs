@@ -129,8 +129,13 @@ impl Engine {
                     attribute_name: Some(a.clone()),
                 }),
                 sse_description: full.sse_description,
-                vector_indexes: (!table.vector_indexes.is_empty())
-                    .then(|| table.vector_indexes.iter().map(vector_index_request).collect()),
+                vector_indexes: (!table.vector_indexes.is_empty()).then(|| {
+                    table
+                        .vector_indexes
+                        .iter()
+                        .map(crate::vectors::declare::request)
+                        .collect()
+                }),
             },
         }
     }
@@ -528,7 +533,13 @@ pub(crate) fn restore_request(
         })
     });
     let vector = input.vector_index_override.clone().or_else(|| {
-        (!source.vector_indexes.is_empty()).then(|| source.vector_indexes.iter().map(vector_index_request).collect())
+        (!source.vector_indexes.is_empty()).then(|| {
+            source
+                .vector_indexes
+                .iter()
+                .map(crate::vectors::declare::request)
+                .collect()
+        })
     });
     // An empty override list drops every index of that kind.
     let global = global.filter(|list| !list.is_empty());
@@ -581,34 +592,6 @@ pub(crate) fn restore_request(
         // A restored table is always of the STANDARD class.
         table_class: None,
         ..Default::default()
-    }
-}
-
-/// A vector index of the catalog as CreateTable declares it.
-pub(crate) fn vector_index_request(index: &crate::vectors::VectorIndexMeta) -> VectorIndex {
-    use cairn_model::types::{Projection, SearchSchemaElement, VectorAttributeDefinition};
-    let schema: Vec<SearchSchemaElement> = index
-        .hash
-        .iter()
-        .map(|a| (a, "HASH"))
-        .chain(index.filters.iter().map(|a| (a, "INLINE_FILTER")))
-        .map(|(a, kind)| SearchSchemaElement {
-            attribute_name: Some(a.name.clone()),
-            search_schema_element_type: Some(kind.to_string()),
-        })
-        .collect();
-    VectorIndex {
-        index_name: Some(index.name.clone()),
-        vector_attribute: Some(VectorAttributeDefinition {
-            attribute_name: Some(index.attribute.clone()),
-        }),
-        search_schema: (!schema.is_empty()).then_some(schema),
-        projection: Some(Projection {
-            projection_type: Some(index.projection_type.clone()),
-            non_key_attributes: index.non_key_attributes.clone(),
-        }),
-        dimensions: Some(index.dimensions as i64),
-        distance_function: Some(index.distance.as_str().to_string()),
     }
 }
 
@@ -695,7 +678,7 @@ pub(crate) fn check_overrides(source: &TableMeta, input: &RestoreTableFromBackup
     for v in input.vector_index_override.iter().flatten() {
         let matched = source.vector_indexes.iter().any(|i| {
             let mut theirs = v.clone();
-            let mut ours = vector_index_request(i);
+            let mut ours = crate::vectors::declare::request(i);
             for p in [&mut theirs.projection, &mut ours.projection] {
                 if let Some(attrs) = p.as_mut().and_then(|p| p.non_key_attributes.as_mut()) {
                     attrs.sort();

@@ -306,6 +306,33 @@ pub(crate) fn apply_updates(
     Ok(work)
 }
 
+/// A vector index of the catalog as CreateTable declares it.
+pub(crate) fn request(index: &VectorIndexMeta) -> VectorIndex {
+    let schema: Vec<SearchSchemaElement> = index
+        .hash
+        .iter()
+        .map(|a| (a, "HASH"))
+        .chain(index.filters.iter().map(|a| (a, "INLINE_FILTER")))
+        .map(|(a, kind)| SearchSchemaElement {
+            attribute_name: Some(a.name.clone()),
+            search_schema_element_type: Some(kind.to_string()),
+        })
+        .collect();
+    VectorIndex {
+        index_name: Some(index.name.clone()),
+        vector_attribute: Some(VectorAttributeDefinition {
+            attribute_name: Some(index.attribute.clone()),
+        }),
+        search_schema: (!schema.is_empty()).then_some(schema),
+        projection: Some(Projection {
+            projection_type: Some(index.projection_type.clone()),
+            non_key_attributes: index.non_key_attributes.clone(),
+        }),
+        dimensions: Some(index.dimensions as i64),
+        distance_function: Some(index.distance.as_str().to_string()),
+    }
+}
+
 /// The index as DescribeTable shows it.
 pub(crate) fn describe(index: &VectorIndexMeta, table_arn: &str, items: i64, bytes: i64) -> VectorIndexDescription {
     let mut schema: Vec<SearchSchemaElement> = Vec::new();
