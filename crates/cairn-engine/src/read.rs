@@ -151,10 +151,14 @@ pub(crate) struct PagePlan<'a> {
     pub count_only: bool,
     /// Read each entry's full item from the table (LSI reads beyond the projection).
     pub fetch_from_table: bool,
+    /// Write the items as a JSON array (`Page::json`) rather than into `Page::items`.
+    pub render: bool,
 }
 
 pub(crate) struct Page {
     pub items: Vec<Item>,
+    /// The items as a JSON array, when the plan asked for it.
+    pub json: Option<Vec<u8>>,
     pub count: usize,
     pub scanned: usize,
     pub bytes_read: usize,
@@ -165,16 +169,43 @@ impl Engine {
     pub(crate) fn read_page(&self, source: &Source, mut plan: PagePlan) -> Result<Page, ApiError> {
         let mut page = Page {
             items: Vec::new(),
+            json: plan.render.then(|| b"[".to_vec()),
             count: 0,
             scanned: 0,
             bytes_read: 0,
             last_evaluated_key: None,
         };
+        // Items that go to the client as storage holds them are written to the page's
+        // JSON straight from their encoding.
+        let verbatim = plan.render
+            && plan.filter.is_none()
+            && plan.projection.is_none()
+            && !plan.fetch_from_table
+            && !plan.count_only;
         loop {
             let want = plan.limit.map_or(BATCH, |l| (l - page.scanned).min(BATCH));
             let batch = self.storage.scan(&plan.range, want).map_err(storage_error)?;
             let exhausted = batch.len() < want;
             for (key, value) in &batch {
+                if let Some(json) = page.json.as_mut().filter(|_| verbatim) {
+                    let mark = json.len();
+                    if page.count > 0 {
+                        json.push(b',');
+                    }
+                    if let Some(size) = cairn_model::render::write_item_json(value, json) {
+                        page.scanned += 1;
+                        page.count += 1;
+                        page.bytes_read += size;
+                        if plan.limit.is_some_and(|l| page.scanned >= l) || page.bytes_read >= MAX_PAGE_BYTES {
+                            page.last_evaluated_key =
+                                decode_or_skip(source.table, key, value).map(|item| source.last_key(&item));
+                            return Ok(page.finish());
+                        }
+                        continue;
+                    }
+                    // Undecodable: the path below logs and skips it.
+                    json.truncate(mark);
+                }
                 let Some(mut item) = decode_or_skip(source.table, key, value) else {
                     continue;
                 };
@@ -193,14 +224,25 @@ impl Engine {
                 if plan.filter.is_none_or(|f| f.evaluate(&item)) {
                     page.count += 1;
                     if !plan.count_only {
-                        page.items.push(match plan.projection {
+                        let item = match plan.projection {
                             Some(p) => p.apply(&item),
                             None => item,
-                        });
+                        };
+                        match page.json.as_mut() {
+                            Some(json) => {
+                                if page.count > 1 {
+                                    json.push(b',');
+                                }
+                                serde_json::to_writer(&mut *json, &item).map_err(|e| {
+                                    ApiError::internal(format!("response encoding failed: {e}"))
+                                })?;
+                            }
+                            None => page.items.push(item),
+                        }
                     }
                 }
                 if page_full {
-                    return Ok(page);
+                    return Ok(page.finish());
                 }
             }
             match batch.last() {
@@ -211,9 +253,18 @@ impl Engine {
                         plan.range.start = Bound::Excluded(key.clone());
                     }
                 }
-                _ => return Ok(page),
+                _ => return Ok(page.finish()),
             }
         }
+    }
+}
+
+impl Page {
+    fn finish(mut self) -> Page {
+        if let Some(json) = self.json.as_mut() {
+            json.push(b']');
+        }
+        self
     }
 }
 

@@ -5,19 +5,19 @@ use crate::item_limits::stored_value_depth_readable;
 use crate::number::Number;
 use crate::value::{AttributeValue, Item};
 
-const TAG_S: u8 = 1;
-const TAG_N: u8 = 2;
-const TAG_B: u8 = 3;
-const TAG_FALSE: u8 = 4;
-const TAG_TRUE: u8 = 5;
-const TAG_NULL: u8 = 6;
-const TAG_M: u8 = 7;
-const TAG_L: u8 = 8;
-const TAG_SS: u8 = 9;
-const TAG_NS: u8 = 10;
-const TAG_BS: u8 = 11;
+pub(crate) const TAG_S: u8 = 1;
+pub(crate) const TAG_N: u8 = 2;
+pub(crate) const TAG_B: u8 = 3;
+pub(crate) const TAG_FALSE: u8 = 4;
+pub(crate) const TAG_TRUE: u8 = 5;
+pub(crate) const TAG_NULL: u8 = 6;
+pub(crate) const TAG_M: u8 = 7;
+pub(crate) const TAG_L: u8 = 8;
+pub(crate) const TAG_SS: u8 = 9;
+pub(crate) const TAG_NS: u8 = 10;
+pub(crate) const TAG_BS: u8 = 11;
 /// Format version byte at the front of every encoded item.
-const VERSION: u8 = 1;
+pub(crate) const VERSION: u8 = 1;
 
 pub fn encode_item(item: &Item) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
@@ -107,18 +107,18 @@ fn encode_value(value: &AttributeValue, out: &mut Vec<u8>) {
     }
 }
 
-struct Reader<'a> {
-    input: &'a [u8],
+pub(crate) struct Reader<'a> {
+    pub(crate) input: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn byte(&mut self) -> Option<u8> {
+    pub(crate) fn byte(&mut self) -> Option<u8> {
         let (&b, rest) = self.input.split_first()?;
         self.input = rest;
         Some(b)
     }
 
-    fn varint(&mut self) -> Option<u64> {
+    pub(crate) fn varint(&mut self) -> Option<u64> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -132,23 +132,23 @@ impl<'a> Reader<'a> {
 
     /// A length that cannot exceed the remaining input, so corrupt lengths cannot
     /// trigger huge allocations.
-    fn length(&mut self) -> Option<usize> {
+    pub(crate) fn length(&mut self) -> Option<usize> {
         let n = usize::try_from(self.varint()?).ok()?;
         (n <= self.input.len()).then_some(n)
     }
 
-    fn bytes(&mut self) -> Option<&'a [u8]> {
+    pub(crate) fn bytes(&mut self) -> Option<&'a [u8]> {
         let n = self.length()?;
         let (head, rest) = self.input.split_at(n);
         self.input = rest;
         Some(head)
     }
 
-    fn string(&mut self) -> Option<String> {
+    pub(crate) fn string(&mut self) -> Option<String> {
         String::from_utf8(self.bytes()?.to_vec()).ok()
     }
 
-    fn number(&mut self) -> Option<Number> {
+    pub(crate) fn number(&mut self) -> Option<Number> {
         let negative = match self.byte()? {
             0 => false,
             1 => true,

@@ -12,6 +12,7 @@ pub mod item_limits;
 pub mod keycodec;
 pub mod limits;
 pub mod number;
+pub mod render;
 pub mod types;
 pub mod value;
 pub mod wire;

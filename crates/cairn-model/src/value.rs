@@ -191,7 +191,7 @@ impl AttributeValue {
 /// DynamoDB stores numbers as base-100 digits aligned on the decimal point, plus an
 /// exponent byte, plus a terminator byte for negatives: "1 byte per two significant
 /// digits, plus 1".
-fn number_size(n: &Number) -> usize {
+pub(crate) fn number_size(n: &Number) -> usize {
     let digits = n.significant_digits().len().max(1);
     let pad = usize::from(n.exponent().rem_euclid(2) == 1);
     (digits + pad).div_ceil(2) + 1 + usize::from(n.is_negative())

@@ -16,6 +16,16 @@ macro_rules! op {
             encode(&e.$method(c, input)?)
         })
     };
+    // Query and Scan: the engine writes the page's items as JSON itself.
+    ($name:literal, $method:ident, page) => {
+        ($name, |e, c, b| {
+            let input = decode(b)?;
+            e.authorize(c, $name, &input)?;
+            e.$method(c, input)?
+                .to_json()
+                .map_err(|e| ApiError::internal(format!("response encoding failed: {e}")))
+        })
+    };
     // Streams operations need no request context beyond authorization.
     ($name:literal, $method:ident, streams) => {
         ($name, |e, c, b| {
@@ -63,10 +73,10 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     op!("ListTagsOfResource", list_tags_of_resource),
     op!("PutItem", put_item),
     op!("PutResourcePolicy", put_resource_policy),
-    op!("Query", query),
+    op!("Query", query_for_wire, page),
     op!("RestoreTableFromBackup", restore_table_from_backup),
     op!("RestoreTableToPointInTime", restore_table_to_point_in_time),
-    op!("Scan", scan),
+    op!("Scan", scan_for_wire, page),
     op!("SearchVectors", search_vectors),
     op!("StartBulkPutItems", start_bulk_put_items),
     op!("TagResource", tag_resource),

@@ -134,6 +134,7 @@ impl Engine {
                     projection: None,
                     count_only: false,
                     fetch_from_table: false,
+                    render: false,
                 },
             )?;
             read_bytes += page.bytes_read;

@@ -42,6 +42,16 @@ fn check_constraints(input: &QueryInput) -> Result<(), ApiError> {
 
 impl Engine {
     pub fn query(&self, ctx: &RequestContext, input: QueryInput) -> Result<ReadPageOutput, ApiError> {
+        self.query_page(ctx, input, false)
+    }
+
+    /// `query` for the HTTP server: the page's items come back already written as JSON
+    /// (`ReadPageOutput::items_json`, serialized by `ReadPageOutput::to_json`).
+    pub fn query_for_wire(&self, ctx: &RequestContext, input: QueryInput) -> Result<ReadPageOutput, ApiError> {
+        self.query_page(ctx, input, true)
+    }
+
+    fn query_page(&self, ctx: &RequestContext, input: QueryInput, render: bool) -> Result<ReadPageOutput, ApiError> {
         check_constraints(&input)?;
         // KeyConditions conflicts only with KeyConditionExpression: DynamoDB accepts it
         // beside a ProjectionExpression or FilterExpression.
@@ -137,6 +147,7 @@ impl Engine {
                 projection: shape.projection.as_ref(),
                 count_only: shape.count_only,
                 fetch_from_table: shape.fetch_from_table,
+                render,
             },
         )?;
         crate::capacity::throttle::record_read_shape(crate::capacity::ledger::ReadShape {
@@ -148,7 +159,8 @@ impl Engine {
             returned: page.count as u64,
         });
         Ok(ReadPageOutput {
-            items: (!shape.count_only).then_some(page.items),
+            items: (!shape.count_only && !render).then_some(page.items),
+            items_json: page.json.filter(|_| !shape.count_only),
             count: page.count,
             scanned_count: page.scanned,
             last_evaluated_key: page.last_evaluated_key,

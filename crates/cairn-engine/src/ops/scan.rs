@@ -73,6 +73,16 @@ fn segment_range(base: &[u8], segment: u64, total: u64) -> ScanRange {
 
 impl Engine {
     pub fn scan(&self, ctx: &RequestContext, input: ScanInput) -> Result<ReadPageOutput, ApiError> {
+        self.scan_page(ctx, input, false)
+    }
+
+    /// `scan` for the HTTP server: the page's items come back already written as JSON
+    /// (`ReadPageOutput::items_json`, serialized by `ReadPageOutput::to_json`).
+    pub fn scan_for_wire(&self, ctx: &RequestContext, input: ScanInput) -> Result<ReadPageOutput, ApiError> {
+        self.scan_page(ctx, input, true)
+    }
+
+    fn scan_page(&self, ctx: &RequestContext, input: ScanInput, render: bool) -> Result<ReadPageOutput, ApiError> {
         check_constraints(&input)?;
         let (segment, total) = match (input.segment, input.total_segments) {
             (Some(s), Some(t)) if s >= t => {
@@ -152,6 +162,7 @@ impl Engine {
                 projection: shape.projection.as_ref(),
                 count_only: shape.count_only,
                 fetch_from_table: shape.fetch_from_table,
+                render,
             },
         )?;
         crate::capacity::throttle::record_read_shape(crate::capacity::ledger::ReadShape {
@@ -163,7 +174,8 @@ impl Engine {
             returned: page.count as u64,
         });
         Ok(ReadPageOutput {
-            items: (!shape.count_only).then_some(page.items),
+            items: (!shape.count_only && !render).then_some(page.items),
+            items_json: page.json.filter(|_| !shape.count_only),
             count: page.count,
             scanned_count: page.scanned,
             last_evaluated_key: page.last_evaluated_key,

@@ -59,10 +59,31 @@ pub struct ScanInput {
 pub struct ReadPageOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<Item>>,
+    /// The items already written as a JSON array (the HTTP server's reads); when set,
+    /// `items` is `None` and [`ReadPageOutput::to_json`] puts the array in its place.
+    #[serde(skip)]
+    pub items_json: Option<Vec<u8>>,
     pub count: usize,
     pub scanned_count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_evaluated_key: Option<Item>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<ConsumedCapacity>,
+}
+
+impl ReadPageOutput {
+    /// The output as DynamoDB JSON, with `items_json` as its `Items`.
+    pub fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        let rest = serde_json::to_vec(self)?;
+        let Some(items) = &self.items_json else {
+            return Ok(rest);
+        };
+        let mut out = Vec::with_capacity(items.len() + rest.len() + 10);
+        out.extend_from_slice(b"{\"Items\":");
+        out.extend_from_slice(items);
+        // `rest` always holds Count and ScannedCount: never `{}`.
+        out.push(b',');
+        out.extend_from_slice(rest.get(1..).unwrap_or_default());
+        Ok(out)
+    }
 }
