@@ -108,8 +108,12 @@ pub struct EngineConfig {
     /// Prices the cost ledger uses (`--price-sheet FILE`; us-east-1 by default).
     pub price_sheet: capacity::ledger::PriceSheet,
     /// A vector-index partition with at least this many entries is searched through
-    /// an approximate (HNSW) graph; smaller ones exactly.
+    /// an in-memory structure built in the background; smaller ones exactly from
+    /// storage.
     pub vector_graph_threshold: usize,
+    /// Up to this many entries that structure is the partition's quantized vectors,
+    /// scanned whole; past it, an HNSW graph.
+    pub vector_flat_max: usize,
 }
 
 impl Default for EngineConfig {
@@ -127,6 +131,7 @@ impl Default for EngineConfig {
             enforce_capacity: false,
             price_sheet: capacity::ledger::PriceSheet::default(),
             vector_graph_threshold: 10_000,
+            vector_flat_max: vectors::flat::FLAT_MAX,
         }
     }
 }

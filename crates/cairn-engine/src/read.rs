@@ -233,9 +233,8 @@ impl Engine {
                                 if page.count > 1 {
                                     json.push(b',');
                                 }
-                                serde_json::to_writer(&mut *json, &item).map_err(|e| {
-                                    ApiError::internal(format!("response encoding failed: {e}"))
-                                })?;
+                                serde_json::to_writer(&mut *json, &item)
+                                    .map_err(|e| ApiError::internal(format!("response encoding failed: {e}")))?;
                             }
                             None => page.items.push(item),
                         }

@@ -244,10 +244,14 @@ struct ServeArgs {
     /// default: any (`*`).
     #[arg(long, env = "CAIRN_CORS")]
     cors: Option<String>,
-    /// A vector-index partition with at least this many vectors is searched through
-    /// an approximate (HNSW) graph, built in the background; smaller ones exactly.
+    /// A vector-index partition with at least this many vectors is searched from
+    /// memory (built in the background); smaller ones exactly from storage.
     #[arg(long, env = "CAIRN_VECTOR_GRAPH_THRESHOLD", default_value_t = 10_000)]
     vector_graph_threshold: usize,
+    /// Up to this many vectors a partition is searched by scanning its quantized
+    /// vectors (exact top K in practice); past it, through an HNSW graph.
+    #[arg(long, env = "CAIRN_VECTOR_FLAT_MAX", default_value_t = 2_000_000)]
+    vector_flat_max: usize,
     /// Prices for the cost ledger (JSON: region, readRequestUnitsPerMillion,
     /// writeRequestUnitsPerMillion, readCapacityUnitHour, writeCapacityUnitHour,
     /// storageGbMonth); default: us-east-1 list prices.
@@ -410,6 +414,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         catalog_poll_interval: Duration::from_millis(args.catalog_poll_interval_ms.max(1)),
         enforce_capacity: args.enforce_capacity,
         vector_graph_threshold: args.vector_graph_threshold.max(1),
+        vector_flat_max: args.vector_flat_max,
         price_sheet: match &args.price_sheet {
             Some(path) => serde_json::from_slice(
                 &std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,

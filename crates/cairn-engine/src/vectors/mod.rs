@@ -9,6 +9,7 @@
 
 pub(crate) mod ann;
 pub(crate) mod declare;
+pub(crate) mod flat;
 pub(crate) mod search;
 
 use crate::catalog::{KeyAttribute, TableMeta};

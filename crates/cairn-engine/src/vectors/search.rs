@@ -301,8 +301,13 @@ impl Engine {
         }
         if examined as usize >= self.config.vector_graph_threshold {
             // Large enough to search approximately from now on: build its graph.
-            self.vector_graphs
-                .build(self.storage.clone(), index.clone(), partition, examined as usize);
+            self.vector_graphs.build(
+                self.storage.clone(),
+                index.clone(),
+                partition,
+                examined as usize,
+                self.config.vector_flat_max,
+            );
         }
         Ok(self.search_output(index, best, examined, input.return_consumed_capacity.as_deref()))
     }
