@@ -34,6 +34,8 @@ p.add_argument("--serve-args", default="")
 p.add_argument("--loaders", type=int, default=6)
 p.add_argument("--seconds", type=int, default=15)
 p.add_argument("--out", default=None, help="append the table here too")
+p.add_argument("--in-memory", action="store_true",
+               help="serve --in-memory: also report RSS against the raw data size; no restart")
 args = p.parse_args()
 
 PER_PARTITION = 20
@@ -77,7 +79,8 @@ def call(op, body, connection=None, timeout=600):
 
 def start():
     log = open(os.path.join(args.data, "..", "bench-scale-server.log"), "a")
-    command = [args.cairn, "serve", "--data-dir", args.data, "--port", str(PORT)] + args.serve_args.split()
+    where = ["--in-memory"] if args.in_memory else ["--data-dir", args.data]
+    command = [args.cairn, "serve", *where, "--port", str(PORT)] + args.serve_args.split()
     started = time.time()
     proc = subprocess.Popen(command, stdout=log, stderr=log)
     while True:
@@ -113,6 +116,14 @@ def rss_mb(pid):
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
+
+
+def item_size(i):
+    """The DynamoDB size of item i (attribute names plus values; a number is 1 byte
+    per two significant digits plus 1)."""
+    digits = str(i).rstrip("0") or "0"
+    exponent_odd = (len(str(i)) - len(digits)) % 2 if i else 0
+    return 2 + 16 + 2 + 4 + 7 + len(PAYLOAD) + 1 + (len(digits) + exponent_odd + 1) // 2 + 1
 
 
 def load_range(bounds):
@@ -208,27 +219,33 @@ time.sleep(0.5)
 emit(f"# bench-scale {time.strftime('%Y-%m-%d %H:%M')} {args.cairn} serve {args.serve_args}; "
      f"wrk -t2 -c32 -d{args.seconds}s; ~200-byte items, 20 per partition")
 emit("| items | load items/s | GetItem rps | p50 ms | p99 ms | CPU/GetItem µs | Query rps | p99 ms | "
-     "CPU/Query µs | disk reads B/GetItem | RSS MiB | data MiB |")
-emit("|---|---|---|---|---|---|---|---|---|---|---|---|")
+     "CPU/Query µs | disk reads B/GetItem | RSS MiB | data MiB | raw MiB | RSS/raw |")
+emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+raw = 0
 loaded = 0
 for checkpoint in [float(c) for c in args.checkpoints.split(",")]:
     target = int(checkpoint * 1_000_000)
     t = time.time()
     load(loaded, target)
     rate = (target - loaded) / (time.time() - t)
+    raw += sum(item_size(i) for i in range(loaded, target))
     loaded = target
     time.sleep(2)
     g = wrk("GetItem", loaded, proc.pid)
     q = wrk("Query", loaded, proc.pid)
-    disk = int(subprocess.run(["du", "-sm", args.data], capture_output=True, text=True).stdout.split()[0])
+    disk = 0 if args.in_memory else int(
+        subprocess.run(["du", "-sm", args.data], capture_output=True, text=True).stdout.split()[0])
+    rss = rss_mb(proc.pid)
     errors = f" (errors: {g['errors']}/{q['errors']})" if g["errors"] or q["errors"] else ""
     emit(f"| {loaded:,} | {rate:,.0f} | {g['rps']:,.0f} | {g['p50_ms']:.2f} | {g['p99_ms']:.2f} | {g['cpu_us']:.1f} | "
-         f"{q['rps']:,.0f} | {q['p99_ms']:.2f} | {q['cpu_us']:.1f} | {g['disk_b']:.0f} | {rss_mb(proc.pid):.0f} | "
-         f"{disk:,} |{errors}")
+         f"{q['rps']:,.0f} | {q['p99_ms']:.2f} | {q['cpu_us']:.1f} | {g['disk_b']:.0f} | {rss:.0f} | "
+         f"{disk:,} | {raw / 2**20:,.0f} | {rss * 2**20 / raw:.2f} |{errors}")
 total, rate = parallel_scan()
 emit(f"# parallel Scan (8 segments, Select COUNT): {total:,} items at {rate:,.0f} items/s")
 proc.send_signal(signal.SIGKILL)
 proc.wait()
+if args.in_memory:
+    sys.exit(0)
 proc, restart = start()
 emit(f"# restart after kill -9 to the first GetItem answered: {restart:.2f} s; "
      f"RSS after restart {rss_mb(proc.pid):.0f} MiB")

@@ -212,7 +212,11 @@ mod tests {
         prop_oneof![
             any::<String>().prop_map(AttributeValue::S),
             (any::<i64>(), 0u32..12).prop_map(|(m, scale)| {
-                let text = if scale == 0 { m.to_string() } else { format!("{m}e-{scale}") };
+                let text = if scale == 0 {
+                    m.to_string()
+                } else {
+                    format!("{m}e-{scale}")
+                };
                 AttributeValue::N(crate::number::Number::parse(&text).unwrap())
             }),
             proptest::collection::vec(any::<u8>(), 0..20).prop_map(AttributeValue::B),

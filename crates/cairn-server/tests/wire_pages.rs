@@ -73,8 +73,12 @@ fn a_query_page_over_http_equals_the_decoded_page() {
         json!({"ProjectionExpression": "sk, m.deep[1]"}),
         json!({"ExclusiveStartKey": {"pk": {"S": "p"}, "sk": {"N": "4.5"}}, "Limit": 4}),
     ] {
-        let mut request = json!({"TableName": "mixed", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": values});
-        request.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let mut request =
+            json!({"TableName": "mixed", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": values});
+        request
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         assert_same_query(&engine, request);
     }
 }
@@ -101,7 +105,10 @@ fn a_scan_page_over_http_equals_the_decoded_page() {
         json!({"FilterExpression": "pk = :q", "ExpressionAttributeValues": {":q": {"S": "q"}}}),
     ] {
         let mut request = json!({"TableName": "mixed"});
-        request.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        request
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         assert_same_scan(&engine, request);
     }
 }
