@@ -4,11 +4,13 @@
 //!
 //! It knows nothing of DynamoDB: keys and values are bytes, ordered by unsigned bytes.
 
+mod chunk;
 mod chunked;
 mod embedded;
 mod error;
 mod group_sync;
 mod memory;
+mod packed;
 pub mod testkit;
 
 pub use embedded::{Durability, EmbeddedOptions, EmbeddedStorage, DEFAULT_CACHE_BYTES};

@@ -1,4 +1,4 @@
-//! In-memory backend for tests and `--in-memory`: B-trees under a lock. Write
+//! In-memory backend for tests and `--in-memory`: one ordered map under a lock. Write
 //! transactions are serialized by one writer lock, so they never conflict.
 //!
 //! The store is a [`ChunkedMap`]: its copies share every chunk of keys until a write
@@ -60,7 +60,7 @@ impl ScanRange {
 
 impl Storage for MemoryStorage {
     fn get(&self, key: &[u8]) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self.read()?.get(key).cloned())
+        Ok(self.read()?.get(key).map(<[u8]>::to_vec))
     }
 
     fn scan(&self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
