@@ -1,7 +1,8 @@
 //! Vector indexes and SearchVectors, rule by rule: declaring (on-demand only, five per
 //! table, SearchSchema in AttributeDefinitions), writing (a vector of the wrong size or
 //! type refused, an item without one not indexed), searching (TopK, dimensions, HASH
-//! required, equality only, Query/Scan refused), and the approximate graph of a large
+//! required and equality only on it, Query/Scan refused; the condition grammar in
+//! vector_search_conditions.rs), and the approximate graph of a large
 //! partition (recall against brute force, deletes and inserts followed, rebuilt after a
 //! restart). boto3 end to end: tests/clients/vectors_compat.py.
 

@@ -10,13 +10,17 @@
 
 use super::flat::Flat;
 use super::{Distance, VectorIndexMeta};
-use cairn_model::{AttributeValue, Item};
+use cairn_model::Item;
 use cairn_storage::{ScanRange, Storage};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 /// One partition of one index: (index id, partition prefix).
 type PartitionId = (u64, Vec<u8>);
+
+/// What an entry's filter values (its INLINE_FILTER attributes) must pass to be a
+/// candidate: the search condition left once its partition is chosen. None: any.
+pub(crate) type Filter<'a> = Option<&'a dyn Fn(&Item) -> bool>;
 
 /// A change the graph must follow: the entry at `key` now holds this vector with
 /// these filter values, or is gone.
@@ -58,20 +62,15 @@ impl Graph {
         }
     }
 
-    /// Storage keys of up to `count` entries near `query` whose filter values
-    /// equal `wanted`, for the caller to re-score exactly.
-    pub(crate) fn candidates(
-        &self,
-        query: &[f32],
-        count: usize,
-        wanted: &[(&String, &AttributeValue)],
-    ) -> Vec<Vec<u8>> {
+    /// Storage keys of up to `count` entries near `query` whose filter values pass
+    /// `filter`, for the caller to re-score exactly.
+    pub(crate) fn candidates(&self, query: &[f32], count: usize, filter: Filter<'_>) -> Vec<Vec<u8>> {
         match self {
             Graph::Flat(flat) => flat
                 .read()
                 .unwrap_or_else(|p| p.into_inner())
-                .candidates(query, count, wanted),
-            Graph::Hnsw(hnsw) => hnsw.candidates(query, count, wanted),
+                .candidates(query, count, filter),
+            Graph::Hnsw(hnsw) => hnsw.candidates(query, count, filter),
         }
     }
 
@@ -157,25 +156,17 @@ impl Hnsw {
         }
     }
 
-    fn candidates(&self, query: &[f32], count: usize, wanted: &[(&String, &AttributeValue)]) -> Vec<Vec<u8>> {
+    fn candidates(&self, query: &[f32], count: usize, filter: Filter<'_>) -> Vec<Vec<u8>> {
         let ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
         let index = self.index.lock().unwrap_or_else(|p| p.into_inner());
         // Random 128-dimension data at 1M entries needed an expansion of about
         // 3,000 for recall@10 0.95 (0.70 at 512): grow it with the partition.
         index.change_expansion_search((count * 2).max(512).max(index.size() / 300));
-        let passes = |id: u64| {
-            ids.entries.get(&id).is_some_and(|(_, filters)| {
-                wanted.iter().all(|(name, value)| {
-                    filters
-                        .get(*name)
-                        .is_some_and(|v| cairn_expr::compare::values_equal(v, value))
-                })
-            })
-        };
-        let matches = if wanted.is_empty() {
-            index.search(query, count)
-        } else {
-            index.filtered_search(query, count, passes)
+        let matches = match filter {
+            None => index.search(query, count),
+            Some(passes) => index.filtered_search(query, count, |id: u64| {
+                ids.entries.get(&id).is_some_and(|(_, filters)| passes(filters))
+            }),
         };
         matches
             .map(|m| {

@@ -16,8 +16,9 @@
 //! vector's norm, EUCLIDEAN by `2·q·v − |v|²` (the query's own norm is the same for
 //! every candidate).
 
+use super::ann::Filter;
 use super::Distance;
-use cairn_model::{AttributeValue, Item};
+use cairn_model::Item;
 use std::collections::{BinaryHeap, HashMap};
 
 /// Partitions up to this many entries are searched by the quantized scan.
@@ -156,13 +157,8 @@ impl Flat {
     }
 
     /// Storage keys of the `count` entries that rank best against `query` by the
-    /// quantized comparison, among those whose filter values equal `wanted`.
-    pub(crate) fn candidates(
-        &self,
-        query: &[f32],
-        count: usize,
-        wanted: &[(&String, &AttributeValue)],
-    ) -> Vec<Vec<u8>> {
+    /// quantized comparison, among those whose filter values pass `filter`.
+    pub(crate) fn candidates(&self, query: &[f32], count: usize, filter: Filter<'_>) -> Vec<Vec<u8>> {
         if query.len() != self.dims || count == 0 {
             return Vec::new();
         }
@@ -170,16 +166,8 @@ impl Flat {
         let q_scale = quantize(query, &mut q);
         let mut heap: BinaryHeap<Kept> = BinaryHeap::with_capacity(count + 1);
         for (slot, codes) in self.codes.chunks_exact(self.dims).enumerate() {
-            if !wanted.is_empty() {
-                let filters = &self.filters[slot];
-                let passes = wanted.iter().all(|(name, value)| {
-                    filters
-                        .get(*name)
-                        .is_some_and(|v| cairn_expr::compare::values_equal(v, value))
-                });
-                if !passes {
-                    continue;
-                }
+            if filter.is_some_and(|passes| !passes(&self.filters[slot])) {
+                continue;
             }
             let dot = integer_dot(&q, codes) * q_scale * self.scales[slot];
             let norm = self.norms[slot];
@@ -253,7 +241,7 @@ mod tests {
                 flat.upsert(key(i), v, Item::new());
             }
             for q in &queries {
-                let candidates = flat.candidates(q, 100, &[]);
+                let candidates = flat.candidates(q, 100, None);
                 assert_eq!(candidates.len(), 100);
                 for wanted in exact_top(&data, q, distance, 10) {
                     assert!(candidates.contains(&wanted), "{distance:?}: {wanted:?} missing");
@@ -276,26 +264,30 @@ mod tests {
         flat.upsert(key(1), &[1.0, 0.0, 0.0, 0.0], Item::new());
         flat.upsert(key(2), &[0.0, 1.0, 0.0, 0.0], Item::new());
         flat.upsert(key(3), &[0.0, 0.0, 1.0, 0.0], Item::new());
-        assert_eq!(flat.candidates(&[1.0, 0.1, 0.0, 0.0], 1, &[]), vec![key(1)]);
+        assert_eq!(flat.candidates(&[1.0, 0.1, 0.0, 0.0], 1, None), vec![key(1)]);
         flat.upsert(key(3), &[1.0, 0.0, 0.0, 0.0], Item::new());
         flat.remove(&key(1));
         assert_eq!(flat.len(), 2);
-        assert_eq!(flat.candidates(&[1.0, 0.1, 0.0, 0.0], 1, &[]), vec![key(3)]);
+        assert_eq!(flat.candidates(&[1.0, 0.1, 0.0, 0.0], 1, None), vec![key(3)]);
         // The moved slot (3 took 1's place) is still found and removable.
         flat.remove(&key(3));
-        assert_eq!(flat.candidates(&[1.0, 0.1, 0.0, 0.0], 5, &[]), vec![key(2)]);
+        assert_eq!(flat.candidates(&[1.0, 0.1, 0.0, 0.0], 5, None), vec![key(2)]);
     }
 
     #[test]
-    fn only_entries_whose_filter_values_match_are_candidates() {
+    fn only_entries_whose_filter_values_pass_are_candidates() {
+        use cairn_model::AttributeValue;
         let mut flat = Flat::new(2, Distance::Euclidean, 0);
         let team = |t: &str| Item::from([("team".to_string(), AttributeValue::S(t.to_string()))]);
         flat.upsert(key(1), &[0.0, 0.0], team("a"));
         flat.upsert(key(2), &[5.0, 5.0], team("b"));
-        let name = "team".to_string();
-        let b = AttributeValue::S("b".to_string());
-        assert_eq!(flat.candidates(&[0.0, 0.0], 1, &[]), vec![key(1)]);
-        assert_eq!(flat.candidates(&[0.0, 0.0], 1, &[(&name, &b)]), vec![key(2)]);
+        flat.upsert(key(3), &[9.0, 9.0], Item::new());
+        let not_a = |filters: &Item| filters.get("team") != Some(&AttributeValue::S("a".to_string()));
+        assert_eq!(flat.candidates(&[0.0, 0.0], 1, None), vec![key(1)]);
+        assert_eq!(flat.candidates(&[0.0, 0.0], 1, Some(&not_a)), vec![key(2)]);
+        let mut both = flat.candidates(&[0.0, 0.0], 5, Some(&not_a));
+        both.sort();
+        assert_eq!(both, vec![key(2), key(3)]);
     }
 
     #[test]
@@ -304,7 +296,7 @@ mod tests {
         flat.upsert(key(1), &[0.0, 0.0], Item::new());
         flat.upsert(key(2), &[3.0e38, -3.0e38], Item::new());
         flat.upsert(key(3), &[1.0, 1.0], Item::new());
-        assert_eq!(flat.candidates(&[1.0, 1.0], 1, &[]), vec![key(3)]);
-        assert_eq!(flat.candidates(&[0.0, 0.0], 3, &[]).len(), 3);
+        assert_eq!(flat.candidates(&[1.0, 1.0], 1, None), vec![key(3)]);
+        assert_eq!(flat.candidates(&[0.0, 0.0], 3, None).len(), 3);
     }
 }

@@ -8,6 +8,7 @@
 //! attributes.
 
 pub(crate) mod ann;
+pub(crate) mod condition;
 pub(crate) mod declare;
 pub(crate) mod flat;
 pub(crate) mod search;

@@ -1,73 +1,24 @@
 //! SearchVectors: the TopK items of one vector index closest to a search vector,
-//! within one value of the index's HASH attribute and the inline filters' equalities.
+//! within one value of the index's HASH attribute and among the entries that pass the
+//! rest of the SearchConditionExpression (condition.rs).
 //!
-//! Search is exact: every entry in scope is scored (kernels in `super`). Messages are
-//! DynamoDB's where its documentation records them (August 2026).
+//! Small partitions are searched exactly: every entry in scope is scored (kernels in
+//! `super`); large ones from an in-memory copy (ann.rs), re-scored exactly. Messages
+//! are DynamoDB's where its documentation records them.
 
+use super::condition::{check_shape, plan};
 use super::{decode_entry, Distance, VectorIndexMeta};
 use crate::ops::conditions::expression_values;
 use crate::{Engine, RequestContext};
-use cairn_expr::condition::Comparator;
-use cairn_expr::{parse_condition, parse_projection, Condition, ExpressionKind, Operand, PathElement, Placeholders};
+use cairn_expr::{parse_condition, parse_projection, ExpressionKind, PathElement, Placeholders};
 use cairn_model::constraints::Constraints;
 use cairn_model::types::{SearchResultItem, SearchVectorsInput, SearchVectorsOutput, VectorCapacity};
 use cairn_model::{ApiError, AttributeValue, Item};
 use cairn_storage::ScanRange;
-use std::collections::BTreeMap;
 
 pub const MAX_TOP_K: i64 = 100;
 /// Entries read from storage per scan while searching.
 const CHUNK: usize = 1024;
-
-fn search_error(detail: &str) -> ApiError {
-    ApiError::validation(format!("Invalid SearchConditionExpression: {detail}"))
-}
-
-/// The equalities a SearchConditionExpression asks for: `attr = :value` joined by AND.
-fn equalities(
-    condition: &Condition,
-    index: &VectorIndexMeta,
-    out: &mut BTreeMap<String, AttributeValue>,
-) -> Result<(), ApiError> {
-    match condition {
-        Condition::And(a, b) => {
-            equalities(a, index, out)?;
-            equalities(b, index, out)
-        }
-        Condition::Compare(left, comparator, right) => {
-            if *comparator != Comparator::Eq {
-                return Err(search_error("Invalid comparator used in SearchConditionExpression"));
-            }
-            let (path, value) = match (left, right) {
-                (Operand::Path(p), Operand::Value(v)) | (Operand::Value(v), Operand::Path(p)) => (p, v),
-                _ => {
-                    return Err(search_error(
-                        "A condition compares one search schema attribute with one value",
-                    ))
-                }
-            };
-            let name = match path.0.as_slice() {
-                [PathElement::Attribute(name)] => name,
-                _ => {
-                    return Err(search_error(
-                        "Only top-level attributes of the search schema can be used",
-                    ))
-                }
-            };
-            if !index.in_search_schema(name) {
-                return Err(search_error(&format!(
-                    "Attribute {name} is not in the search schema of vector index {}",
-                    index.name
-                )));
-            }
-            if out.insert(name.clone(), value.clone()).is_some() {
-                return Err(search_error(&format!("Attribute {name} is compared more than once")));
-            }
-            Ok(())
-        }
-        _ => Err(search_error("Invalid operator used in SearchConditionExpression")),
-    }
-}
 
 /// A candidate kept while scanning: the best `k` so far.
 struct Best {
@@ -185,49 +136,23 @@ impl Engine {
         .check()?;
         let expression_values = expression_values(input.expression_attribute_values.clone())?;
         let mut placeholders = Placeholders::new(input.expression_attribute_names.as_ref(), expression_values.as_ref());
-        let mut wanted = BTreeMap::new();
-        if let Some(text) = input.search_condition_expression.as_deref() {
-            let condition = parse_condition(text, ExpressionKind::SearchCondition)?
-                .resolve(ExpressionKind::SearchCondition, &mut placeholders)?;
-            equalities(&condition, index, &mut wanted)?;
-        }
+        let condition = match input.search_condition_expression.as_deref() {
+            Some(text) => {
+                let condition = parse_condition(text, ExpressionKind::SearchCondition)?
+                    .resolve(ExpressionKind::SearchCondition, &mut placeholders)?;
+                check_shape(&condition, index)?;
+                Some(condition)
+            }
+            None => None,
+        };
         let projection = match input.projection_expression.as_deref() {
             Some(text) => Some(parse_projection(text)?.resolve(placeholders.names, &mut placeholders.used_names)?),
             None => None,
         };
         placeholders.reject_unused()?;
-        let hash_value = match &index.hash {
-            Some(hash) => Some(wanted.get(&hash.name).cloned().ok_or_else(|| {
-                ApiError::validation("SearchConditionExpression must be provided when SearchSchema has a HASH key")
-            })?),
-            None => None,
-        };
-        // Compared values have the search-schema attribute's declared type (a HASH
-        // value also the size a key may have).
-        for attr in index.hash.iter().chain(&index.filters) {
-            let Some(value) = wanted.get(&attr.name) else { continue };
-            if value.scalar_type() != Some(attr.kind) {
-                return Err(search_error(&format!(
-                    "Type mismatch for attribute {}: expected {}, got {}",
-                    attr.name,
-                    attr.kind.as_str(),
-                    value.type_name()
-                )));
-            }
-            if index.hash.as_ref() == Some(attr) && value.size() > cairn_model::limits::MAX_PARTITION_KEY_SIZE {
-                return Err(search_error(&format!(
-                    "The value of {} is larger than a key attribute may be ({} bytes)",
-                    attr.name,
-                    cairn_model::limits::MAX_PARTITION_KEY_SIZE
-                )));
-            }
-        }
-
-        let prefix = super::partition_prefix(index, hash_value.as_ref());
-        let filters: Vec<(&String, &AttributeValue)> = wanted
-            .iter()
-            .filter(|(name, _)| index.hash.as_ref().is_none_or(|h| &h.name != *name))
-            .collect();
+        let searched = plan(condition, index)?;
+        let prefix = super::partition_prefix(index, searched.hash_value.as_ref());
+        let filter = searched.filter;
         let mut best = Best {
             k: top_k as usize,
             distance: index.distance,
@@ -235,13 +160,10 @@ impl Engine {
         };
         let mut examined: u64 = 0;
         let partition = (index.id, prefix.clone());
-        let passes = |attributes: &Item| {
-            filters.iter().all(|(name, value)| {
-                attributes
-                    .get(*name)
-                    .is_some_and(|v| cairn_expr::compare::values_equal(v, value))
-            })
-        };
+        // The same predicate for the in-memory candidates (over their filter values)
+        // and for every entry scored (over its projected attributes, which include
+        // those values).
+        let passes = |attributes: &Item| filter.as_ref().is_none_or(|c| c.evaluate(attributes));
         // Graphs follow this server's commits only: on a store other servers write
         // to, every search is exact.
         let graph = (!self.storage.shared())
@@ -253,7 +175,8 @@ impl Engine {
             // by what storage holds now). In key order, so ties rank as in the exact
             // path.
             let want = (best.k * 20).max(200);
-            let mut candidates = graph.candidates(&query, want, &filters);
+            let predicate: &dyn Fn(&Item) -> bool = &passes;
+            let mut candidates = graph.candidates(&query, want, filter.is_some().then_some(predicate));
             candidates.sort();
             for key in candidates {
                 let Some(bytes) = self.storage.get(&key).map_err(crate::storage_error)? else {
