@@ -73,17 +73,9 @@ fn value(reader: &mut Reader<'_>, depth: usize, out: &mut Vec<u8>) -> Option<usi
     };
     out.extend_from_slice(name);
     let size = match tag {
-        TAG_S => {
-            let s = string(reader)?;
-            json_string(s, out);
-            s.len()
-        }
+        TAG_S => string_json(reader, out)?,
         TAG_N => number(reader, out)?,
-        TAG_B => {
-            let b = reader.bytes()?;
-            base64(b, out);
-            b.len()
-        }
+        TAG_B => binary_json(reader, out)?,
         TAG_FALSE => {
             out.extend_from_slice(b"false");
             1
@@ -93,48 +85,45 @@ fn value(reader: &mut Reader<'_>, depth: usize, out: &mut Vec<u8>) -> Option<usi
             1
         }
         TAG_M => 3 + map(reader, depth + 1, out, true)?,
-        TAG_L => {
-            let count = reader.length()?;
-            let mut size = 3;
-            out.push(b'[');
-            for i in 0..count {
-                if i > 0 {
-                    out.push(b',');
-                }
-                size += 1 + value(reader, depth + 1, out)?;
-            }
-            out.push(b']');
-            size
-        }
-        _ => {
-            // The sets: strings, numbers, binaries.
-            let count = reader.length()?;
-            let mut size = 0;
-            out.push(b'[');
-            for i in 0..count {
-                if i > 0 {
-                    out.push(b',');
-                }
-                size += match tag {
-                    TAG_SS => {
-                        let s = string(reader)?;
-                        json_string(s, out);
-                        s.len()
-                    }
-                    TAG_NS => number(reader, out)?,
-                    _ => {
-                        let b = reader.bytes()?;
-                        base64(b, out);
-                        b.len()
-                    }
-                };
-            }
-            out.push(b']');
-            size
-        }
+        // A list costs 3 bytes plus 1 per element; a set just its elements.
+        TAG_L => 3 + array(reader, out, |r, o| Some(1 + value(r, depth + 1, o)?))?,
+        TAG_SS => array(reader, out, string_json)?,
+        TAG_NS => array(reader, out, number)?,
+        _ => array(reader, out, binary_json)?,
     };
     out.push(b'}');
     Some(size)
+}
+
+/// A counted sequence as a JSON array; the sum of its elements' sizes.
+fn array(
+    reader: &mut Reader<'_>,
+    out: &mut Vec<u8>,
+    mut element: impl FnMut(&mut Reader<'_>, &mut Vec<u8>) -> Option<usize>,
+) -> Option<usize> {
+    let count = reader.length()?;
+    let mut size = 0;
+    out.push(b'[');
+    for i in 0..count {
+        if i > 0 {
+            out.push(b',');
+        }
+        size += element(reader, out)?;
+    }
+    out.push(b']');
+    Some(size)
+}
+
+fn string_json(reader: &mut Reader<'_>, out: &mut Vec<u8>) -> Option<usize> {
+    let s = string(reader)?;
+    json_string(s, out);
+    Some(s.len())
+}
+
+fn binary_json(reader: &mut Reader<'_>, out: &mut Vec<u8>) -> Option<usize> {
+    let b = reader.bytes()?;
+    base64(b, out);
+    Some(b.len())
 }
 
 fn string<'a>(reader: &mut Reader<'a>) -> Option<&'a str> {
