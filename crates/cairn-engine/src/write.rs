@@ -355,7 +355,8 @@ impl Engine {
                             for (partition, graph_change) in
                                 crate::vectors::graph_changes(table, change.old.as_ref(), change.new.as_ref())
                             {
-                                self.vector_graphs.follow(&partition, graph_change);
+                                self.vector_graphs
+                                    .follow(&partition, graph_change, self.config.vector_flat_max);
                             }
                         }
                     }

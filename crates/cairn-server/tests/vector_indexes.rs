@@ -465,3 +465,91 @@ fn a_table_whose_vector_index_is_being_created_cannot_be_deleted() {
         )
     );
 }
+
+#[test]
+fn a_quantized_copy_grown_well_past_the_flat_limit_is_dropped_and_rebuilt_as_a_graph() {
+    let dims = 8;
+    let config = EngineConfig {
+        vector_graph_threshold: 100,
+        vector_flat_max: 400,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(Arc::new(MemoryStorage::new()), config).unwrap();
+    create(&engine, "big", json!([]), json!([index(dims as i64, None)])).unwrap();
+    let data = vectors(500, dims, 3);
+    for (i, v) in data[..300].iter().enumerate() {
+        put(&engine, "big", &format!("p{i}"), v, json!({})).unwrap();
+    }
+    let queries = vectors(10, dims, 41);
+    wait_for_graph(&engine, &queries[0], 300, dims);
+    // Up to 400 + 400/8 entries the quantized copy follows the writes...
+    for (i, v) in data.iter().enumerate().take(450).skip(300) {
+        put(&engine, "big", &format!("p{i}"), v, json!({})).unwrap();
+    }
+    let examined = |engine: &Engine| {
+        let out = search(
+            engine,
+            "big",
+            &queries[0],
+            10,
+            json!({"ReturnConsumedCapacity": "TOTAL"}),
+        )
+        .unwrap();
+        out["ConsumedCapacity"]["VectorSearchRequestBytes"].as_f64().unwrap()
+    };
+    assert!(
+        examined(&engine) < (450 * dims * 4) as f64,
+        "still answered from memory"
+    );
+    // ...one more and it is dropped: the next search is exact (every entry examined)
+    // and starts the graph build, after which answers come from memory again.
+    put(&engine, "big", "p450", &data[450], json!({})).unwrap();
+    assert!(
+        examined(&engine) >= (451 * dims * 4) as f64,
+        "answered exactly after the drop"
+    );
+    wait_for_graph(&engine, &queries[0], 451, dims);
+    assert!(recall(&engine, &data[..451], &queries) >= 0.9);
+}
+
+#[test]
+fn a_selective_filter_is_answered_from_the_quantized_scan_without_an_exact_pass() {
+    let dims = 8;
+    let engine = graph_engine(Arc::new(MemoryStorage::new()));
+    let schema = json!([{"AttributeName": "team", "SearchSchemaElementType": "INLINE_FILTER"}]);
+    create(
+        &engine,
+        "big",
+        json!([{"AttributeName": "team", "AttributeType": "S"}]),
+        json!([index(dims as i64, Some(schema))]),
+    )
+    .unwrap();
+    let data = vectors(400, dims, 9);
+    for (i, v) in data.iter().enumerate() {
+        let team = if i % 100 == 7 { "rare" } else { "common" };
+        put(&engine, "big", &format!("p{i}"), v, json!({"team": {"S": team}})).unwrap();
+    }
+    let queries = vectors(3, dims, 5);
+    wait_for_graph(&engine, &queries[0], 400, dims);
+    let out = search(
+        &engine,
+        "big",
+        &queries[0],
+        10,
+        json!({"SearchConditionExpression": "team = :t", "ExpressionAttributeValues": {":t": {"S": "rare"}},
+               "ReturnConsumedCapacity": "TOTAL"}),
+    )
+    .unwrap();
+    // All four matching entries, nearest first, having examined only them.
+    let rare: Vec<Vec<f32>> = (0..4).map(|j| data[j * 100 + 7].clone()).collect();
+    let expected: Vec<String> = brute(&rare, &queries[0], 4)
+        .iter()
+        .map(|k| format!("p{}", k[1..].parse::<usize>().unwrap() * 100 + 7))
+        .collect();
+    assert_eq!(keys(&out), expected);
+    let bytes = out["ConsumedCapacity"]["VectorSearchRequestBytes"].as_f64().unwrap();
+    assert!(
+        bytes < (100 * dims * 4) as f64,
+        "examined more than the matches: {bytes}"
+    );
+}

@@ -74,6 +74,12 @@ impl Graph {
         }
     }
 
+    /// Whether `candidates` examines every entry (so fewer than asked for means
+    /// every entry that passes the filter).
+    pub(crate) fn is_exhaustive(&self) -> bool {
+        matches!(self, Graph::Flat(_))
+    }
+
     fn entries(&self) -> usize {
         match self {
             Graph::Flat(flat) => flat.read().map(|f| f.len()).unwrap_or(0),
@@ -212,7 +218,9 @@ impl AnnCache {
     }
 
     /// Follows a committed change of a partition that has (or is building) a graph.
-    pub(crate) fn follow(&self, partition: &PartitionId, change: Change) {
+    /// A quantized copy grown well past `flat_max` entries is dropped, so the next
+    /// search rebuilds the partition as a graph.
+    pub(crate) fn follow(&self, partition: &PartitionId, change: Change, flat_max: usize) {
         let Some(slot) = self
             .slots
             .lock()
@@ -222,10 +230,21 @@ impl AnnCache {
         else {
             return;
         };
-        let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
-        match &mut *guard {
-            Slot::Building(waiting) => waiting.push(change),
-            Slot::Ready(graph) => graph.apply(change),
+        let graph = {
+            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            match &mut *guard {
+                Slot::Building(waiting) => {
+                    waiting.push(change);
+                    return;
+                }
+                Slot::Ready(graph) => graph.clone(),
+            }
+        };
+        // Outside the slot's lock: a scan in progress holds the copy for its whole
+        // pass, and searches must not queue behind this write meanwhile.
+        graph.apply(change);
+        if matches!(&*graph, Graph::Flat(_)) && graph.entries() > flat_max.saturating_add(flat_max / 8) {
+            self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(partition);
         }
     }
 

@@ -177,6 +177,8 @@ impl Engine {
             let want = (best.k * 20).max(200);
             let predicate: &dyn Fn(&Item) -> bool = &passes;
             let mut candidates = graph.candidates(&query, want, filter.is_some().then_some(predicate));
+            // A scan that found fewer than asked for found every entry that passes.
+            let complete = graph.is_exhaustive() && candidates.len() < want;
             candidates.sort();
             for key in candidates {
                 let Some(bytes) = self.storage.get(&key).map_err(crate::storage_error)? else {
@@ -193,8 +195,8 @@ impl Engine {
                     Some(result_item(index, attributes, &vector, projection.as_ref()))
                 });
             }
-            // A selective filter can leave the graph short of TopK: then search exactly.
-            if best.kept.len() == best.k {
+            // A selective filter can leave a graph short of TopK: then search exactly.
+            if best.kept.len() == best.k || complete {
                 return Ok(self.search_output(index, best, examined, input.return_consumed_capacity.as_deref()));
             }
             best.kept.clear();
