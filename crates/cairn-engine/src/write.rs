@@ -355,8 +355,17 @@ impl Engine {
                             for (partition, graph_change) in
                                 crate::vectors::graph_changes(table, change.old.as_ref(), change.new.as_ref())
                             {
-                                self.vector_graphs
-                                    .follow(&partition, graph_change, self.config.vector_flat_max);
+                                let Some(index) = table.vector_indexes.iter().find(|i| i.id == partition.0) else {
+                                    continue;
+                                };
+                                let current =
+                                    |key: &[u8]| crate::vectors::ann::current_change(self.storage.as_ref(), index, key);
+                                self.vector_graphs.follow(
+                                    &partition,
+                                    graph_change,
+                                    self.config.vector_flat_max,
+                                    &current,
+                                );
                             }
                         }
                     }

@@ -48,17 +48,51 @@ pub(crate) enum Graph {
     Hnsw(Hnsw),
 }
 
+/// What storage holds now at an entry key, as the change that brings a copy to it;
+/// `None` when it cannot be read (the change as committed is applied then).
+pub(crate) type Current<'a> = &'a dyn Fn(&[u8]) -> Option<Change>;
+
+/// The change that brings a copy to what `storage` holds at `key` now.
+pub(crate) fn current_change(storage: &dyn Storage, index: &VectorIndexMeta, key: &[u8]) -> Option<Change> {
+    let key_vec = || key.to_vec();
+    Some(match storage.get(key).ok()? {
+        Some(bytes) => match super::decode_entry(&bytes) {
+            Some(entry) => Change::Upsert {
+                key: key_vec(),
+                filters: filter_values(index, &entry.attributes),
+                vector: entry.vector,
+            },
+            None => Change::Delete { key: key_vec() },
+        },
+        None => Change::Delete { key: key_vec() },
+    })
+}
+
+impl Change {
+    fn key(&self) -> &[u8] {
+        match self {
+            Change::Upsert { key, .. } | Change::Delete { key } => key,
+        }
+    }
+}
+
 impl Graph {
-    fn apply(&self, change: Change) {
+    /// Brings the copy's entry for the changed key to what storage holds now, read
+    /// while the copy is locked: writes to one key commit in one order but may reach
+    /// here in another, and whichever comes last then still leaves the latest state.
+    fn apply(&self, change: Change, current: Current<'_>) {
         match self {
             Graph::Flat(flat) => {
                 let mut flat = flat.write().unwrap_or_else(|p| p.into_inner());
-                match change {
+                match current(change.key()).unwrap_or(change) {
                     Change::Upsert { key, vector, filters } => flat.upsert(key, &vector, filters),
                     Change::Delete { key } => flat.remove(&key),
                 }
             }
-            Graph::Hnsw(hnsw) => hnsw.apply(change),
+            Graph::Hnsw(hnsw) => {
+                let _order = hnsw.order.lock().unwrap_or_else(|p| p.into_inner());
+                hnsw.apply(current(change.key()).unwrap_or(change));
+            }
         }
     }
 
@@ -92,6 +126,8 @@ impl Graph {
 pub(crate) struct Hnsw {
     index: Mutex<usearch::Index>,
     ids: Mutex<Ids>,
+    /// Held while a change is read from storage and applied.
+    order: Mutex<()>,
 }
 
 #[derive(Default)]
@@ -136,6 +172,7 @@ impl Hnsw {
         Ok(Hnsw {
             index: Mutex::new(graph),
             ids: Mutex::new(Ids::default()),
+            order: Mutex::new(()),
         })
     }
 
@@ -220,7 +257,7 @@ impl AnnCache {
     /// Follows a committed change of a partition that has (or is building) a graph.
     /// A quantized copy grown well past `flat_max` entries is dropped, so the next
     /// search rebuilds the partition as a graph.
-    pub(crate) fn follow(&self, partition: &PartitionId, change: Change, flat_max: usize) {
+    pub(crate) fn follow(&self, partition: &PartitionId, change: Change, flat_max: usize, current: Current<'_>) {
         let Some(slot) = self
             .slots
             .lock()
@@ -242,7 +279,7 @@ impl AnnCache {
         };
         // Outside the slot's lock: a scan in progress holds the copy for its whole
         // pass, and searches must not queue behind this write meanwhile.
-        graph.apply(change);
+        graph.apply(change, current);
         if matches!(&*graph, Graph::Flat(_)) && graph.entries() > flat_max.saturating_add(flat_max / 8) {
             self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(partition);
         }
@@ -275,8 +312,9 @@ impl AnnCache {
             match built {
                 Ok(graph) => {
                     if let Slot::Building(waiting) = std::mem::replace(&mut *guard, Slot::Building(Vec::new())) {
+                        let current = |key: &[u8]| current_change(storage.as_ref(), &index, key);
                         for change in waiting {
-                            graph.apply(change);
+                            graph.apply(change, &current);
                         }
                     }
                     let entries = graph.entries();
@@ -371,4 +409,85 @@ fn build_graph(
         ids.next = ids.entries.len() as u64;
     }
     Ok(Graph::Hnsw(graph))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_storage::MemoryStorage;
+
+    fn meta() -> VectorIndexMeta {
+        VectorIndexMeta {
+            name: "emb".to_string(),
+            id: 1,
+            attribute: "v".to_string(),
+            dimensions: 2,
+            distance: Distance::Euclidean,
+            hash: None,
+            filters: Vec::new(),
+            projection_type: "KEYS_ONLY".to_string(),
+            non_key_attributes: None,
+            ready: true,
+            online: false,
+        }
+    }
+
+    /// An entry as the index stores it: dimensions, the floats, then the attributes.
+    fn stored(vector: &[f32]) -> Vec<u8> {
+        let mut bytes = (vector.len() as u32).to_le_bytes().to_vec();
+        vector.iter().for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()));
+        bytes.extend(cairn_model::codec::encode_item(&Item::new()));
+        bytes
+    }
+
+    fn put(storage: &MemoryStorage, key: &[u8], value: &[u8]) {
+        let mut tx = storage.begin().unwrap();
+        tx.put(key, value);
+        tx.commit().unwrap();
+    }
+
+    #[test]
+    fn a_change_that_arrives_after_a_later_one_still_leaves_what_storage_holds() {
+        let storage = MemoryStorage::new();
+        let index = meta();
+        let graph = Graph::Flat(RwLock::new(Flat::new(2, Distance::Euclidean, 0)));
+        let current = |key: &[u8]| current_change(&storage, &index, key);
+        // Committed: a at [0, 0], then a at [9, 9]; the later write's change is
+        // applied first, the earlier one's last.
+        put(&storage, b"a", &stored(&[9.0, 9.0]));
+        put(&storage, b"far", &stored(&[0.5, 0.5]));
+        for (key, vector) in [(b"a", [9.0, 9.0]), (b"a", [0.0, 0.0])] {
+            graph.apply(
+                Change::Upsert {
+                    key: key.to_vec(),
+                    vector: vector.to_vec(),
+                    filters: Item::new(),
+                },
+                &current,
+            );
+        }
+        graph.apply(
+            Change::Upsert {
+                key: b"far".to_vec(),
+                vector: vec![0.5, 0.5],
+                filters: Item::new(),
+            },
+            &current,
+        );
+        // Nearest [0, 0] is "far" (a is at [9, 9] in storage), not the stale a.
+        assert_eq!(graph.candidates(&[0.0, 0.0], 1, None), vec![b"far".to_vec()]);
+        // A key gone from storage leaves the copy whatever its change says.
+        let mut tx = storage.begin().unwrap();
+        tx.delete(b"far");
+        tx.commit().unwrap();
+        graph.apply(
+            Change::Upsert {
+                key: b"far".to_vec(),
+                vector: vec![0.5, 0.5],
+                filters: Item::new(),
+            },
+            &current,
+        );
+        assert_eq!(graph.candidates(&[0.0, 0.0], 5, None), vec![b"a".to_vec()]);
+    }
 }
