@@ -37,20 +37,12 @@ pub fn write_item_json(bytes: &[u8], out: &mut Vec<u8>) -> Option<usize> {
 /// A map's entries as a JSON object; `nested` adds the per-element byte DynamoDB
 /// charges inside documents.
 fn map(reader: &mut Reader<'_>, depth: usize, out: &mut Vec<u8>, nested: bool) -> Option<usize> {
-    let count = reader.length()?;
-    let mut size = 0;
-    out.push(b'{');
-    for i in 0..count {
-        if i > 0 {
-            out.push(b',');
-        }
-        let name = string(reader)?;
-        json_string(name, out);
-        out.push(b':');
-        size += name.len() + value(reader, depth, out)? + usize::from(nested);
-    }
-    out.push(b'}');
-    Some(size)
+    counted(reader, out, (b'{', b'}'), |r, o| {
+        let name = string(r)?;
+        json_string(name, o);
+        o.push(b':');
+        Some(name.len() + value(r, depth, o)? + usize::from(nested))
+    })
 }
 
 fn value(reader: &mut Reader<'_>, depth: usize, out: &mut Vec<u8>) -> Option<usize> {
@@ -99,18 +91,29 @@ fn value(reader: &mut Reader<'_>, depth: usize, out: &mut Vec<u8>) -> Option<usi
 fn array(
     reader: &mut Reader<'_>,
     out: &mut Vec<u8>,
+    element: impl FnMut(&mut Reader<'_>, &mut Vec<u8>) -> Option<usize>,
+) -> Option<usize> {
+    counted(reader, out, (b'[', b']'), element)
+}
+
+/// A count, then that many elements written between `brackets`, comma-separated
+/// (an array's values or a map's `"name":value` pairs); the sum of their sizes.
+fn counted(
+    reader: &mut Reader<'_>,
+    out: &mut Vec<u8>,
+    brackets: (u8, u8),
     mut element: impl FnMut(&mut Reader<'_>, &mut Vec<u8>) -> Option<usize>,
 ) -> Option<usize> {
     let count = reader.length()?;
     let mut size = 0;
-    out.push(b'[');
+    out.push(brackets.0);
     for i in 0..count {
         if i > 0 {
             out.push(b',');
         }
         size += element(reader, out)?;
     }
-    out.push(b']');
+    out.push(brackets.1);
     Some(size)
 }
 

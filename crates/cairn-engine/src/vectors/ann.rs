@@ -440,6 +440,14 @@ mod tests {
         bytes
     }
 
+    fn upsert(key: &[u8], vector: &[f32]) -> Change {
+        Change::Upsert {
+            key: key.to_vec(),
+            vector: vector.to_vec(),
+            filters: Item::new(),
+        }
+    }
+
     fn put(storage: &MemoryStorage, key: &[u8], value: &[u8]) {
         let mut tx = storage.begin().unwrap();
         tx.put(key, value);
@@ -457,37 +465,16 @@ mod tests {
         put(&storage, b"a", &stored(&[9.0, 9.0]));
         put(&storage, b"far", &stored(&[0.5, 0.5]));
         for (key, vector) in [(b"a", [9.0, 9.0]), (b"a", [0.0, 0.0])] {
-            graph.apply(
-                Change::Upsert {
-                    key: key.to_vec(),
-                    vector: vector.to_vec(),
-                    filters: Item::new(),
-                },
-                &current,
-            );
+            graph.apply(upsert(key, &vector), &current);
         }
-        graph.apply(
-            Change::Upsert {
-                key: b"far".to_vec(),
-                vector: vec![0.5, 0.5],
-                filters: Item::new(),
-            },
-            &current,
-        );
+        graph.apply(upsert(b"far", &[0.5, 0.5]), &current);
         // Nearest [0, 0] is "far" (a is at [9, 9] in storage), not the stale a.
         assert_eq!(graph.candidates(&[0.0, 0.0], 1, None), vec![b"far".to_vec()]);
         // A key gone from storage leaves the copy whatever its change says.
         let mut tx = storage.begin().unwrap();
         tx.delete(b"far");
         tx.commit().unwrap();
-        graph.apply(
-            Change::Upsert {
-                key: b"far".to_vec(),
-                vector: vec![0.5, 0.5],
-                filters: Item::new(),
-            },
-            &current,
-        );
+        graph.apply(upsert(b"far", &[0.5, 0.5]), &current);
         assert_eq!(graph.candidates(&[0.0, 0.0], 5, None), vec![b"a".to_vec()]);
     }
 }
