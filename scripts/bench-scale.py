@@ -10,6 +10,13 @@ request; then a parallel Scan's rate and the restart time to the first answer.
 Items: 20 per partition (sk s000..s019); partition keys are a 64-bit mix of the
 partition number, so each batch writes keys spread over the whole key space. The
 loader writes raw BatchWriteItem requests from several processes (--loaders).
+After each load the script waits for the server to go idle (its background flushes
+and compactions done; "settle s") before measuring.
+
+With --import each checkpoint is instead a fresh data directory loaded by ImportTable
+(server side) from GZIP DynamoDB JSON objects generated first in the S3 stand-in
+(DATA/s3/source, 1M items per object, not timed; deleted once imported): "load
+items/s" is then the import's rate from ImportTable to COMPLETED.
 Needs wrk (apt-get install wrk) and python3; the server runs without --auth.
 """
 
@@ -34,6 +41,8 @@ p.add_argument("--serve-args", default="")
 p.add_argument("--loaders", type=int, default=6)
 p.add_argument("--seconds", type=int, default=15)
 p.add_argument("--out", default=None, help="append the table here too")
+p.add_argument("--import", dest="use_import", action="store_true",
+               help="load each checkpoint into a fresh data directory with ImportTable")
 p.add_argument("--in-memory", action="store_true",
                help="serve --in-memory: also report RSS against the raw data size; no restart")
 args = p.parse_args()
@@ -148,6 +157,53 @@ def load_range(bounds):
     connection.close()
 
 
+def item_line(i):
+    return ('{"Item":{"pk":{"S":"%s"},"sk":{"S":"s%03d"},"payload":{"S":"%s"},"n":{"N":"%d"}}}\n'
+            % (pk_of(i // PER_PARTITION), i % PER_PARTITION, PAYLOAD, i))
+
+
+def write_object(job):
+    import gzip
+    path, first, last = job
+    with gzip.open(path, "wt", compresslevel=1) as f:
+        for start in range(first, last, 10_000):
+            f.write("".join(item_line(i) for i in range(start, min(start + 10_000, last))))
+
+
+def generate(total):
+    """GZIP DynamoDB JSON objects of items 0..total in the S3 stand-in's bucket "source"."""
+    folder = os.path.join(args.data, "s3", "source")
+    os.makedirs(folder, exist_ok=True)
+    step = 1_000_000
+    jobs = [(os.path.join(folder, "part-%05d.json.gz" % (a // step)), a, min(a + step, total))
+            for a in range(0, total, step)]
+    with cf.ProcessPoolExecutor(os.cpu_count()) as pool:
+        list(pool.map(write_object, jobs))
+    return folder
+
+
+def import_all(total):
+    """ImportTable of the generated objects into a new table "bench"; seconds to COMPLETED."""
+    status, out = call("ImportTable", {
+        "S3BucketSource": {"S3Bucket": "source"}, "InputFormat": "DYNAMODB_JSON", "InputCompressionType": "GZIP",
+        "TableCreationParameters": {
+            "TableName": "bench", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                     {"AttributeName": "sk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]}})
+    assert status == 200, out
+    arn = out["ImportTableDescription"]["ImportArn"]
+    started = time.time()
+    while True:
+        time.sleep(0.2)
+        status, out = call("DescribeImport", {"ImportArn": arn})
+        d = out["ImportTableDescription"]
+        if d["ImportStatus"] != "IN_PROGRESS":
+            break
+    assert d["ImportStatus"] == "COMPLETED" and d["ImportedItemCount"] == total, d
+    return time.time() - started
+
+
 def load(first, last):
     step = 20_000
     ranges = [(a, min(a + step, last)) for a in range(first, last, step)]
@@ -200,6 +256,18 @@ def parallel_scan(segments=8):
     return total, total / (time.time() - t)
 
 
+def settle(pid, limit=900):
+    """Waits until the server is idle (under 5% of a core over two seconds, after the
+    store's background flushes and compactions); returns the seconds waited."""
+    started = time.time()
+    while time.time() - started < limit:
+        before = cpu_ticks(pid)
+        time.sleep(2)
+        if (cpu_ticks(pid) - before) / TICKS < 0.1:
+            break
+    return time.time() - started
+
+
 def emit(text):
     print(text, flush=True)
     if args.out:
@@ -207,39 +275,62 @@ def emit(text):
             f.write(text + "\n")
 
 
-subprocess.run(["rm", "-rf", args.data])
-os.makedirs(args.data)
-proc, _ = start()
-status, out = call("CreateTable", {
-    "TableName": "bench", "BillingMode": "PAY_PER_REQUEST",
-    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
-    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]})
-assert status == 200, out
-time.sleep(0.5)
+def fresh_table():
+    global proc
+    subprocess.run(["rm", "-rf", args.data])
+    os.makedirs(args.data)
+    proc, _ = start()
+    status, out = call("CreateTable", {
+        "TableName": "bench", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                 {"AttributeName": "sk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]})
+    assert status == 200, out
+    time.sleep(0.5)
+
+
+if args.use_import and args.in_memory:
+    sys.exit("--import loads a data directory; it cannot be combined with --in-memory")
+proc = None
+if not args.use_import:
+    fresh_table()
+how = "ImportTable per checkpoint" if args.use_import else f"BatchWriteItem from {args.loaders} loaders"
 emit(f"# bench-scale {time.strftime('%Y-%m-%d %H:%M')} {args.cairn} serve {args.serve_args}; "
-     f"wrk -t2 -c32 -d{args.seconds}s; ~200-byte items, 20 per partition")
+     f"wrk -t2 -c32 -d{args.seconds}s; ~200-byte items, 20 per partition; load: {how}")
 emit("| items | load items/s | GetItem rps | p50 ms | p99 ms | CPU/GetItem µs | Query rps | p99 ms | "
-     "CPU/Query µs | disk reads B/GetItem | RSS MiB | data MiB | raw MiB | RSS/raw |")
-emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+     "CPU/Query µs | disk reads B/GetItem | RSS MiB | data MiB | raw MiB | RSS/raw | settle s |")
+emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 raw = 0
 loaded = 0
 for checkpoint in [float(c) for c in args.checkpoints.split(",")]:
     target = int(checkpoint * 1_000_000)
-    t = time.time()
-    load(loaded, target)
-    rate = (target - loaded) / (time.time() - t)
-    raw += sum(item_size(i) for i in range(loaded, target))
+    if args.use_import:
+        if proc:
+            proc.terminate()
+            proc.wait()
+        subprocess.run(["rm", "-rf", args.data])
+        folder = generate(target)
+        proc, _ = start()
+        rate = target / import_all(target)
+        subprocess.run(["rm", "-rf", folder])
+    else:
+        t = time.time()
+        load(loaded, target)
+        rate = (target - loaded) / (time.time() - t)
+    if args.in_memory:
+        raw += sum(item_size(i) for i in range(loaded, target))
     loaded = target
-    time.sleep(2)
+    quiet = settle(proc.pid)
     g = wrk("GetItem", loaded, proc.pid)
     q = wrk("Query", loaded, proc.pid)
     disk = 0 if args.in_memory else int(
         subprocess.run(["du", "-sm", args.data], capture_output=True, text=True).stdout.split()[0])
     rss = rss_mb(proc.pid)
     errors = f" (errors: {g['errors']}/{q['errors']})" if g["errors"] or q["errors"] else ""
+    ratio = f"{raw / 2**20:,.0f} | {rss * 2**20 / raw:.2f}" if raw else "- | -"
     emit(f"| {loaded:,} | {rate:,.0f} | {g['rps']:,.0f} | {g['p50_ms']:.2f} | {g['p99_ms']:.2f} | {g['cpu_us']:.1f} | "
          f"{q['rps']:,.0f} | {q['p99_ms']:.2f} | {q['cpu_us']:.1f} | {g['disk_b']:.0f} | {rss:.0f} | "
-         f"{disk:,} | {raw / 2**20:,.0f} | {rss * 2**20 / raw:.2f} |{errors}")
+         f"{disk:,} | {ratio} | {quiet:.0f} |{errors}")
 total, rate = parallel_scan()
 emit(f"# parallel Scan (8 segments, Select COUNT): {total:,} items at {rate:,.0f} items/s")
 proc.send_signal(signal.SIGKILL)

@@ -17,19 +17,18 @@ fn vector_bytes(output: &Value) -> &Value {
 #[test]
 fn a_write_reports_the_bytes_it_wrote_into_each_vector_index_with_indexes() {
     let engine = common::memory_engine();
-    create(&engine, "docs", json!([]), json!([index(3, None)])).unwrap();
-    let item = json!({"pk": {"S": "a"}, "v": {"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]}, "t": {"S": "hello"}});
+    create(&engine, "docs", json!([]), json!([index(300, None)])).unwrap();
+    let v: Vec<Value> = (0..300).map(|i| json!({"N": i.to_string()})).collect();
+    let item = json!({"pk": {"S": "a"}, "v": {"L": v}, "t": {"S": "hello"}});
     let written = call(
         &engine,
         "PutItem",
         json!({"TableName": "docs", "Item": item, "ReturnConsumedCapacity": "INDEXES"}),
     )
     .unwrap();
-    // The vector (3 dimensions of 4 bytes) and the attributes the index keeps
+    // The vector (300 dimensions of 4 bytes) and the attributes the index keeps
     // (ALL: pk "a" = 3 bytes, t "hello" = 6 bytes).
-    assert_eq!(vector_bytes(&written), &json!(12.0 + 3.0 + 6.0), "{written}");
-    // Bytes are not capacity units: the table's units are the item's.
-    assert_eq!(written["ConsumedCapacity"]["CapacityUnits"], json!(1.0));
+    assert_eq!(vector_bytes(&written), &json!(1200.0 + 3.0 + 6.0), "{written}");
     // The same item again changes nothing in the index: no entry.
     let again = call(
         &engine,
@@ -47,38 +46,74 @@ fn a_write_reports_the_bytes_it_wrote_into_each_vector_index_with_indexes() {
     )
     .unwrap();
     assert!(total["ConsumedCapacity"].get("VectorIndexes").is_none(), "{total}");
-    // Removing the entry replicates the item's key.
+}
+
+#[test]
+fn a_vector_write_request_is_metered_at_one_kilobyte_at_least() {
+    let engine = common::memory_engine();
+    create(&engine, "docs", json!([]), json!([index(3, None)])).unwrap();
+    let item = json!({"pk": {"S": "a"}, "v": {"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]}});
+    let written = call(
+        &engine,
+        "PutItem",
+        json!({"TableName": "docs", "Item": item, "ReturnConsumedCapacity": "INDEXES"}),
+    )
+    .unwrap();
+    // 12 bytes of vector and a 3-byte key, metered at 1,024.
+    assert_eq!(vector_bytes(&written), &json!(1024.0), "{written}");
+    // Bytes are not capacity units: the table's units are the item's.
+    assert_eq!(written["ConsumedCapacity"]["CapacityUnits"], json!(1.0));
+    // Removing the entry (the item's key, 3 bytes) is a write too.
     let deleted = call(
         &engine,
         "DeleteItem",
         json!({"TableName": "docs", "Key": {"pk": {"S": "a"}}, "ReturnConsumedCapacity": "INDEXES"}),
     )
     .unwrap();
-    assert_eq!(vector_bytes(&deleted), &json!(3.0), "{deleted}");
+    assert_eq!(vector_bytes(&deleted), &json!(1024.0), "{deleted}");
+}
+
+#[test]
+fn the_one_kilobyte_minimum_applies_once_per_write_whatever_the_indexes_it_touches() {
+    let engine = common::memory_engine();
+    let second = json!({"IndexName": "emb2", "VectorAttribute": {"AttributeName": "w"}, "Dimensions": 2,
+                        "DistanceFunction": "COSINE", "Projection": {"ProjectionType": "KEYS_ONLY"}});
+    create(&engine, "docs", json!([]), json!([index(3, None), second])).unwrap();
+    let item = json!({"pk": {"S": "a"}, "v": {"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]},
+                      "w": {"L": [{"N": "1"}, {"N": "0"}]}});
+    let written = call(
+        &engine,
+        "PutItem",
+        json!({"TableName": "docs", "Item": item, "ReturnConsumedCapacity": "INDEXES"}),
+    )
+    .unwrap();
+    let indexes = &written["ConsumedCapacity"]["VectorIndexes"];
+    // emb2 keeps its vector and the key (8 + 3 bytes), emb its vector and the rest of
+    // the item: together under 1 KB, so the first index named carries the rest.
+    let first = indexes["emb"]["VectorWriteRequestBytes"].as_f64().unwrap();
+    let other = indexes["emb2"]["VectorWriteRequestBytes"].as_f64().unwrap();
+    assert_eq!(other, 11.0, "{written}");
+    assert_eq!(first + other, 1024.0, "{written}");
 }
 
 #[test]
 fn a_transaction_reports_vector_bytes_once_not_doubled() {
     let engine = common::memory_engine();
-    create(&engine, "docs", json!([]), json!([index(2, None)])).unwrap();
+    create(&engine, "docs", json!([]), json!([index(300, None)])).unwrap();
+    let v: Vec<Value> = (0..300).map(|i| json!({"N": i.to_string()})).collect();
     let written = call(
         &engine,
         "TransactWriteItems",
         json!({"TransactItems": [{"Put": {"TableName": "docs",
-                "Item": {"pk": {"S": "a"}, "v": {"L": [{"N": "1"}, {"N": "2"}]}}}}],
+                "Item": {"pk": {"S": "a"}, "v": {"L": v}}}}],
                "ReturnConsumedCapacity": "INDEXES"}),
     )
     .unwrap();
     let entry = &written["ConsumedCapacity"][0];
     assert_eq!(
         entry["VectorIndexes"]["emb"]["VectorWriteRequestBytes"],
-        json!(8.0 + 3.0),
+        json!(1200.0 + 3.0),
         "{written}"
-    );
-    assert_eq!(
-        entry["CapacityUnits"],
-        json!(2.0),
-        "two write units: prepare and commit"
     );
 }
 

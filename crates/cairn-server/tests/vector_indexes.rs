@@ -208,7 +208,7 @@ fn a_search_needs_the_hash_value_when_the_schema_has_one_and_allows_only_equalit
         .unwrap_err(),
         (
             "ValidationException".to_string(),
-            "Invalid SearchConditionExpression: Invalid operator used in SearchConditionExpression".to_string()
+            "Invalid SearchConditionExpression: Invalid comparator used in SearchConditionExpression".to_string()
         )
     );
     search(&engine, "pets", &[1.0, 0.0], 1,

@@ -3,20 +3,20 @@
 //! predicate left for the entries of that partition.
 //!
 //! The expression is parsed and resolved by `cairn-expr` like a FilterExpression (so
-//! its length, nesting, operator-count and IN-list limits apply); this module walks
-//! the resolved tree. What DynamoDB documents (developer guide, "SearchConditionExpression
-//! reference for vector indexes", and the SearchVectors API reference):
+//! its length, nesting and operator-count limits apply); this module walks the
+//! resolved tree. What DynamoDB's service accepts today: equality conditions, each
+//! naming a top-level attribute of the index's SearchSchema (`a.b`, `a[0]` are
+//! refused) and a `:value`, joined by AND; the HASH attribute's equality is required
+//! and selects the one partition searched. Every other comparator, and IN and
+//! BETWEEN, are refused with `Invalid comparator used in SearchConditionExpression`
+//! (the message DynamoDB gives for `<>`, `<`, `<=`, `>`, `>=` and `IN`). DynamoDB's
+//! "SearchConditionExpression reference for vector indexes" shows IN, BETWEEN and OR
+//! in an example; its troubleshooting page and the service say equality only, and
+//! Cairn follows the service. OR, NOT and the condition functions are refused with
+//! `Invalid operator used in SearchConditionExpression` (Cairn's wording).
 //!
-//! - a Boolean combination of conditions over the index's SearchSchema attributes,
-//!   each naming a top-level attribute (`a.b`, `a[0]` are refused) and comparing it
-//!   with `:value` placeholders;
-//! - the HASH attribute takes only `=`, and its value must be supplied: it selects
-//!   the one partition searched, so it is a conjunct of the whole expression;
-//! - INLINE_FILTER attributes take comparison and range operators; the reference's
-//!   example combines IN, BETWEEN and OR.
-//!
-//! Everything else follows DynamoDB's condition expressions (see docs/vector-search.md,
-//! "Limits and differences", for what is Cairn's reading).
+//! The predicate evaluation below is general (any condition over the entry's kept
+//! attributes); the shape check is what keeps expressions to what DynamoDB takes.
 
 use super::VectorIndexMeta;
 use cairn_expr::condition::Comparator;
@@ -37,12 +37,13 @@ pub(crate) fn search_error(detail: &str) -> ApiError {
     ApiError::validation(format!("Invalid SearchConditionExpression: {detail}"))
 }
 
-// The two rejections DynamoDB's service has been seen to give for operators the
-// expression does not take (recorded in docs/vector-search.md).
+/// DynamoDB's refusal of a comparator other than `=` (and of IN).
 fn invalid_comparator() -> ApiError {
     search_error("Invalid comparator used in SearchConditionExpression")
 }
 
+/// Cairn's refusal of OR, NOT and the condition functions (DynamoDB documents only
+/// equality joined by AND; the wording is Cairn's).
 fn invalid_operator() -> ApiError {
     search_error("Invalid operator used in SearchConditionExpression")
 }
@@ -56,10 +57,10 @@ fn not_attribute_and_value() -> ApiError {
 enum Form {
     /// `attr = :v`
     Equality,
-    /// `attr <> :v`, `<`, `<=`, `>`, `>=`
+    /// `attr <> :v`, `<`, `<=`, `>`, `>=`, BETWEEN, IN.
     Comparison,
-    /// BETWEEN, IN, a function.
-    Operator,
+    /// A function (`attribute_exists`, `begins_with`, `size(attr) = :n`, ...).
+    Function,
 }
 
 /// One tested attribute: its path, how it is used, and the values compared with it
@@ -131,34 +132,45 @@ fn test_of(leaf: &Condition) -> Result<Test<'_>, ApiError> {
             match subject {
                 Operand::Path(path) => test(path, form, vec![value]),
                 // size(attr) compares a number, not the attribute's value.
-                Operand::Size(inner) => test(path_of(inner)?, Form::Operator, Vec::new()),
+                Operand::Size(inner) => test(path_of(inner)?, Form::Function, Vec::new()),
                 _ => Err(not_attribute_and_value()),
             }
         }
-        Condition::Between(subject, low, high) => {
-            test(path_of(subject)?, Form::Operator, vec![value_of(low)?, value_of(high)?])
-        }
+        Condition::Between(subject, low, high) => test(
+            path_of(subject)?,
+            Form::Comparison,
+            vec![value_of(low)?, value_of(high)?],
+        ),
         Condition::In(subject, list) => {
             let compared = list.iter().map(value_of).collect::<Result<_, _>>()?;
-            test(path_of(subject)?, Form::Operator, compared)
+            test(path_of(subject)?, Form::Comparison, compared)
         }
-        Condition::Exists(path) | Condition::NotExists(path) => test(path, Form::Operator, Vec::new()),
+        Condition::Exists(path) | Condition::NotExists(path) => test(path, Form::Function, Vec::new()),
         Condition::AttributeType(subject, type_name) => {
             value_of(type_name)?;
-            test(path_of(subject)?, Form::Operator, Vec::new())
+            test(path_of(subject)?, Form::Function, Vec::new())
         }
         Condition::BeginsWith(subject, operand) | Condition::Contains(subject, operand) => {
             value_of(operand)?;
-            test(path_of(subject)?, Form::Operator, Vec::new())
+            test(path_of(subject)?, Form::Function, Vec::new())
         }
         // INVARIANT: `leaves` never yields AND, OR or NOT.
         Condition::And(..) | Condition::Or(..) | Condition::Not(..) => Err(invalid_operator()),
     }
 }
 
+/// Whether `condition` holds an OR or a NOT anywhere.
+fn has_or_or_not(condition: &Condition) -> bool {
+    match condition {
+        Condition::Or(..) | Condition::Not(..) => true,
+        Condition::And(a, b) => has_or_or_not(a) || has_or_or_not(b),
+        _ => false,
+    }
+}
+
 /// The rules about the expression's shape, checked before the request's other
 /// expressions are: every condition tests one top-level search-schema attribute
-/// against values, and the HASH attribute only with `=`.
+/// against a value, with `=`, and the conditions are joined by AND.
 pub(crate) fn check_shape(condition: &Condition, index: &VectorIndexMeta) -> Result<(), ApiError> {
     let mut found = Vec::new();
     leaves(condition, &mut found);
@@ -172,15 +184,15 @@ pub(crate) fn check_shape(condition: &Condition, index: &VectorIndexMeta) -> Res
             )));
         }
     }
-    let Some(hash) = &index.hash else { return Ok(()) };
     for test in &tests {
-        if test.name()? == hash.name {
-            match test.form {
-                Form::Equality => {}
-                Form::Comparison => return Err(invalid_comparator()),
-                Form::Operator => return Err(invalid_operator()),
-            }
+        match test.form {
+            Form::Equality => {}
+            Form::Comparison => return Err(invalid_comparator()),
+            Form::Function => return Err(invalid_operator()),
         }
+    }
+    if has_or_or_not(condition) {
+        return Err(invalid_operator());
     }
     Ok(())
 }
@@ -221,16 +233,6 @@ fn hash_equality<'a>(condition: &'a Condition, hash: &str) -> Option<&'a Attribu
     }
 }
 
-/// Whether any condition in `condition` tests the attribute `name`.
-fn mentions(condition: &Condition, name: &str) -> bool {
-    let mut found = Vec::new();
-    leaves(condition, &mut found);
-    found
-        .into_iter()
-        .filter_map(|leaf| test_of(leaf).ok())
-        .any(|test| test.name().is_ok_and(|n| n == name))
-}
-
 /// Splits a condition that passed `check_shape` into the partition it pins and the
 /// predicate left for that partition's entries; checks the compared values' types.
 pub(crate) fn plan(condition: Option<Condition>, index: &VectorIndexMeta) -> Result<SearchCondition, ApiError> {
@@ -245,27 +247,20 @@ pub(crate) fn plan(condition: Option<Condition>, index: &VectorIndexMeta) -> Res
             filter: all_of(parts),
         });
     };
+    // After check_shape every part is an equality: the HASH one names the partition.
     let pinned: Vec<usize> = (0..parts.len())
         .filter(|&i| hash_equality(&parts[i], &hash.name).is_some())
         .collect();
-    let elsewhere = parts
-        .iter()
-        .enumerate()
-        .any(|(i, part)| !pinned.contains(&i) && mentions(part, &hash.name));
     let at = match pinned.as_slice() {
-        [] if !elsewhere => {
+        [] => {
             return Err(ApiError::validation(
                 "SearchConditionExpression must be provided when SearchSchema has a HASH key",
             ))
         }
-        [at] if !elsewhere => *at,
-        [_, _, ..] if !elsewhere => {
-            return Err(search_error(&format!("Attribute {} is compared more than once", hash.name)))
-        }
-        // Under OR or NOT the HASH equality would not name one partition.
-        _ => {
+        [at] => *at,
+        [_, _, ..] => {
             return Err(search_error(&format!(
-                "The HASH attribute {} must be compared with one value by = and joined to the rest of the expression by AND",
+                "Attribute {} is compared more than once",
                 hash.name
             )))
         }
@@ -373,33 +368,21 @@ mod tests {
 
     #[test]
     fn the_hash_equality_becomes_the_partition_and_the_rest_the_filter() {
-        let plan = planned("price BETWEEN :lo AND :hi AND team = :o AND (kind = :k OR price < :lo)").unwrap();
+        let plan = planned("price = :lo AND team = :o AND kind = :k").unwrap();
         assert_eq!(plan.hash_value, Some(s("ada")));
         let filter = plan.filter.unwrap();
         let item =
             |price: &str, kind: &str| Item::from([("price".to_string(), n(price)), ("kind".to_string(), s(kind))]);
-        assert!(filter.evaluate(&item("3", "cat")));
-        assert!(!filter.evaluate(&item("3", "dog")));
-        assert!(!filter.evaluate(&item("9", "cat")));
-        // The filter no longer mentions the HASH attribute: entries need not hold it.
-        assert!(!mentions(&filter, "team"));
+        assert!(filter.evaluate(&item("2", "cat")));
+        assert!(!filter.evaluate(&item("2", "dog")));
+        assert!(!filter.evaluate(&item("5", "cat")));
+        // The filter no longer tests the HASH attribute: entries need not hold it.
+        assert!(filter.evaluate(&item("2.0", "cat")));
         assert!(planned("team = :o").unwrap().filter.is_none());
     }
 
     #[test]
-    fn the_hash_attribute_under_or_or_not_or_twice_pins_no_partition() {
-        for text in [
-            "team = :o OR team = :p",
-            "NOT team = :o",
-            "team = :o AND (team = :p OR kind = :k)",
-        ] {
-            let err = planned(text).unwrap_err();
-            assert!(
-                err.message.contains("must be compared with one value"),
-                "{text}: {}",
-                err.message
-            );
-        }
+    fn the_hash_attribute_is_required_once() {
         assert!(planned("team = :o AND team = :p")
             .unwrap_err()
             .message
@@ -408,18 +391,24 @@ mod tests {
     }
 
     #[test]
-    fn the_hash_attribute_takes_only_equality() {
-        assert!(planned("team < :o")
-            .unwrap_err()
-            .message
-            .ends_with("Invalid comparator used in SearchConditionExpression"));
-        assert!(planned("team IN (:o, :p)")
-            .unwrap_err()
-            .message
-            .ends_with("Invalid operator used in SearchConditionExpression"));
-        assert!(planned("team = :o AND attribute_exists(team)")
-            .unwrap_err()
-            .message
-            .ends_with("Invalid operator used in SearchConditionExpression"));
+    fn only_equalities_joined_by_and_are_taken() {
+        let comparator = "Invalid SearchConditionExpression: Invalid comparator used in SearchConditionExpression";
+        let operator = "Invalid SearchConditionExpression: Invalid operator used in SearchConditionExpression";
+        for (text, message) in [
+            ("team < :o", comparator),
+            ("team = :o AND price > :lo", comparator),
+            ("team = :o AND price <> :lo", comparator),
+            ("team IN (:o, :p)", comparator),
+            ("team = :o AND price BETWEEN :lo AND :hi", comparator),
+            ("team = :o AND attribute_exists(kind)", operator),
+            ("team = :o AND begins_with(kind, :k)", operator),
+            ("team = :o AND size(kind) = :lo", operator),
+            ("team = :o OR kind = :k", operator),
+            ("team = :o AND (kind = :k OR price = :lo)", operator),
+            ("team = :o AND NOT kind = :k", operator),
+        ] {
+            assert_eq!(planned(text).unwrap_err().message, message, "{text}");
+        }
+        planned("team = :o AND kind = :k AND price = :lo").unwrap();
     }
 }

@@ -351,10 +351,16 @@ pub(crate) fn entry(table: &TableMeta, index: &VectorIndexMeta, item: &Item) -> 
     Some((key, value))
 }
 
+/// DynamoDB meters a vector write request at 1 KB at least, once however many of the
+/// table's vector indexes it touches.
+const MIN_WRITE_REQUEST_BYTES: f64 = 1024.0;
+
 /// What a write replicated into each vector index, in bytes (its
 /// VectorWriteRequestBytes): for an entry written, its vector (4 bytes a
 /// dimension) and the attributes it keeps; for an entry removed, the item's key.
-/// Indexes the write left unchanged are not named.
+/// Indexes the write left unchanged are not named. When the indexes named come to
+/// less than the 1 KB minimum, the first one named carries the rest (how DynamoDB
+/// splits the minimum between indexes is not documented).
 pub(crate) fn write_bytes(table: &TableMeta, old: Option<&Item>, new: Option<&Item>) -> Vec<(String, f64)> {
     let mut out = Vec::new();
     for index in &table.vector_indexes {
@@ -378,6 +384,10 @@ pub(crate) fn write_bytes(table: &TableMeta, old: Option<&Item>, new: Option<&It
             }
         };
         out.push((index.name.clone(), bytes as f64));
+    }
+    let total: f64 = out.iter().map(|(_, bytes)| bytes).sum();
+    if let Some((_, first)) = out.first_mut() {
+        *first += (MIN_WRITE_REQUEST_BYTES - total).max(0.0);
     }
     out
 }
