@@ -71,6 +71,21 @@ fn a_vector_write_request_is_metered_at_one_kilobyte_at_least() {
     )
     .unwrap();
     assert_eq!(vector_bytes(&deleted), &json!(1024.0), "{deleted}");
+    // Above the minimum, a removal replicates the item's key: "pk" and 1,100 bytes.
+    let long = "k".repeat(1100);
+    call(
+        &engine,
+        "PutItem",
+        json!({"TableName": "docs", "Item": {"pk": {"S": long}, "v": {"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]}}}),
+    )
+    .unwrap();
+    let deleted = call(
+        &engine,
+        "DeleteItem",
+        json!({"TableName": "docs", "Key": {"pk": {"S": long}}, "ReturnConsumedCapacity": "INDEXES"}),
+    )
+    .unwrap();
+    assert_eq!(vector_bytes(&deleted), &json!(2.0 + 1100.0), "{deleted}");
 }
 
 #[test]
@@ -105,7 +120,7 @@ fn a_transaction_reports_vector_bytes_once_not_doubled() {
         &engine,
         "TransactWriteItems",
         json!({"TransactItems": [{"Put": {"TableName": "docs",
-                "Item": {"pk": {"S": "a"}, "v": {"L": v}}}}],
+                "Item": {"pk": {"S": "a"}, "v": {"L": v.clone()}}}}],
                "ReturnConsumedCapacity": "INDEXES"}),
     )
     .unwrap();
@@ -114,6 +129,19 @@ fn a_transaction_reports_vector_bytes_once_not_doubled() {
         entry["VectorIndexes"]["emb"]["VectorWriteRequestBytes"],
         json!(1200.0 + 3.0),
         "{written}"
+    );
+    // The table's units double (prepare and commit); the vector bytes do not.
+    let plain = call(
+        &engine,
+        "PutItem",
+        json!({"TableName": "docs", "Item": {"pk": {"S": "b"}, "v": {"L": v}}, "ReturnConsumedCapacity": "TOTAL"}),
+    )
+    .unwrap();
+    let units = plain["ConsumedCapacity"]["CapacityUnits"].as_f64().unwrap();
+    assert_eq!(
+        entry["CapacityUnits"].as_f64().unwrap(),
+        2.0 * units,
+        "{written} {plain}"
     );
 }
 

@@ -545,11 +545,11 @@ fn large_partition_applies_the_condition(engine: Engine, approximate: bool) {
 }
 
 #[test]
-fn a_large_partition_applies_any_condition_to_its_quantized_scan() {
+fn a_large_partition_applies_the_condition_to_its_quantized_scan() {
     large_partition_applies_the_condition(large(2_000_000), false);
 }
 
 #[test]
-fn a_large_partition_applies_any_condition_to_its_graph() {
+fn a_large_partition_applies_the_condition_to_its_graph() {
     large_partition_applies_the_condition(large(0), true);
 }

@@ -106,6 +106,13 @@ impl Chunk {
         self.len
     }
 
+    /// Whether the chunk is past the size at which it splits: more than `split`
+    /// pairs, or a run of more than `max_bytes` (large items) holding two pairs or
+    /// more.
+    pub(crate) fn outgrown(&self, split: usize, max_bytes: usize) -> bool {
+        self.len > split || (self.len >= 2 && self.run.data_len() > max_bytes)
+    }
+
     /// Checks the invariants: the count, and that no merge is overdue.
     #[cfg(test)]
     pub(crate) fn assert_consistent(&self) {

@@ -30,6 +30,10 @@ use std::sync::Arc;
 /// chunk, so its size also bounds those copies (about 2 MB here).
 const SPLIT: usize = 8192;
 
+/// A chunk also splits once its run passes this many bytes, so that large items
+/// (up to 400 KB each) do not make chunks of gigabytes to copy.
+const MAX_CHUNK_BYTES: usize = 4 << 20;
+
 /// Chunks by the lowest key they may hold: chunk `L` holds the keys from `L` up to
 /// (not including) the next chunk's `L`. The first chunk's `L` is empty, so every
 /// key has a chunk.
@@ -78,7 +82,7 @@ impl ChunkedMap {
         };
         let chunk = Arc::make_mut(shared);
         chunk.insert(key, value);
-        if chunk.len() > self.split {
+        if chunk.outgrown(self.split, MAX_CHUNK_BYTES) {
             if let Some((middle, upper)) = chunk.split_off_upper() {
                 self.chunks.insert(middle, Arc::new(upper));
             }
@@ -268,6 +272,25 @@ mod tests {
         for i in 0..5000 {
             assert_eq!(map.get(&key(i)), plain.get(&key(i)).map(Vec::as_slice));
         }
+        assert_chunks_consistent(&map);
+    }
+
+    #[test]
+    fn chunks_of_large_values_split_by_their_bytes() {
+        let (mut map, mut plain) = (ChunkedMap::with_split(TEST_SPLIT), Plain::new());
+        for i in 0..200u32 {
+            let k = key(i.wrapping_mul(2_654_435_761) % 200);
+            let v = vec![(i % 251) as u8; 64 << 10];
+            map.insert(k.clone(), v.clone());
+            plain.insert(k, v);
+        }
+        // 12.5 MiB of values: several chunks, each about 4 MiB at most (a run past
+        // the bound, plus a delta of up to 16 pairs waiting to be merged).
+        assert!(map.chunks.len() >= 3, "{} chunks", map.chunks.len());
+        for chunk in map.chunks.values() {
+            assert!(chunk.len() <= 64 + 17 + 16, "a chunk of {} pairs", chunk.len());
+        }
+        assert_eq!(everything(&map), plain.into_iter().collect::<Pairs>());
         assert_chunks_consistent(&map);
     }
 

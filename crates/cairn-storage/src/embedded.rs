@@ -53,9 +53,10 @@ pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The journals' total size before the oldest memtables are flushed so that their
 /// journals can go (fjall's default is 512 MiB, its minimum 64 MiB). A restart
-/// replays what the journals hold: after a kill -9 under a heavy write load a
-/// 512 MiB journal took 4.0 s to replay at 100 million items, and the journals
-/// stay at about a memtable's size (64 MiB) with this bound.
+/// replays what the journals hold: on a 100 million item store, 30 s of PutItem
+/// then kill -9 left 142-174 MB of journals and a 0.95-1.70 s restart with the
+/// default, 15-50 MB and 0.22-0.81 s with this bound
+/// (docs/bench/2026-12-07-scale-100m.txt).
 const MAX_JOURNALING_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A memtable is sealed and flushed at this size (fjall's default is 64 MiB). After a

@@ -47,6 +47,11 @@ impl Run {
         self.offsets.len()
     }
 
+    /// The bytes the pairs take.
+    pub(crate) fn data_len(&self) -> usize {
+        self.data.len()
+    }
+
     pub(crate) fn get(&self, key: &[u8]) -> Option<&[u8]> {
         let index = self.first_index_where(|k| k >= key);
         match self.pair(index)? {

@@ -3,7 +3,7 @@
 //! predicate left for the entries of that partition.
 //!
 //! The expression is parsed and resolved by `cairn-expr` like a FilterExpression (so
-//! its length, nesting and operator-count limits apply); this module walks the
+//! its length, nesting, operator-count and IN-list limits apply first); this module walks the
 //! resolved tree. What DynamoDB's service accepts today: equality conditions, each
 //! naming a top-level attribute of the index's SearchSchema (`a.b`, `a[0]` are
 //! refused) and a `:value`, joined by AND; the HASH attribute's equality is required
@@ -37,7 +37,8 @@ pub(crate) fn search_error(detail: &str) -> ApiError {
     ApiError::validation(format!("Invalid SearchConditionExpression: {detail}"))
 }
 
-/// DynamoDB's refusal of a comparator other than `=` (and of IN).
+/// DynamoDB's refusal of a comparator other than `=` and of IN (and Cairn's of
+/// BETWEEN, a range comparison the service is not documented to take).
 fn invalid_comparator() -> ApiError {
     search_error("Invalid comparator used in SearchConditionExpression")
 }
@@ -376,7 +377,7 @@ mod tests {
         assert!(filter.evaluate(&item("2", "cat")));
         assert!(!filter.evaluate(&item("2", "dog")));
         assert!(!filter.evaluate(&item("5", "cat")));
-        // The filter no longer tests the HASH attribute: entries need not hold it.
+        // Numbers compare by value: 2.0 is 2.
         assert!(filter.evaluate(&item("2.0", "cat")));
         assert!(planned("team = :o").unwrap().filter.is_none());
     }
