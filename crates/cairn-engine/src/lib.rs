@@ -66,6 +66,7 @@ pub use catalog::{KeyAttribute, TableMeta};
 pub use clock::{Clock, ManualClock, SystemClock, VirtualClock};
 pub use request::RequestContext;
 pub use streams::StreamMeta;
+pub use vectors::ann::VectorMemory;
 
 use cairn_model::ApiError;
 use cairn_storage::{Storage, StorageError};
@@ -114,7 +115,15 @@ pub struct EngineConfig {
     /// Up to this many entries that structure is the partition's quantized vectors,
     /// scanned whole; past it, an HNSW graph.
     pub vector_flat_max: usize,
+    /// The memory those in-memory structures may hold together: building one that
+    /// does not fit drops the ones searched least recently; a partition whose
+    /// structure alone would not fit is searched exactly from storage.
+    pub vector_memory_bytes: u64,
 }
+
+/// [`EngineConfig::vector_memory_bytes`] by default (the `cairn` binary uses a
+/// quarter of the machine's memory).
+pub const DEFAULT_VECTOR_MEMORY_BYTES: u64 = 1 << 30;
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -132,6 +141,7 @@ impl Default for EngineConfig {
             price_sheet: capacity::ledger::PriceSheet::default(),
             vector_graph_threshold: 10_000,
             vector_flat_max: vectors::flat::FLAT_MAX,
+            vector_memory_bytes: DEFAULT_VECTOR_MEMORY_BYTES,
         }
     }
 }
@@ -217,6 +227,12 @@ impl Engine {
 
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
+    }
+
+    /// What the in-memory copies of large vector partitions hold
+    /// ([`EngineConfig::vector_memory_bytes`] bounds it).
+    pub fn vector_memory(&self) -> VectorMemory {
+        self.vector_graphs.memory()
     }
 
     /// On a shared store, brings the catalog cache up to date (one read of the

@@ -589,3 +589,41 @@ fn a_selective_filter_is_answered_from_the_quantized_scan_without_an_exact_pass(
         "the filtered search also scanned the partition exactly"
     );
 }
+
+#[test]
+fn a_partition_too_large_for_the_vector_memory_budget_is_searched_exactly_from_storage() {
+    let dims = 8;
+    let engine = |budget: u64| {
+        let config = EngineConfig {
+            vector_graph_threshold: 100,
+            vector_memory_bytes: budget,
+            ..EngineConfig::default()
+        };
+        Engine::new(Arc::new(MemoryStorage::new()), config).unwrap()
+    };
+    let data = vectors(300, dims, 8);
+    let queries = vectors(5, dims, 81);
+    let tight = engine(1024);
+    create(&tight, "big", json!([]), json!([index(dims as i64, None)])).unwrap();
+    for (i, v) in data.iter().enumerate() {
+        put(&tight, "big", &format!("p{i}"), v, json!({})).unwrap();
+    }
+    for _ in 0..3 {
+        for q in &queries {
+            let out = search(&tight, "big", q, 10, json!({"ReturnConsumedCapacity": "TOTAL"})).unwrap();
+            assert_eq!(keys(&out), brute(&data, q, 10));
+            let bytes = out["ConsumedCapacity"]["VectorSearchRequestBytes"].as_f64().unwrap();
+            assert!(bytes >= (300 * dims * 4) as f64, "every entry examined: {bytes}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(tight.vector_memory(), cairn_engine::VectorMemory::default());
+    // With the default budget the same partition gets its in-memory copy.
+    let roomy = engine(cairn_engine::DEFAULT_VECTOR_MEMORY_BYTES);
+    create(&roomy, "big", json!([]), json!([index(dims as i64, None)])).unwrap();
+    for (i, v) in data.iter().enumerate() {
+        put(&roomy, "big", &format!("p{i}"), v, json!({})).unwrap();
+    }
+    wait_for_graph(&roomy, &queries[0], 300, dims);
+    assert_eq!(roomy.vector_memory().ready, 1);
+}

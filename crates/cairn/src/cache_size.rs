@@ -21,6 +21,11 @@ pub fn default() -> u64 {
     })
 }
 
+/// A quarter of the machine's memory (the in-memory vector copies' default budget).
+pub fn quarter_of_memory() -> u64 {
+    machine_memory().map_or(cairn_engine::DEFAULT_VECTOR_MEMORY_BYTES, |m| m / 4)
+}
+
 /// `512MB`, `2GB`, `1GiB`, `65536` (bytes) or `10%` (of the machine's memory).
 pub fn parse(text: &str) -> Result<u64, String> {
     let text = text.trim();

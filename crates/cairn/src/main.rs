@@ -252,6 +252,12 @@ struct ServeArgs {
     /// vectors (exact top K in practice); past it, through an HNSW graph.
     #[arg(long, env = "CAIRN_VECTOR_FLAT_MAX", default_value_t = 2_000_000)]
     vector_flat_max: usize,
+    /// Memory for those in-memory copies of large vector partitions (e.g. 512MB,
+    /// 4GB, 25%): a copy that does not fit drops the least recently searched ones,
+    /// and a partition too large for all of it is searched exactly from storage.
+    /// Default: a quarter of the machine's memory.
+    #[arg(long, env = "CAIRN_VECTOR_MEMORY", value_parser = cache_size::parse)]
+    vector_memory: Option<u64>,
     /// Prices for the cost ledger (JSON: region, readRequestUnitsPerMillion,
     /// writeRequestUnitsPerMillion, readCapacityUnitHour, writeCapacityUnitHour,
     /// storageGbMonth); default: us-east-1 list prices.
@@ -415,6 +421,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         enforce_capacity: args.enforce_capacity,
         vector_graph_threshold: args.vector_graph_threshold.max(1),
         vector_flat_max: args.vector_flat_max,
+        vector_memory_bytes: args.vector_memory.unwrap_or_else(cache_size::quarter_of_memory),
         price_sheet: match &args.price_sheet {
             Some(path) => serde_json::from_slice(
                 &std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,

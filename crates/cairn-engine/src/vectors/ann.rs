@@ -12,7 +12,8 @@ use super::flat::Flat;
 use super::{Distance, VectorIndexMeta};
 use cairn_model::Item;
 use cairn_storage::{ScanRange, Storage};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// One partition of one index: (index id, partition prefix).
@@ -120,6 +121,31 @@ impl Graph {
             Graph::Hnsw(hnsw) => hnsw.ids.lock().map(|ids| ids.entries.len()).unwrap_or(0),
         }
     }
+
+    /// The memory the copy holds, roughly (what its buffers and maps reserve).
+    fn memory_bytes(&self) -> u64 {
+        match self {
+            Graph::Flat(flat) => flat.read().map(|f| f.memory_bytes()).unwrap_or(0) as u64,
+            Graph::Hnsw(hnsw) => {
+                let native = hnsw.index.lock().map(|i| i.memory_usage()).unwrap_or(0);
+                let ids = hnsw.ids.lock().map(|ids| ids.memory_bytes()).unwrap_or(0);
+                (native + ids) as u64
+            }
+        }
+    }
+}
+
+/// What one entry of a copy of `dimensions` costs besides its key, roughly: the
+/// quantized codes, scale and norm and two map slots (the scan), or the floats, the
+/// level-0 links of connectivity 32 and the id maps (the graph). Used to refuse or
+/// make room for a copy before it is built; a built copy is charged what it holds.
+fn entry_estimate(dimensions: usize, graph: bool) -> u64 {
+    let per_key = 2 * 64 + 96;
+    if graph {
+        (dimensions * 4 + 2 * 32 * 4 + per_key) as u64
+    } else {
+        (dimensions + 8 + per_key) as u64
+    }
 }
 
 /// The HNSW graph of one partition and the map between its keys and storage keys.
@@ -135,12 +161,57 @@ struct Ids {
     by_key: HashMap<Vec<u8>, u64>,
     entries: HashMap<u64, (Vec<u8>, Item)>,
     next: u64,
+    key_bytes: usize,
 }
 
-/// Every graph of an engine.
+impl Ids {
+    fn memory_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<Vec<u8>>() + std::mem::size_of::<u64>() + 1;
+        self.by_key.capacity() * slot
+            + self.entries.capacity() * (slot + std::mem::size_of::<Item>())
+            + 2 * self.key_bytes
+    }
+}
+
+/// Every in-memory copy of an engine, within a memory budget: building a copy that
+/// would not fit first drops the copies searched least recently; one larger than the
+/// whole budget is not built (its partition is searched exactly from storage).
 #[derive(Default)]
 pub(crate) struct AnnCache {
-    slots: Mutex<HashMap<PartitionId, Arc<Mutex<Slot>>>>,
+    slots: Mutex<HashMap<PartitionId, Arc<Cell>>>,
+    /// Ticks on each search that uses a copy: a cell's `used` is its last tick.
+    clock: AtomicU64,
+    /// Partitions refused for being larger than the budget (logged once each).
+    refused: Mutex<HashSet<PartitionId>>,
+}
+
+/// One partition's copy (or its build), with what the budget charges it.
+struct Cell {
+    slot: Mutex<Slot>,
+    /// The clock when a search last used it.
+    used: AtomicU64,
+    /// Bytes: the estimate while it is built, then what it holds.
+    bytes: AtomicU64,
+    /// Whether `slot` is Ready (read without its lock, which a build holds while it
+    /// applies the changes that waited).
+    ready: AtomicBool,
+}
+
+impl Cell {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The copies' memory as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VectorMemory {
+    /// Copies ready for searches.
+    pub ready: usize,
+    /// Copies being built.
+    pub building: usize,
+    /// What they hold (estimates for those being built).
+    pub bytes: u64,
 }
 
 fn metric(distance: Distance) -> usearch::MetricKind {
@@ -183,6 +254,7 @@ impl Hnsw {
             Change::Upsert { key, .. } | Change::Delete { key } => key.clone(),
         };
         if let Some(old) = ids.by_key.remove(&key) {
+            ids.key_bytes -= key.len();
             ids.entries.remove(&old);
             let _ = index.remove(old);
         }
@@ -193,6 +265,7 @@ impl Hnsw {
             let id = ids.next;
             ids.next += 1;
             if index.add(id, &vector).is_ok() {
+                ids.key_bytes += key.len();
                 ids.by_key.insert(key.clone(), id);
                 ids.entries.insert(id, (key, filters));
             }
@@ -234,13 +307,15 @@ pub(crate) fn filter_values(index: &VectorIndexMeta, attributes: &Item) -> Item 
 impl AnnCache {
     /// The graph of a partition, when one is ready.
     pub(crate) fn ready(&self, partition: &PartitionId) -> Option<Arc<Graph>> {
-        let slot = self
+        let cell = self
             .slots
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(partition)
             .cloned()?;
-        let guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+        cell.used
+            .store(self.clock.fetch_add(1, Ordering::Relaxed) + 1, Ordering::Relaxed);
+        let guard = cell.lock();
         match &*guard {
             Slot::Ready(graph) => Some(graph.clone()),
             Slot::Building(_) => None,
@@ -258,7 +333,7 @@ impl AnnCache {
     /// A quantized copy grown well past `flat_max` entries is dropped, so the next
     /// search rebuilds the partition as a graph.
     pub(crate) fn follow(&self, partition: &PartitionId, change: Change, flat_max: usize, current: Current<'_>) {
-        let Some(slot) = self
+        let Some(cell) = self
             .slots
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -268,7 +343,7 @@ impl AnnCache {
             return;
         };
         let graph = {
-            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = cell.lock();
             match &mut *guard {
                 Slot::Building(waiting) => {
                     waiting.push(change);
@@ -280,13 +355,30 @@ impl AnnCache {
         // Outside the slot's lock: a scan in progress holds the copy for its whole
         // pass, and searches must not queue behind this write meanwhile.
         graph.apply(change, current);
+        cell.bytes.store(graph.memory_bytes(), Ordering::Relaxed);
         if matches!(&*graph, Graph::Flat(_)) && graph.entries() > flat_max.saturating_add(flat_max / 8) {
             self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(partition);
         }
     }
 
+    /// What the copies hold.
+    pub(crate) fn memory(&self) -> VectorMemory {
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let mut memory = VectorMemory::default();
+        for cell in slots.values() {
+            if cell.ready.load(Ordering::Relaxed) {
+                memory.ready += 1;
+            } else {
+                memory.building += 1;
+            }
+            memory.bytes += cell.bytes.load(Ordering::Relaxed);
+        }
+        memory
+    }
+
     /// Starts building a partition's graph on a thread of its own, unless one is
-    /// there or being built.
+    /// there or being built, or it cannot fit in `budget` bytes beside the copies
+    /// being built (the copies searched least recently are dropped to make room).
     pub(crate) fn build(
         self: &Arc<Self>,
         storage: Arc<dyn Storage>,
@@ -294,21 +386,57 @@ impl AnnCache {
         partition: PartitionId,
         size: usize,
         flat_max: usize,
+        budget: u64,
     ) {
+        let estimate = entry_estimate(index.dimensions, size > flat_max).saturating_mul(size as u64 + size as u64 / 8);
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             if slots.contains_key(&partition) {
                 return;
             }
-            let slot = Arc::new(Mutex::new(Slot::Building(Vec::new())));
-            slots.insert(partition.clone(), slot.clone());
-            slot
+            if estimate > budget {
+                if self
+                    .refused
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(partition.clone())
+                {
+                    tracing::warn!(index = %index.name, entries = size, estimate, budget,
+                        "a vector partition's in-memory copy would exceed --vector-memory-mb; it is searched exactly");
+                }
+                return;
+            }
+            loop {
+                let held: u64 = slots.values().map(|c| c.bytes.load(Ordering::Relaxed)).sum();
+                if held.saturating_add(estimate) <= budget {
+                    break;
+                }
+                let victim = slots
+                    .iter()
+                    .filter(|(_, c)| c.ready.load(Ordering::Relaxed))
+                    .min_by_key(|(_, c)| c.used.load(Ordering::Relaxed))
+                    .map(|(p, _)| p.clone());
+                let Some(victim) = victim else {
+                    // Only copies being built hold the memory: try again on a later search.
+                    return;
+                };
+                slots.remove(&victim);
+                tracing::info!(index = %index.name, "dropped the least recently searched vector copy to make room");
+            }
+            let cell = Arc::new(Cell {
+                slot: Mutex::new(Slot::Building(Vec::new())),
+                used: AtomicU64::new(self.clock.fetch_add(1, Ordering::Relaxed) + 1),
+                bytes: AtomicU64::new(estimate),
+                ready: AtomicBool::new(false),
+            });
+            slots.insert(partition.clone(), cell.clone());
+            cell
         };
         let cache = Arc::clone(self);
         std::thread::spawn(move || {
             let started = std::time::Instant::now();
             let built = build_graph(storage.as_ref(), &index, &partition.1, size, flat_max);
-            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = slot.lock();
             match built {
                 Ok(graph) => {
                     if let Slot::Building(waiting) = std::mem::replace(&mut *guard, Slot::Building(Vec::new())) {
@@ -318,12 +446,18 @@ impl AnnCache {
                         }
                     }
                     let entries = graph.entries();
+                    let bytes = graph.memory_bytes();
+                    slot.bytes.store(bytes, Ordering::Relaxed);
                     *guard = Slot::Ready(Arc::new(graph));
-                    tracing::info!(index = %index.name, entries, ms = started.elapsed().as_millis() as u64, "vector graph built");
+                    slot.ready.store(true, Ordering::Relaxed);
+                    tracing::info!(index = %index.name, entries, bytes, ms = started.elapsed().as_millis() as u64, "vector graph built");
                 }
                 Err(e) => {
                     drop(guard);
-                    cache.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(&partition);
+                    let mut slots = cache.slots.lock().unwrap_or_else(|p| p.into_inner());
+                    if slots.get(&partition).is_some_and(|c| Arc::ptr_eq(c, &slot)) {
+                        slots.remove(&partition);
+                    }
                     tracing::warn!(index = %index.name, error = %e, "building a vector graph failed; searches stay exact");
                 }
             }
@@ -333,6 +467,7 @@ impl AnnCache {
     /// Forgets every graph (a snapshot restore replaced the store under them).
     pub(crate) fn clear(&self) {
         self.slots.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.refused.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// Forgets the graphs of these indexes (deleted with their table or alone).
@@ -341,6 +476,10 @@ impl AnnCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|(id, _), _| !index_ids.contains(id));
+        self.refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(id, _)| !index_ids.contains(id));
     }
 }
 
@@ -403,6 +542,7 @@ fn build_graph(
     {
         let mut ids = graph.ids.lock().unwrap_or_else(|p| p.into_inner());
         for (id, (key, _, filters)) in entries.into_iter().enumerate() {
+            ids.key_bytes += key.len();
             ids.by_key.insert(key.clone(), id as u64);
             ids.entries.insert(id as u64, (key, filters));
         }
@@ -452,6 +592,93 @@ mod tests {
         let mut tx = storage.begin().unwrap();
         tx.put(key, value);
         tx.commit().unwrap();
+    }
+
+    /// A partition of `n` two-dimension entries under `prefix`, in storage.
+    fn fill(storage: &MemoryStorage, prefix: &[u8], n: usize) -> PartitionId {
+        for i in 0..n {
+            let mut key = prefix.to_vec();
+            key.extend_from_slice(format!("{i:06}").as_bytes());
+            put(storage, &key, &stored(&[i as f32, 1.0]));
+        }
+        (1, prefix.to_vec())
+    }
+
+    /// Builds the copy of `partition` within `budget` and waits until it is ready
+    /// (false if it was not built).
+    fn build(cache: &Arc<AnnCache>, storage: &Arc<MemoryStorage>, partition: &PartitionId, budget: u64) -> bool {
+        cache.build(storage.clone(), meta(), partition.clone(), 300, 1_000, budget);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while cache.memory().building > 0 {
+            assert!(std::time::Instant::now() < deadline, "the copy was never built");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        cache.ready(partition).is_some()
+    }
+
+    fn estimate_of_300() -> u64 {
+        entry_estimate(2, false) * (300 + 300 / 8)
+    }
+
+    #[test]
+    fn a_copy_larger_than_the_whole_vector_memory_budget_is_not_built() {
+        let storage = Arc::new(MemoryStorage::new());
+        let a = fill(&storage, b"a", 300);
+        let cache = Arc::new(AnnCache::default());
+        assert!(!build(&cache, &storage, &a, estimate_of_300() - 1));
+        assert_eq!(cache.memory(), VectorMemory::default());
+        // The nearest budget that fits builds it.
+        assert!(build(&cache, &storage, &a, estimate_of_300()));
+        let memory = cache.memory();
+        assert_eq!((memory.ready, memory.building), (1, 0));
+        assert!(memory.bytes > 0);
+    }
+
+    #[test]
+    fn a_built_copy_is_charged_what_it_holds() {
+        let storage = Arc::new(MemoryStorage::new());
+        let a = fill(&storage, b"a", 300);
+        let cache = Arc::new(AnnCache::default());
+        assert!(build(&cache, &storage, &a, u64::MAX));
+        let graph = cache.ready(&a).unwrap();
+        assert_eq!(cache.memory().bytes, graph.memory_bytes());
+        // Codes, scales and norms, keys (7 bytes, twice) at least.
+        assert!(graph.memory_bytes() >= 300 * (2 + 8 + 14));
+    }
+
+    #[test]
+    fn building_a_copy_that_does_not_fit_drops_the_least_recently_searched_one() {
+        let storage = Arc::new(MemoryStorage::new());
+        let (a, b, c) = (
+            fill(&storage, b"a", 300),
+            fill(&storage, b"b", 300),
+            fill(&storage, b"c", 300),
+        );
+        let cache = Arc::new(AnnCache::default());
+        assert!(build(&cache, &storage, &a, u64::MAX));
+        assert!(build(&cache, &storage, &b, u64::MAX));
+        // a is searched after b was built: b is now the least recently used.
+        assert!(cache.ready(&a).is_some());
+        let held = cache.memory().bytes;
+        assert!(build(&cache, &storage, &c, held + estimate_of_300() - 1));
+        assert!(cache.ready(&a).is_some());
+        assert!(
+            cache.ready(&b).is_none(),
+            "the least recently searched copy was dropped"
+        );
+        assert!(cache.ready(&c).is_some());
+        assert_eq!(cache.memory().ready, 2);
+    }
+
+    #[test]
+    fn a_copy_that_fits_beside_the_others_drops_none() {
+        let storage = Arc::new(MemoryStorage::new());
+        let (a, b) = (fill(&storage, b"a", 300), fill(&storage, b"b", 300));
+        let cache = Arc::new(AnnCache::default());
+        assert!(build(&cache, &storage, &a, u64::MAX));
+        let held = cache.memory().bytes;
+        assert!(build(&cache, &storage, &b, held + estimate_of_300()));
+        assert!(cache.ready(&a).is_some() && cache.ready(&b).is_some());
     }
 
     #[test]

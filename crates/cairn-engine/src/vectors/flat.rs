@@ -34,6 +34,8 @@ pub(crate) struct Flat {
     keys: Vec<Vec<u8>>,
     filters: Vec<Item>,
     slots: HashMap<Vec<u8>, usize>,
+    /// The keys' bytes (each is held twice: in `keys` and in `slots`).
+    key_bytes: usize,
 }
 
 /// A vector's codes and scale.
@@ -103,7 +105,20 @@ impl Flat {
             keys: Vec::with_capacity(capacity),
             filters: Vec::with_capacity(capacity),
             slots: HashMap::with_capacity(capacity),
+            key_bytes: 0,
         }
+    }
+
+    /// What the copy's buffers and map reserve, roughly (filter values' own heap
+    /// aside).
+    pub(crate) fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.codes.capacity()
+            + (self.scales.capacity() + self.norms.capacity()) * size_of::<f32>()
+            + self.keys.capacity() * size_of::<Vec<u8>>()
+            + self.filters.capacity() * size_of::<Item>()
+            + self.slots.capacity() * (size_of::<Vec<u8>>() + size_of::<usize>() + 1)
+            + 2 * self.key_bytes
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -125,6 +140,7 @@ impl Flat {
                 self.norms.push(0.0);
                 self.keys.push(key.clone());
                 self.filters.push(Item::new());
+                self.key_bytes += key.len();
                 self.slots.insert(key, slot);
                 slot
             }
@@ -138,6 +154,7 @@ impl Flat {
     /// Removes the entry at `key` (the last slot moves into its place).
     pub(crate) fn remove(&mut self, key: &[u8]) {
         let Some(slot) = self.slots.remove(key) else { return };
+        self.key_bytes -= key.len();
         let last = self.keys.len() - 1;
         if slot != last {
             let moved = self.keys[last].clone();

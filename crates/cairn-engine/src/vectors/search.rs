@@ -232,6 +232,7 @@ impl Engine {
                 partition,
                 examined as usize,
                 self.config.vector_flat_max,
+                self.config.vector_memory_bytes,
             );
         }
         Ok(self.search_output(index, best, examined, input.return_consumed_capacity.as_deref()))
