@@ -553,3 +553,30 @@ fn a_large_partition_applies_the_condition_to_its_quantized_scan() {
 fn a_large_partition_applies_the_condition_to_its_graph() {
     large_partition_applies_the_condition(large(0), true);
 }
+
+#[test]
+fn a_selective_search_of_a_large_partition_starts_its_in_memory_copy() {
+    // 1,000 entries, 3 of them with price 0..2: the first search is exact and
+    // examines those 3, but the partition is large, so its copy is built.
+    let engine = large(2_000_000);
+    let data = grid(&engine);
+    let values = json!({":p": {"N": "1"}});
+    let out = grid_search(&engine, 5, "price = :p", Some(values.clone()));
+    assert_eq!(keys(&out), grid_brute(&data, |p, _| p == Some(1), 5));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while engine.vector_memory().ready == 0 {
+        assert!(std::time::Instant::now() < deadline, "no copy was built");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Below the threshold nothing is copied, however many searches.
+    let small = large(2_000_000);
+    create(&small, "few", json!([]), json!([index(2, None)])).unwrap();
+    for i in 0..99 {
+        put(&small, "few", &format!("f{i}"), &[i as f32, 0.0], json!({})).unwrap();
+    }
+    for _ in 0..3 {
+        search(&small, "few", &[0.0, 0.0], 5, json!({})).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(small.vector_memory(), cairn_engine::VectorMemory::default());
+}

@@ -122,18 +122,28 @@ impl Graph {
         }
     }
 
-    /// The memory the copy holds, roughly (what its buffers and maps reserve).
+    /// The memory the copy holds, roughly (what its buffers and maps reserve), in
+    /// constant time: it is taken after every write the copy follows. (usearch's
+    /// own memory_usage visits every node of the graph.)
     fn memory_bytes(&self) -> u64 {
         match self {
             Graph::Flat(flat) => flat.read().map(|f| f.memory_bytes()).unwrap_or(0) as u64,
             Graph::Hnsw(hnsw) => {
-                let native = hnsw.index.lock().map(|i| i.memory_usage()).unwrap_or(0);
+                let native = hnsw
+                    .index
+                    .lock()
+                    .map(|i| i.capacity() as u64 * (i.dimensions() as u64 * 4 + GRAPH_LINK_BYTES))
+                    .unwrap_or(0);
                 let ids = hnsw.ids.lock().map(|ids| ids.memory_bytes()).unwrap_or(0);
-                (native + ids) as u64
+                native + ids as u64
             }
         }
     }
 }
+
+/// A graph node's level-0 links (connectivity 32, 4-byte slots, twice as many at
+/// level 0) and its header.
+const GRAPH_LINK_BYTES: u64 = 2 * 32 * 4 + 16;
 
 /// What one entry of a copy of `dimensions` costs besides its key, roughly: the
 /// quantized codes, scale and norm and two map slots (the scan), or the floats, the
@@ -142,7 +152,7 @@ impl Graph {
 fn entry_estimate(dimensions: usize, graph: bool) -> u64 {
     let per_key = 2 * 64 + 96;
     if graph {
-        (dimensions * 4 + 2 * 32 * 4 + per_key) as u64
+        (dimensions * 4 + per_key) as u64 + GRAPH_LINK_BYTES
     } else {
         (dimensions + 8 + per_key) as u64
     }
@@ -357,7 +367,15 @@ impl AnnCache {
         graph.apply(change, current);
         cell.bytes.store(graph.memory_bytes(), Ordering::Relaxed);
         if matches!(&*graph, Graph::Flat(_)) && graph.entries() > flat_max.saturating_add(flat_max / 8) {
-            self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(partition);
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            // Only this copy: a newer build of the partition may have replaced it.
+            let dropped = match slots.get(partition) {
+                Some(c) if Arc::ptr_eq(c, &cell) => slots.remove(partition),
+                _ => None,
+            };
+            drop(slots);
+            // Freed outside the map's lock (a large copy takes a while to free).
+            drop(dropped);
         }
     }
 
@@ -388,7 +406,9 @@ impl AnnCache {
         flat_max: usize,
         budget: u64,
     ) {
-        let estimate = entry_estimate(index.dimensions, size > flat_max).saturating_mul(size as u64 + size as u64 / 8);
+        let estimate = copy_estimate(index.dimensions, size, flat_max);
+        // Copies dropped to make room, freed once the map is unlocked.
+        let mut dropped = Vec::new();
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             if slots.contains_key(&partition) {
@@ -402,7 +422,7 @@ impl AnnCache {
                     .insert(partition.clone())
                 {
                     tracing::warn!(index = %index.name, entries = size, estimate, budget,
-                        "a vector partition's in-memory copy would exceed --vector-memory-mb; it is searched exactly");
+                        "a vector partition's in-memory copy would exceed --vector-memory; it is searched exactly");
                 }
                 return;
             }
@@ -420,7 +440,7 @@ impl AnnCache {
                     // Only copies being built hold the memory: try again on a later search.
                     return;
                 };
-                slots.remove(&victim);
+                dropped.extend(slots.remove(&victim));
                 tracing::info!(index = %index.name, "dropped the least recently searched vector copy to make room");
             }
             let cell = Arc::new(Cell {
@@ -432,10 +452,11 @@ impl AnnCache {
             slots.insert(partition.clone(), cell.clone());
             cell
         };
+        drop(dropped);
         let cache = Arc::clone(self);
         std::thread::spawn(move || {
             let started = std::time::Instant::now();
-            let built = build_graph(storage.as_ref(), &index, &partition.1, size, flat_max);
+            let built = build_graph(storage.as_ref(), &index, &partition.1, size, flat_max, budget);
             let mut guard = slot.lock();
             match built {
                 Ok(graph) => {
@@ -466,16 +487,19 @@ impl AnnCache {
 
     /// Forgets every graph (a snapshot restore replaced the store under them).
     pub(crate) fn clear(&self) {
-        self.slots.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let dropped = std::mem::take(&mut *self.slots.lock().unwrap_or_else(|p| p.into_inner()));
+        drop(dropped);
         self.refused.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// Forgets the graphs of these indexes (deleted with their table or alone).
     pub(crate) fn forget(&self, index_ids: &[u64]) {
-        self.slots
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(id, _), _| !index_ids.contains(id));
+        let dropped: Vec<Arc<Cell>> = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            let gone: Vec<PartitionId> = slots.keys().filter(|(id, _)| index_ids.contains(id)).cloned().collect();
+            gone.iter().filter_map(|p| slots.remove(p)).collect()
+        };
+        drop(dropped);
         self.refused
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -487,12 +511,18 @@ fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// What a copy of `size` entries is estimated to hold (with room to grow by an eighth).
+fn copy_estimate(dimensions: usize, size: usize, flat_max: usize) -> u64 {
+    entry_estimate(dimensions, size > flat_max).saturating_mul(size as u64 + size as u64 / 8)
+}
+
 fn build_graph(
     storage: &dyn Storage,
     index: &VectorIndexMeta,
     prefix: &[u8],
     size: usize,
     flat_max: usize,
+    budget: u64,
 ) -> Result<Graph, String> {
     // Everything first (storage order), then added to the graph from every core.
     let mut entries: Vec<(Vec<u8>, Vec<f32>, Item)> = Vec::with_capacity(size);
@@ -510,6 +540,10 @@ fn build_graph(
             Some((key, _)) if chunk.len() == CHUNK => range.start = std::ops::Bound::Excluded(key.clone()),
             _ => break,
         }
+    }
+    // The partition may have grown since the search that asked for the copy.
+    if copy_estimate(index.dimensions, entries.len(), flat_max) > budget {
+        return Err(format!("{} entries would exceed --vector-memory", entries.len()));
     }
     if entries.len() <= flat_max {
         let mut flat = Flat::new(index.dimensions, index.distance, entries.len() + entries.len() / 8);

@@ -203,10 +203,14 @@ impl Engine {
             examined = 0;
         }
         let mut range = ScanRange::prefix(&prefix);
+        // Every entry of the partition, whether it passes the condition or not: what
+        // an in-memory copy of it would hold.
+        let mut partition_size = 0usize;
         loop {
             let chunk = self.storage.scan(&range, CHUNK).map_err(crate::storage_error)?;
             for (key, bytes) in &chunk {
                 let Some(entry) = decode_entry(bytes) else { continue };
+                partition_size += 1;
                 if !passes(&entry.attributes) || entry.vector.len() != query.len() {
                     continue;
                 }
@@ -224,13 +228,13 @@ impl Engine {
                 _ => break,
             }
         }
-        if examined as usize >= self.config.vector_graph_threshold {
+        if partition_size >= self.config.vector_graph_threshold {
             // Large enough to search approximately from now on: build its graph.
             self.vector_graphs.build(
                 self.storage.clone(),
                 index.clone(),
                 partition,
-                examined as usize,
+                partition_size,
                 self.config.vector_flat_max,
                 self.config.vector_memory_bytes,
             );
