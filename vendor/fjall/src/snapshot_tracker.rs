@@ -133,6 +133,21 @@ impl SnapshotTracker {
             .load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Cairn's patch (see `Keyspace::collect_garbage`): the seqno below which no
+    /// snapshot can read, decided under the write lock so that no `open` is half
+    /// done (seqno read, snapshot not yet counted). With none open, it is the
+    /// current seqno: a snapshot opened after this returns reads at it or later.
+    pub(crate) fn watermark_for_collect(&self) -> SeqNo {
+        #[expect(clippy::expect_used)]
+        let _lock = self.gc_lock.write().expect("lock is poisoned");
+
+        if self.open_snapshots() == 0 {
+            self.seqno.get()
+        } else {
+            self.get_seqno_safe_to_gc()
+        }
+    }
+
     pub(crate) fn pullup(&self) {
         #[expect(clippy::expect_used)]
         let _lock = self.gc_lock.write().expect("lock is poisoned");

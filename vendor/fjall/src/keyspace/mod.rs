@@ -733,17 +733,14 @@ impl Keyspace {
         tracker.gc();
         // Locked first, so no version is added while the watermark is chosen.
         let mut history = self.tree.get_version_history_lock();
-        // The tracker's watermark stays one version behind (the version before the
-        // newest is kept), and that version holds compaction's inputs. With no
-        // snapshot open, a snapshot opened from now on reads at the visible seqno
-        // read here or later, so from the newest version at this moment: the ones
-        // before it are unreachable.
-        let visible = tracker.get();
-        let watermark = if tracker.open_snapshots() == 0 {
-            visible
-        } else {
-            tracker.get_seqno_safe_to_gc()
-        };
+        // The tracker's own watermark stays one version behind (the version before
+        // the newest is kept), and that version holds compaction's inputs. With no
+        // snapshot open, one opened from now on reads at the seqno chosen here or
+        // later, so from the newest version at this moment or a later one: the
+        // versions before it are unreachable. (Chosen under the tracker's lock: a
+        // snapshot half opened would otherwise go uncounted, and its reads would
+        // find no version.)
+        let watermark = tracker.watermark_for_collect();
         history.maintenance(self.path(), watermark)?;
         Ok(())
     }
