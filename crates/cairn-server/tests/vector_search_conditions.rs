@@ -556,8 +556,8 @@ fn a_large_partition_applies_the_condition_to_its_graph() {
 
 #[test]
 fn a_selective_search_of_a_large_partition_starts_its_in_memory_copy() {
-    // 1,000 entries, 3 of them with price 0..2: the first search is exact and
-    // examines those 3, but the partition is large, so its copy is built.
+    // 1,000 entries, one with price 1: the first search is exact and examines
+    // that one, but the partition is large, so its copy is built.
     let engine = large(2_000_000);
     let data = grid(&engine);
     let values = json!({":p": {"N": "1"}});

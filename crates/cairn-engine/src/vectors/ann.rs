@@ -426,6 +426,17 @@ impl AnnCache {
                 }
                 return;
             }
+            // Copies being built cannot be dropped: when they and this one would not
+            // fit even with every ready copy gone, drop nothing and build nothing (a
+            // later search tries again).
+            let building: u64 = slots
+                .values()
+                .filter(|c| !c.ready.load(Ordering::Relaxed))
+                .map(|c| c.bytes.load(Ordering::Relaxed))
+                .sum();
+            if building.saturating_add(estimate) > budget {
+                return;
+            }
             loop {
                 let held: u64 = slots.values().map(|c| c.bytes.load(Ordering::Relaxed)).sum();
                 if held.saturating_add(estimate) <= budget {
@@ -441,7 +452,8 @@ impl AnnCache {
                     return;
                 };
                 dropped.extend(slots.remove(&victim));
-                tracing::info!(index = %index.name, "dropped the least recently searched vector copy to make room");
+                tracing::info!(dropped_index_id = victim.0, for_index = %index.name,
+                    "dropped the least recently searched vector copy to make room");
             }
             let cell = Arc::new(Cell {
                 slot: Mutex::new(Slot::Building(Vec::new())),
@@ -511,9 +523,12 @@ fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// What a copy of `size` entries is estimated to hold (with room to grow by an eighth).
+/// What a copy of `size` entries is estimated to hold, with the room it reserves to grow.
+/// (A graph reserves a quarter more than its entries, the scan an eighth.)
 fn copy_estimate(dimensions: usize, size: usize, flat_max: usize) -> u64 {
-    entry_estimate(dimensions, size > flat_max).saturating_mul(size as u64 + size as u64 / 8)
+    let graph = size > flat_max;
+    let room = if graph { size / 4 } else { size / 8 };
+    entry_estimate(dimensions, graph).saturating_mul((size + room) as u64)
 }
 
 fn build_graph(
@@ -702,6 +717,55 @@ mod tests {
         );
         assert!(cache.ready(&c).is_some());
         assert_eq!(cache.memory().ready, 2);
+    }
+
+    #[test]
+    fn a_copy_that_cannot_fit_beside_those_being_built_drops_nothing() {
+        let storage = Arc::new(MemoryStorage::new());
+        let (a, b) = (fill(&storage, b"a", 300), fill(&storage, b"b", 300));
+        let cache = Arc::new(AnnCache::default());
+        assert!(build(&cache, &storage, &a, u64::MAX));
+        // A copy of another partition still being built, charged its estimate.
+        let held = cache.memory().bytes;
+        cache.slots.lock().unwrap().insert(
+            (1, b"z".to_vec()),
+            Arc::new(Cell {
+                slot: Mutex::new(Slot::Building(Vec::new())),
+                used: AtomicU64::new(0),
+                bytes: AtomicU64::new(estimate_of_300()),
+                ready: AtomicBool::new(false),
+            }),
+        );
+        // Even with a dropped, b and the build in progress would not fit: a stays.
+        cache.build(
+            storage.clone(),
+            meta(),
+            b.clone(),
+            300,
+            1_000,
+            2 * estimate_of_300() - 1,
+        );
+        assert!(cache.ready(&a).is_some());
+        assert_eq!(cache.memory().bytes, held + estimate_of_300());
+        // The nearest budget that fits once a is dropped builds b.
+        assert!(build_beside(&cache, &storage, &b, 2 * estimate_of_300()));
+        assert!(cache.ready(&a).is_none());
+    }
+
+    /// Like `build`, but waits for this partition only (another build may be stuck).
+    fn build_beside(cache: &Arc<AnnCache>, storage: &Arc<MemoryStorage>, partition: &PartitionId, budget: u64) -> bool {
+        cache.build(storage.clone(), meta(), partition.clone(), 300, 1_000, budget);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if cache.ready(partition).is_some() {
+                return true;
+            }
+            if !cache.slots.lock().unwrap().contains_key(partition) {
+                return false;
+            }
+            assert!(std::time::Instant::now() < deadline, "the copy was never built");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     #[test]
