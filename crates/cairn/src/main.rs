@@ -1,5 +1,6 @@
 //! The `cairn` binary: command line, configuration, and the choice of storage backend.
 
+mod allocator;
 mod cache_size;
 mod commands;
 mod data_dir;
@@ -392,6 +393,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         health = Some(Arc::new(move || probe.reachable()));
         store
     } else if args.in_memory {
+        allocator::return_freed_memory_at_once();
         Arc::new(MemoryStorage::new())
     } else {
         let durability = if args.sync {
