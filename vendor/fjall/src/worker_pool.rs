@@ -187,7 +187,11 @@ fn worker_tick(ctx: &WorkerState) -> crate::Result<bool> {
                 return Ok(false);
             };
 
-            {
+            // Cairn's patch: the journal is fsynced after the journal lock is released
+            // (it was fsynced under the lock, which stalled every write for the length
+            // of the fsync at each flush). The fsync still completes before the flush
+            // below starts, as before.
+            let journal_to_sync = {
                 log::trace!("acquiring journal lock to maybe rotate journal");
                 let mut journal_writer = ctx.supervisor.journal.get_writer()?;
 
@@ -206,7 +210,7 @@ fn worker_tick(ctx: &WorkerState) -> crate::Result<bool> {
                         ctx.supervisor.build_seqno_map(&keyspaces)
                     };
 
-                    journal_manager.rotate_journal(&mut journal_writer, seqno_map)?;
+                    let sealed = journal_manager.rotate_journal(&mut journal_writer, seqno_map)?;
 
                     if journal_manager.disk_space_used()
                         >= ctx.supervisor.db_config.max_journaling_size_in_bytes
@@ -222,11 +226,13 @@ fn worker_tick(ctx: &WorkerState) -> crate::Result<bool> {
                             keyspace.request_rotation();
                         }
                     }
+                    sealed
                 } else {
                     // https://github.com/fjall-rs/fjall/issues/329
-                    journal_writer.persist(crate::PersistMode::SyncAll)?;
+                    journal_writer.handle_to_sync()?
                 }
-            }
+            };
+            journal_to_sync.sync_all()?;
 
             run_flush(
                 &task,

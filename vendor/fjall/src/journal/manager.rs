@@ -170,10 +170,10 @@ impl JournalManager {
         &mut self,
         journal_writer: &mut MutexGuard<Writer>,
         watermarks: Vec<EvictionWatermark>,
-    ) -> crate::Result<()> {
+    ) -> crate::Result<std::fs::File> {
         let journal_size = journal_writer.len()?;
 
-        let (sealed_path, _) = journal_writer.rotate()?;
+        let (sealed_path, _, sealed) = journal_writer.rotate()?;
 
         self.enqueue(Item {
             path: sealed_path,
@@ -181,6 +181,8 @@ impl JournalManager {
             size_in_bytes: journal_size,
         });
 
-        Ok(())
+        // Cairn's patch: the caller fsyncs the sealed journal once it has released
+        // the journal lock.
+        Ok(sealed)
     }
 }

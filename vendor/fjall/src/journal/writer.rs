@@ -63,8 +63,22 @@ impl Writer {
         Ok(self.file.get_ref().metadata()?.len())
     }
 
-    pub fn rotate(&mut self) -> crate::Result<(PathBuf, PathBuf)> {
-        self.persist(PersistMode::SyncAll)?;
+    /// Cairn's patch: hands the buffered entries to the OS and returns a second handle
+    /// on the journal file, so that the caller can fsync it after releasing the
+    /// journal lock: an fsync of that handle makes durable everything written before
+    /// this call, and writers meanwhile go on appending instead of waiting for the
+    /// disk (a flush's fsync took 50-120 ms under load here, stalling every write).
+    pub(crate) fn handle_to_sync(&mut self) -> crate::Result<File> {
+        self.persist(PersistMode::Buffer)?;
+        Ok(self.file.get_ref().try_clone()?)
+    }
+
+    /// Cairn's patch: the sealed journal is no longer fsynced here, under the journal
+    /// lock; the caller syncs the returned handle (see `handle_to_sync`) once it has
+    /// released the lock. The new journal is still created and synced, with its
+    /// directory, before any write goes to it.
+    pub fn rotate(&mut self) -> crate::Result<(PathBuf, PathBuf, File)> {
+        let sealed = self.handle_to_sync()?;
 
         log::debug!(
             "Sealing active journal at {}, len={}B",
@@ -118,7 +132,7 @@ impl Writer {
         // IMPORTANT: fsync folder on Unix
         fsync_directory(&folder)?;
 
-        Ok((prev_path, new_path))
+        Ok((prev_path, new_path, sealed))
     }
 
     pub fn create_new<P: Into<PathBuf>>(path: P) -> crate::Result<Self> {
