@@ -187,12 +187,7 @@ fn worker_tick(ctx: &WorkerState) -> crate::Result<bool> {
                 return Ok(false);
             };
 
-            // Cairn's patch: the journal (or, on rotation, the sealed one) is fsynced
-            // after the journal lock is released (under the lock, every write waited
-            // for the fsync at each flush); a syncing commit meanwhile syncs a sealed
-            // journal itself (`Writer::persist`). The fsync still completes before the
-            // flush below starts.
-            let journal_to_sync = {
+            {
                 log::trace!("acquiring journal lock to maybe rotate journal");
                 let mut journal_writer = ctx.supervisor.journal.get_writer()?;
 
@@ -211,7 +206,7 @@ fn worker_tick(ctx: &WorkerState) -> crate::Result<bool> {
                         ctx.supervisor.build_seqno_map(&keyspaces)
                     };
 
-                    let (sealed_path, sealed) = journal_manager.rotate_journal(&mut journal_writer, seqno_map)?;
+                    journal_manager.rotate_journal(&mut journal_writer, seqno_map)?;
 
                     if journal_manager.disk_space_used()
                         >= ctx.supervisor.db_config.max_journaling_size_in_bytes
@@ -227,15 +222,10 @@ fn worker_tick(ctx: &WorkerState) -> crate::Result<bool> {
                             keyspace.request_rotation();
                         }
                     }
-                    (sealed, Some(sealed_path))
                 } else {
                     // https://github.com/fjall-rs/fjall/issues/329
-                    (journal_writer.handle_to_sync()?, None)
+                    journal_writer.persist(crate::PersistMode::SyncAll)?;
                 }
-            };
-            journal_to_sync.0.sync_all()?;
-            if let Some(sealed_path) = journal_to_sync.1 {
-                ctx.supervisor.journal.get_writer()?.sealed_synced(&sealed_path);
             }
 
             run_flush(

@@ -170,19 +170,17 @@ impl JournalManager {
         &mut self,
         journal_writer: &mut MutexGuard<Writer>,
         watermarks: Vec<EvictionWatermark>,
-    ) -> crate::Result<(PathBuf, std::fs::File)> {
+    ) -> crate::Result<()> {
         let journal_size = journal_writer.len()?;
 
-        let (sealed_path, _, sealed) = journal_writer.rotate()?;
+        let (sealed_path, _) = journal_writer.rotate()?;
 
         self.enqueue(Item {
-            path: sealed_path.clone(),
+            path: sealed_path,
             watermarks,
             size_in_bytes: journal_size,
         });
 
-        // Cairn's patch: the caller fsyncs the sealed journal once it has released
-        // the journal lock (see `Writer::rotate`).
-        Ok((sealed_path, sealed))
+        Ok(())
     }
 }

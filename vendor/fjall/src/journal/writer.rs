@@ -28,12 +28,6 @@ pub struct Writer {
 
     compression: CompressionType,
     compression_threshold: usize,
-
-    /// Cairn's patch: journals sealed by rotation whose fsync (done by the flush worker
-    /// after releasing the journal lock) may still be running: a syncing `persist`
-    /// syncs them first, so that a commit acknowledged after it is durable with
-    /// everything they hold. Each leaves once synced.
-    sealed_unsynced: Vec<(PathBuf, File)>,
 }
 
 /// The persist mode allows setting the durability guarantee of previous writes
@@ -69,28 +63,8 @@ impl Writer {
         Ok(self.file.get_ref().metadata()?.len())
     }
 
-    /// Cairn's patch: hands the buffered entries to the OS and returns a second handle
-    /// on the journal file, so that the caller can fsync it after releasing the
-    /// journal lock: an fsync of that handle makes durable everything written before
-    /// this call (same file), and writers meanwhile go on appending instead of waiting
-    /// for the disk (a flush's fsync took 40-120 ms under load here, stalling every
-    /// write). The handle shares the file's writeback-error state: a commit's own
-    /// fsync running meanwhile may miss an error this one then reports (the worker
-    /// poisons the database on it).
-    pub(crate) fn handle_to_sync(&mut self) -> crate::Result<File> {
-        self.persist(PersistMode::Buffer)?;
-        Ok(self.file.get_ref().try_clone()?)
-    }
-
-    /// Cairn's patch: no longer fsyncs the sealed journal under the journal lock; it
-    /// returns a handle on it for the caller to fsync once the lock is released (see
-    /// `handle_to_sync`), and until then a syncing `persist` syncs it too
-    /// (`sealed_unsynced`). The new journal is still created and synced, with its
-    /// directory, before any write goes to it.
-    pub fn rotate(&mut self) -> crate::Result<(PathBuf, PathBuf, File)> {
-        let sealed = self.handle_to_sync()?;
-        let sealed_for_persist = sealed.try_clone()?;
-        let still_unsynced = std::mem::take(&mut self.sealed_unsynced);
+    pub fn rotate(&mut self) -> crate::Result<(PathBuf, PathBuf)> {
+        self.persist(PersistMode::SyncAll)?;
 
         log::debug!(
             "Sealing active journal at {}, len={}B",
@@ -144,14 +118,7 @@ impl Writer {
         // IMPORTANT: fsync folder on Unix
         fsync_directory(&folder)?;
 
-        self.sealed_unsynced = still_unsynced;
-        self.sealed_unsynced.push((prev_path.clone(), sealed_for_persist));
-        Ok((prev_path, new_path, sealed))
-    }
-
-    /// Cairn's patch: the caller has fsynced the journal sealed at `path`.
-    pub(crate) fn sealed_synced(&mut self, path: &Path) {
-        self.sealed_unsynced.retain(|(sealed, _)| sealed != path);
+        Ok((prev_path, new_path))
     }
 
     pub fn create_new<P: Into<PathBuf>>(path: P) -> crate::Result<Self> {
@@ -177,7 +144,6 @@ impl Writer {
             file: BufWriter::new(file),
             buf: Vec::new(),
             is_buffer_dirty: false,
-            sealed_unsynced: Vec::new(),
             compression: CompressionType::None,
             compression_threshold: 0,
         })
@@ -211,7 +177,6 @@ impl Writer {
                 file: BufWriter::with_capacity(JOURNAL_BUFFER_BYTES, file),
                 buf: Vec::new(),
                 is_buffer_dirty: false,
-                sealed_unsynced: Vec::new(),
                 compression: CompressionType::None,
                 compression_threshold: 0,
             });
@@ -229,7 +194,6 @@ impl Writer {
             file: BufWriter::with_capacity(JOURNAL_BUFFER_BYTES, file),
             buf: Vec::new(),
             is_buffer_dirty: false,
-            sealed_unsynced: Vec::new(),
             compression: CompressionType::None,
             compression_threshold: 0,
         })
@@ -250,13 +214,6 @@ impl Writer {
                 );
             })?;
             self.is_buffer_dirty = false;
-        }
-
-        if mode != PersistMode::Buffer {
-            for (_, sealed) in &self.sealed_unsynced {
-                sealed.sync_all()?;
-            }
-            self.sealed_unsynced.clear();
         }
 
         match mode {
