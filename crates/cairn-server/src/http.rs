@@ -68,6 +68,9 @@ pub struct ServerConfig {
     /// The web console under `/console/` (embedded files unless `--console-dir` or
     /// `--no-console`).
     pub console: crate::console::Console,
+    /// Serve each connection on one of these threads (see `connection_threads`);
+    /// None: on the async runtime that runs `serve`.
+    pub connection_threads: Option<Arc<crate::connection_threads::ConnectionThreads>>,
 }
 
 /// Whether the backend answers (a database backend's reachability).
@@ -89,6 +92,7 @@ impl Default for ServerConfig {
             local_mode: None,
             cors_origins: None,
             console: crate::console::Console::Embedded,
+            connection_threads: None,
         }
     }
 }
@@ -167,8 +171,9 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let watcher = graceful.watcher();
+        let threads = shared.config.connection_threads.clone();
         let shared = shared.clone();
-        tokio::spawn(async move {
+        let connection = |stream: tokio::net::TcpStream| async move {
             match shared.config.tls.clone() {
                 None => serve_connection(stream, shared, false, watcher).await,
                 Some(tls) => {
@@ -182,7 +187,29 @@ pub async fn serve(
                 }
             }
             drop(permit);
-        });
+        };
+        match threads {
+            None => {
+                tokio::spawn(connection(stream));
+            }
+            Some(threads) => {
+                // The socket leaves this runtime's I/O driver and joins that of the
+                // thread that serves it.
+                let stream = match stream.into_std() {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "cannot hand an accepted connection over");
+                        continue;
+                    }
+                };
+                threads.serve(move || async move {
+                    match tokio::net::TcpStream::from_std(stream) {
+                        Ok(stream) => connection(stream).await,
+                        Err(e) => tracing::debug!(error = %e, "cannot serve an accepted connection"),
+                    }
+                });
+            }
+        }
     }
     if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
         tracing::warn!(

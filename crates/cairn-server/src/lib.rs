@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod connection_threads;
 pub mod console;
 mod encoding;
 mod http;
@@ -18,6 +19,7 @@ mod tls;
 mod wire;
 
 pub use auth::Authenticator;
+pub use connection_threads::ConnectionThreads;
 pub use http::{call_operation, serve, HealthCheck, ServerConfig};
 pub use tls::tls_config;
 

@@ -25,7 +25,11 @@ struct Running {
     stopped: tokio::task::JoinHandle<()>,
 }
 
-async fn start(config: ServerConfig) -> Running {
+/// Connections are served on connection threads, as `cairn serve` serves them.
+async fn start(mut config: ServerConfig) -> Running {
+    if config.connection_threads.is_none() {
+        config.connection_threads = Some(cairn_server::ConnectionThreads::start(2, 8 * 1024 * 1024).unwrap());
+    }
     let engine = Arc::new(Engine::new(Arc::new(MemoryStorage::new()), EngineConfig::default()).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

@@ -136,6 +136,10 @@ struct ServeArgs {
     /// Connections served at once; further ones wait until one closes.
     #[arg(long, env = "CAIRN_MAX_CONNECTIONS", default_value_t = 4096)]
     max_connections: usize,
+    /// Threads that serve connections, each connection on one of them for its whole
+    /// life (default: one per CPU). 0 serves them on the work-stealing async runtime.
+    #[arg(long, env = "CAIRN_CONNECTION_THREADS")]
+    connection_threads: Option<usize>,
     /// On SIGTERM or SIGINT, seconds in-flight requests may take to finish before the
     /// remaining connections are closed.
     #[arg(long, env = "CAIRN_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
@@ -504,8 +508,24 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
     // Engine calls run on the async workers; parsers and evaluators bound their
     // recursion (expression nesting, 300 operators, item depth 32), and the larger
     // stack keeps a margin over those bounds in every build profile.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .thread_stack_size(8 * 1024 * 1024)
+    const WORKER_STACK: usize = 8 * 1024 * 1024;
+    let connection_threads = match args
+        .connection_threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    {
+        0 => None,
+        n => Some(
+            cairn_server::ConnectionThreads::start(n, WORKER_STACK)
+                .map_err(|e| format!("cannot start the connection threads: {e}"))?,
+        ),
+    };
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if connection_threads.is_some() {
+        // Left to it: accepting connections, signals, the metrics listener.
+        runtime.worker_threads(1);
+    }
+    let runtime = runtime
+        .thread_stack_size(WORKER_STACK)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
@@ -608,6 +628,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
             engine_blocks: args.sync || args.postgres.is_some(),
             request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
             max_connections: args.max_connections.max(1),
+            connection_threads: connection_threads.clone(),
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             authenticator: authenticator.clone(),
             tls: None,
@@ -667,6 +688,9 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         };
         let (main, second, third, ()) = tokio::join!(main, second, third, signal);
         main.and(second).and(third).map_err(|e| e.to_string())?;
+        if let Some(threads) = &connection_threads {
+            threads.stop();
+        }
         // Another server sharing the store takes the background work over at once.
         let releasing = engine.clone();
         let _ = tokio::task::spawn_blocking(move || releasing.release_leases()).await;

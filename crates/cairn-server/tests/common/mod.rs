@@ -57,7 +57,12 @@ impl TestServer {
     }
 
     /// A server in front of an engine the test built (its clock, its settings).
-    pub async fn start_engine(engine: Arc<Engine>, config: ServerConfig) -> TestServer {
+    /// Connections are served on two connection threads, as `cairn serve` serves them
+    /// by default, unless the test chose otherwise.
+    pub async fn start_engine(engine: Arc<Engine>, mut config: ServerConfig) -> TestServer {
+        if config.connection_threads.is_none() {
+            config.connection_threads = Some(cairn_server::ConnectionThreads::start(2, 8 * 1024 * 1024).unwrap());
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
