@@ -21,8 +21,9 @@ use std::thread::JoinHandle;
 use tokio::runtime::Handle;
 
 /// A set of threads, each driving its own single-threaded runtime, that serve
-/// connections handed to them. Shared by every listener of a server; [`stop`]
-/// (or dropping the last reference) ends the threads.
+/// connections handed to them. Shared by every listener of a server; [`stop`] ends
+/// the threads. (Dropping the last reference stops them too, but the connections
+/// they serve hold references: call `stop` once the listeners are done.)
 ///
 /// [`stop`]: ConnectionThreads::stop
 pub struct ConnectionThreads {
@@ -41,7 +42,12 @@ impl ConnectionThreads {
         let mut threads = Vec::new();
         let mut running = Vec::new();
         for n in 0..count.max(1) {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            // Blocking calls go to the serving runtime's pool (see `Shared::blocking`);
+            // the stack size is for any that would not.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .thread_stack_size(stack_size)
+                .build()?;
             let handle = runtime.handle().clone();
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let thread = std::thread::Builder::new()
@@ -171,10 +177,11 @@ mod tests {
     #[test]
     fn a_new_connection_goes_to_the_thread_with_the_fewest_open() {
         let threads = ConnectionThreads::start(2, STACK).unwrap();
-        let (first, close_first) = open_connection(&threads);
-        let (second, _keep_second) = open_connection(&threads);
+        let (first, _keep_first) = open_connection(&threads);
+        let (second, close_second) = open_connection(&threads);
         assert_ne!(first, second, "two connections on two idle threads share one");
-        close_first.send(()).unwrap();
+        // The second thread becomes the idle one (round robin would pick the first).
+        close_second.send(()).unwrap();
         let deadline = std::time::Instant::now() + WAIT;
         while open_counts(&threads).iter().sum::<usize>() != 1 {
             assert!(
@@ -184,7 +191,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(1));
         }
         let (third, _keep_third) = open_connection(&threads);
-        assert_eq!(third, first, "the third connection did not go to the idle thread");
+        assert_eq!(third, second, "the third connection did not go to the idle thread");
         assert_eq!(open_counts(&threads), vec![1, 1]);
     }
 

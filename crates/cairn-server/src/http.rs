@@ -101,6 +101,10 @@ struct Shared {
     engine: Arc<Engine>,
     config: ServerConfig,
     request_ids: RequestIds,
+    /// The runtime `serve` was called on: blocking calls (database round trips,
+    /// reports) run on its blocking pool, whose threads have its stack size, even
+    /// for connections served on connection threads.
+    blocking: tokio::runtime::Handle,
 }
 
 /// Unique request ids without a random draw per request: a random per-process
@@ -139,6 +143,7 @@ pub async fn serve(
         engine,
         config,
         request_ids: RequestIds::new(),
+        blocking: tokio::runtime::Handle::current(),
     });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut backoff = AcceptBackoff::new();
@@ -428,7 +433,7 @@ pub fn parse_duration(text: &str) -> Option<f64> {
 /// on the one server running TTL sweeps, stream trimming, purges and backfills).
 async fn status(shared: &Shared) -> Vec<u8> {
     let reachable = match shared.config.health.clone() {
-        Some(check) => tokio::task::spawn_blocking(move || check()).await.unwrap_or(false),
+        Some(check) => shared.blocking.spawn_blocking(move || check()).await.unwrap_or(false),
         None => true,
     };
     let engine = &shared.engine;
@@ -479,12 +484,12 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
         }
         let after_reset = shared.config.after_reset.clone();
         let (method, path) = (req.method().as_str().to_string(), path.to_string());
-        return tokio::task::spawn_blocking(move || {
-            crate::admin::snapshots::handle(&engines, after_reset.as_ref(), &method, &path)
-        })
-        .await
-        .map_err(|_| ApiError::internal("the snapshot call failed"))?
-        .map(Reply::Status);
+        return shared
+            .blocking
+            .spawn_blocking(move || crate::admin::snapshots::handle(&engines, after_reset.as_ref(), &method, &path))
+            .await
+            .map_err(|_| ApiError::internal("the snapshot call failed"))?
+            .map(Reply::Status);
     }
     if req.uri().path().starts_with(crate::admin::clock::PATH) {
         // Moving time is for test servers: not on one that verifies its callers.
@@ -510,7 +515,9 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
                 .and_then(parse_duration)
                 .unwrap_or(3600.0);
             let engine = shared.engine.clone();
-            let report = tokio::task::spawn_blocking(move || serde_json::to_vec(&engine.cost_report(since)))
+            let report = shared
+                .blocking
+                .spawn_blocking(move || serde_json::to_vec(&engine.cost_report(since)))
                 .await
                 .ok()
                 .and_then(Result::ok)
@@ -528,15 +535,17 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
             let (table, index) = (param("table").unwrap_or_default(), param("index"));
             let region = param("region").unwrap_or_else(|| "us-east-1".to_string());
             let engine = shared.engine.clone();
-            let report = tokio::task::spawn_blocking(move || {
-                engine
-                    .contributor_report(&region, &table, index.as_deref())
-                    .ok()
-                    .and_then(|r| serde_json::to_vec(&r).ok())
-            })
-            .await
-            .ok()
-            .flatten();
+            let report = shared
+                .blocking
+                .spawn_blocking(move || {
+                    engine
+                        .contributor_report(&region, &table, index.as_deref())
+                        .ok()
+                        .and_then(|r| serde_json::to_vec(&r).ok())
+                })
+                .await
+                .ok()
+                .flatten();
             return Ok(report.map_or(Reply::NotFound, Reply::Status));
         }
         if let Some(asset) = crate::console::asset(&shared.config.console, req.uri().path()) {
@@ -572,7 +581,7 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
             .unwrap_or("dynamodb.us-east-1.amazonaws.com");
         if let Some(check) = shared.config.health.clone() {
             // The check may wait on the database: not on an async worker.
-            let reachable = tokio::task::spawn_blocking(move || check()).await.unwrap_or(false);
+            let reachable = shared.blocking.spawn_blocking(move || check()).await.unwrap_or(false);
             if !reachable {
                 return Ok(Reply::Unhealthy);
             }
@@ -639,12 +648,14 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
         if shared.config.authenticator.is_some() {
             return Ok(Reply::NotFound);
         }
-        let explained = tokio::task::spawn_blocking(move || {
-            crate::admin::explain::explain(&engine, &context, target.as_deref(), &body)
-                .map(|e| serde_json::to_vec(&e).unwrap_or_default())
-        })
-        .await
-        .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))?;
+        let explained = shared
+            .blocking
+            .spawn_blocking(move || {
+                crate::admin::explain::explain(&engine, &context, target.as_deref(), &body)
+                    .map(|e| serde_json::to_vec(&e).unwrap_or_default())
+            })
+            .await
+            .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))?;
         return Ok(Reply::Json(explained));
     }
     // Injected faults hit operations only (not explain, not an unknown target).
@@ -667,7 +678,9 @@ async fn process(req: Request<Incoming>, shared: &Shared, secure: bool, request_
     let request_id = request_id.to_string();
     let call = move || call_operation_as(&engine, &context, target.as_deref(), &body, &request_id);
     let output = if shared.config.engine_blocks {
-        tokio::task::spawn_blocking(call)
+        shared
+            .blocking
+            .spawn_blocking(call)
             .await
             .unwrap_or_else(|_| Err(ApiError::internal("Internal server error")))?
     } else {

@@ -688,12 +688,12 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         };
         let (main, second, third, ()) = tokio::join!(main, second, third, signal);
         main.and(second).and(third).map_err(|e| e.to_string())?;
-        if let Some(threads) = &connection_threads {
-            threads.stop();
-        }
         // Another server sharing the store takes the background work over at once.
         let releasing = engine.clone();
         let _ = tokio::task::spawn_blocking(move || releasing.release_leases()).await;
+        if let Some(threads) = &connection_threads {
+            threads.stop();
+        }
         tracing::info!("cairn stopped");
         Ok(())
     })

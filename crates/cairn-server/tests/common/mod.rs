@@ -63,6 +63,12 @@ impl TestServer {
         if config.connection_threads.is_none() {
             config.connection_threads = Some(cairn_server::ConnectionThreads::start(2, 8 * 1024 * 1024).unwrap());
         }
+        Self::start_exact(engine, config).await
+    }
+
+    /// A server with exactly `config`: `connection_threads: None` serves connections
+    /// on the test's own runtime (`cairn serve --connection-threads 0`).
+    pub async fn start_exact(engine: Arc<Engine>, config: ServerConfig) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
