@@ -30,8 +30,9 @@ one() {  # name port pid script
   wrk -t2 -c32 -d"${DUR:-5s}" -s "$BENCH/$4.lua" "http://127.0.0.1:$2" > "$out" 2>&1
   t1=$(ticks "$3"); w1=$(date +%s.%N)
   req=$(grep -o 'requests=[0-9]*' "$out" | cut -d= -f2); p99=$(grep -o 'p99_ms=[0-9.]*' "$out" | cut -d= -f2)
+  max=$(grep -o 'max_ms=[0-9.]*' "$out" | cut -d= -f2)
   rm -f "$out"
-  python3 -c "print(f'$1 $4 rps {$req/($w1-$w0):.0f} p99_ms $p99 cpu_us {($t1-$t0)/$hz/$req*1e6:.1f}')"
+  python3 -c "print(f'$1 $4 rps {$req/($w1-$w0):.0f} p99_ms $p99 cpu_us {($t1-$t0)/$hz/$req*1e6:.1f} max_ms $max')"
 }
 for s in $SCRIPTS; do
   wrk -t2 -c32 -d2s -s "$BENCH/$s.lua" http://127.0.0.1:8501 >/dev/null 2>&1
@@ -41,4 +42,4 @@ for s in $SCRIPTS; do
   done
 done | tee "$log"
 echo "# means"
-awk '{k=$1" "$2; n[k]++; c[k]+=$8; r[k]+=$4} END {for (k in n) printf "%s cpu_us %.1f rps %.0f (n=%d)\n", k, c[k]/n[k], r[k]/n[k], n[k]}' "$log" | sort -k2,2 -k1,1
+awk '{k=$1" "$2; n[k]++; c[k]+=$8; r[k]+=$4; p[k]+=$6; if ($10>m[k]) m[k]=$10} END {for (k in n) printf "%s cpu_us %.1f rps %.0f mean_p99_ms %.2f worst_max_ms %.1f (n=%d)\n", k, c[k]/n[k], r[k]/n[k], p[k]/n[k], m[k], n[k]}' "$log" | sort -k2,2 -k1,1
