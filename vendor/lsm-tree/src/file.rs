@@ -11,53 +11,92 @@ pub const TABLES_FOLDER: &str = "tables";
 pub const BLOBS_FOLDER: &str = "blobs";
 pub const CURRENT_VERSION_FILE: &str = "current";
 
-/// Cairn patch: runs `work` on a background thread (one, started on first use), or
-/// here if that thread cannot be started. For work that must not run where the
-/// last reference to something happens to be dropped: that is often under the
-/// tree's version history lock (version GC after a flush, a compaction or a memtable
-/// rotation), and every writer waits for that lock. Two such kinds of work:
-/// freeing a sealed memtable (a 64 MiB skiplist took ~130 ms) and removing a table
-/// file (on a file system mounted with `discard` an unlink waits for the device to
-/// trim the blocks: 140-150 ms).
-pub fn in_background(work: Box<dyn FnOnce() + Send>) {
-    use std::sync::{mpsc, Mutex, OnceLock};
+/// Cairn patch: where [`in_background`] work runs. Each lane has its own thread, so
+/// freeing memory never waits behind slow file removals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// Freeing large memtables.
+    Memory,
+    /// Removing table files.
+    Files,
+}
 
-    type Work = Box<dyn FnOnce() + Send>;
-    static QUEUE: OnceLock<Option<Mutex<mpsc::Sender<Work>>>> = OnceLock::new();
+type Work = Box<dyn FnOnce() + Send>;
 
-    let queue = QUEUE.get_or_init(|| {
+static MEMORY_LANE: std::sync::OnceLock<Option<std::sync::mpsc::Sender<Work>>> = std::sync::OnceLock::new();
+static FILES_LANE: std::sync::OnceLock<Option<std::sync::mpsc::Sender<Work>>> = std::sync::OnceLock::new();
+
+fn lane_sender(lane: Lane) -> Option<&'static std::sync::mpsc::Sender<Work>> {
+    use std::sync::mpsc;
+
+    let (cell, name) = match lane {
+        Lane::Memory => (&MEMORY_LANE, "lsm-tree:free"),
+        Lane::Files => (&FILES_LANE, "lsm-tree:remove"),
+    };
+    cell.get_or_init(|| {
         let (sender, receiver) = mpsc::channel::<Work>();
         std::thread::Builder::new()
-            .name("lsm-tree:reclaim".into())
+            .name(name.into())
             .spawn(move || {
                 for work in receiver {
                     work();
                 }
             })
             .ok()
-            .map(|_| Mutex::new(sender))
-    });
+            .map(|_| sender)
+    })
+    .as_ref()
+}
 
-    let mut work = Some(work);
-    if let Some(sender) = queue {
-        if let Ok(sender) = sender.lock() {
-            if let Some(job) = work.take() {
-                if let Err(mpsc::SendError(job)) = sender.send(job) {
-                    work = Some(job);
-                }
-            }
-        }
+/// Cairn patch: runs `work` on `lane`'s background thread (started on first use), or
+/// here if that thread cannot be started or has died. For work that must not run
+/// where the last reference to something happens to be dropped: that is often under
+/// the tree's version history lock (version GC after a flush, a compaction or a
+/// memtable rotation), which every writer needs. Freeing a full 64 MiB memtable took
+/// ~130 ms, and on a file system mounted with `discard` removing a table file waited
+/// 140-150 ms for the device to trim its blocks.
+pub fn in_background(lane: Lane, work: Work) {
+    let work = match lane_sender(lane) {
+        Some(sender) => match sender.send(work) {
+            Ok(()) => return,
+            Err(std::sync::mpsc::SendError(work)) => work,
+        },
+        None => work,
+    };
+    work();
+}
+
+/// Cairn patch: waits until every file removal queued so far is done. Recovery calls
+/// it first: a removal still queued from a tree this process closed must not run
+/// after the tree is opened again (table ids restart above the highest live one, so
+/// a queued path may name a new table's file).
+pub fn wait_for_background_removals() {
+    if FILES_LANE.get().is_none() {
+        return; // nothing was ever queued
     }
-    if let Some(job) = work {
-        job();
-    }
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    in_background(
+        Lane::Files,
+        Box::new(move || {
+            let _ = done.send(());
+        }),
+    );
+    let _ = finished.recv();
 }
 
 /// Cairn patch: removes a table file no version references any more, in the
-/// background (see [`in_background`]). A removal lost to a crash or exit leaves an
-/// orphaned table file, which recovery deletes as it always has.
-pub fn remove_in_background(path: std::sync::Arc<std::path::PathBuf>) {
-    in_background(Box::new(move || remove_now(&path)));
+/// background (see [`in_background`]). `keep_open` (the table's pinned descriptor,
+/// if any) is dropped after the removal, there, so that the last close, which frees
+/// the blocks, is not on this thread either. A removal lost to a crash or exit leaves
+/// an orphaned table file, which recovery deletes as it always has.
+pub fn remove_in_background(path: std::sync::Arc<std::path::PathBuf>, keep_open: Option<std::sync::Arc<File>>) {
+    in_background(
+        Lane::Files,
+        Box::new(move || {
+            remove_now(&path);
+            drop(keep_open);
+        }),
+    );
 }
 
 fn remove_now(path: &Path) {
@@ -292,13 +331,19 @@ mod background_tests {
     use std::time::Duration;
 
     #[test]
-    fn background_work_runs_on_the_reclaim_thread() {
+    fn background_work_runs_on_its_lanes_thread() {
         let (tx, rx) = std::sync::mpsc::channel();
-        in_background(Box::new(move || {
-            let _ = tx.send(std::thread::current().name().map(str::to_string));
-        }));
-        let name = rx.recv_timeout(Duration::from_secs(10)).expect("work never ran");
-        assert_eq!(name.as_deref(), Some("lsm-tree:reclaim"));
+        for (lane, expected) in [(Lane::Memory, "lsm-tree:free"), (Lane::Files, "lsm-tree:remove")] {
+            let tx = tx.clone();
+            in_background(
+                lane,
+                Box::new(move || {
+                    let _ = tx.send(std::thread::current().name().map(str::to_string));
+                }),
+            );
+            let name = rx.recv_timeout(Duration::from_secs(10)).expect("work never ran");
+            assert_eq!(name.as_deref(), Some(expected));
+        }
     }
 
     #[test]
@@ -306,12 +351,9 @@ mod background_tests {
         let dir = tempfile::tempdir()?;
         let path = std::sync::Arc::new(dir.path().join("table"));
         std::fs::write(&*path, b"x")?;
-        remove_in_background(path.clone());
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while path.exists() {
-            assert!(std::time::Instant::now() < deadline, "the file was never removed");
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        remove_in_background(path.clone(), None);
+        wait_for_background_removals();
+        assert!(!path.exists(), "the file was not removed before the wait returned");
         Ok(())
     }
 }

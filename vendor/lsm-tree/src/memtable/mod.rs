@@ -42,13 +42,13 @@ const FREE_IN_BACKGROUND_BYTES: u64 = 1_024 * 1_024;
 
 impl Drop for Memtable {
     /// Cairn patch: a large memtable is freed on the background thread
-    /// (`crate::file::in_background`): freeing the nodes of a full one took ~130 ms,
+    /// (`crate::file::in_background`, memory lane): freeing the nodes of a full one took ~130 ms,
     /// spent by whoever dropped the last reference, usually under the tree's version
     /// history lock that every writer needs.
     fn drop(&mut self) {
         if *self.approximate_size.get_mut() > FREE_IN_BACKGROUND_BYTES {
             let items = std::mem::take(&mut self.items);
-            crate::file::in_background(Box::new(move || drop(items)));
+            crate::file::in_background(crate::file::Lane::Memory, Box::new(move || drop(items)));
         }
     }
 }

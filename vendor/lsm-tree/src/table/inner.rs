@@ -82,12 +82,18 @@ impl Drop for Inner {
         if self.is_deleted.load(std::sync::atomic::Ordering::Acquire) {
             log::trace!("Cleanup deleted table {global_id:?} at {:?}", self.path);
 
-            // Cairn patch: off this thread, which may hold the version history lock.
-            crate::file::remove_in_background(self.path.clone());
-
+            // Cairn patch: cached descriptors are closed first (the file still has
+            // its name, so closing frees nothing), then the removal and the last
+            // close run off this thread, which may hold the version history lock.
             self.file_accessor.as_descriptor_table().inspect(|d| {
                 d.remove_for_table(&global_id);
             });
+
+            let pinned = match &self.file_accessor {
+                FileAccessor::File(file) => Some(file.clone()),
+                FileAccessor::DescriptorTable(_) => None,
+            };
+            crate::file::remove_in_background(self.path.clone(), pinned);
         }
     }
 }

@@ -933,6 +933,9 @@ impl Tree {
 
         log::info!("Recovering LSM-tree at {}", config.path.display());
 
+        // Cairn patch: no table file removal queued before this open may run after it.
+        crate::file::wait_for_background_removals();
+
         let tree_id = get_next_tree_id();
 
         #[cfg(feature = "metrics")]
@@ -1159,7 +1162,11 @@ impl Tree {
 
         for table_path in orphaned_tables {
             log::debug!("Deleting orphaned table {}", table_path.display());
-            std::fs::remove_file(&table_path)?;
+            // Cairn patch: a removal queued before this open may have taken it.
+            match std::fs::remove_file(&table_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
         }
 
         for blob_file_path in orphaned_blob_files {
