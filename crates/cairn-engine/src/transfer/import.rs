@@ -615,6 +615,11 @@ impl Engine {
 
     pub fn describe_import(&self, _ctx: &RequestContext, input: ImportArnInput) -> Result<ImportTableOutput, ApiError> {
         let arn = super::required_arn(input.import_arn.as_deref(), "importArn")?;
+        // `finish` commits COMPLETED and then opens the table in this server's cache,
+        // both under the catalog lock: read the record under it too, so an import
+        // seen COMPLETED here has its table ACTIVE here (a Scan right after the wait
+        // answered ResourceNotFound once in CI, on PostgreSQL).
+        let _finished = self.catalog.lock();
         all(self.storage.as_ref())
             .map_err(storage_error)?
             .into_iter()
@@ -649,6 +654,7 @@ impl Engine {
             .as_deref()
             .map(|t| table_arn(ctx, &self.config.account_id, crate::ops::backups::table_name_of(t)));
         let now = self.clock.now_seconds();
+        let _finished = self.catalog.lock(); // as in describe_import
         let mut records: Vec<ImportTableDescription> = all(self.storage.as_ref())
             .map_err(storage_error)?
             .into_iter()
