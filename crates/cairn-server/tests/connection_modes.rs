@@ -50,35 +50,41 @@ async fn many_connections_write_and_read_back(server: &TestServer) {
     assert_eq!(count, 160);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_are_served_on_connection_threads() {
-    let config = ServerConfig {
-        connection_threads: Some(cairn_server::ConnectionThreads::start(2, 8 * 1024 * 1024).unwrap()),
-        ..ServerConfig::default()
-    };
+fn two_connection_threads() -> Option<Arc<cairn_server::ConnectionThreads>> {
+    Some(cairn_server::ConnectionThreads::start(2, 8 * 1024 * 1024).unwrap())
+}
+
+async fn serve_and_check(config: ServerConfig) {
     let server = TestServer::start_exact(Arc::new(memory_engine()), config).await;
     many_connections_write_and_read_back(&server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_served_on_connection_threads() {
+    serve_and_check(ServerConfig {
+        connection_threads: two_connection_threads(),
+        ..ServerConfig::default()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_are_served_on_the_listeners_runtime_without_connection_threads() {
-    let config = ServerConfig {
+    serve_and_check(ServerConfig {
         connection_threads: None,
         ..ServerConfig::default()
-    };
-    let server = TestServer::start_exact(Arc::new(memory_engine()), config).await;
-    many_connections_write_and_read_back(&server).await;
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_engine_calls_work_from_connection_threads() {
     // `--sync` and PostgreSQL run each engine call on the blocking pool of the
     // listener's runtime, also when connection threads serve the connections.
-    let config = ServerConfig {
+    serve_and_check(ServerConfig {
         engine_blocks: true,
-        connection_threads: Some(cairn_server::ConnectionThreads::start(2, 8 * 1024 * 1024).unwrap()),
+        connection_threads: two_connection_threads(),
         ..ServerConfig::default()
-    };
-    let server = TestServer::start_exact(Arc::new(memory_engine()), config).await;
-    many_connections_write_and_read_back(&server).await;
+    })
+    .await;
 }
