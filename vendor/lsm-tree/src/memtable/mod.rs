@@ -8,8 +8,78 @@ use crate::{
     ValueType,
 };
 use crossbeam_skiplist::SkipMap;
-use std::ops::RangeBounds;
+use std::ops::{Bound, RangeBounds};
 use std::sync::atomic::{AtomicBool, AtomicU64};
+
+/// Cairn patch: the skiplist's key is the internal key plus its user key's first 16
+/// bytes as two big-endian words (zero padded). A key compares by those words first,
+/// which orders exactly as the bytes do, and only reads the key's bytes (on the heap
+/// for keys over 20 bytes: a cache miss each) when the words are equal. Keys sharing a
+/// long prefix (Cairn's: a tag and an 8-byte table id) otherwise made every
+/// comparison of a skiplist search a `memcmp` of two heap buffers.
+#[derive(Clone)]
+#[doc(hidden)]
+pub struct MemtableKey {
+    head: [u64; 2],
+    pub key: InternalKey,
+}
+
+impl MemtableKey {
+    fn new(key: InternalKey) -> Self {
+        let bytes: &[u8] = &key.user_key;
+        let mut head = [0u8; 16];
+        let n = bytes.len().min(16);
+        head[..n].copy_from_slice(&bytes[..n]);
+        let (high, low) = head.split_at(8);
+        Self {
+            head: [
+                u64::from_be_bytes(high.try_into().unwrap_or_default()),
+                u64::from_be_bytes(low.try_into().unwrap_or_default()),
+            ],
+            key,
+        }
+    }
+}
+
+impl PartialEq for MemtableKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for MemtableKey {}
+
+impl PartialOrd for MemtableKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for MemtableKey {
+    /// The same order as `InternalKey`'s: user key ascending, then seqno descending.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.head
+            .cmp(&other.head)
+            .then_with(|| {
+                let (a, b): (&[u8], &[u8]) = (&self.key.user_key, &other.key.user_key);
+                // Equal heads: the first 16 bytes are equal where both keys have them.
+                if a.len() >= 16 && b.len() >= 16 {
+                    a[16..].cmp(&b[16..])
+                } else {
+                    a.cmp(b)
+                }
+            })
+            .then_with(|| other.key.seqno.cmp(&self.key.seqno))
+    }
+}
+
+fn memtable_bound(bound: Bound<&InternalKey>) -> Bound<MemtableKey> {
+    match bound {
+        Bound::Included(key) => Bound::Included(MemtableKey::new(key.clone())),
+        Bound::Excluded(key) => Bound::Excluded(MemtableKey::new(key.clone())),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
 
 pub use crate::tree::inner::MemtableId;
 
@@ -22,7 +92,7 @@ pub struct Memtable {
 
     /// The actual content, stored in a lock-free skiplist.
     #[doc(hidden)]
-    pub items: SkipMap<InternalKey, UserValue>,
+    pub items: SkipMap<MemtableKey, UserValue>,
 
     /// Approximate active memtable size.
     ///
@@ -86,7 +156,7 @@ impl Memtable {
     /// Creates an iterator over all items.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = InternalValue> + '_ {
         self.items.iter().map(|entry| InternalValue {
-            key: entry.key().clone(),
+            key: entry.key().key.clone(),
             value: entry.value().clone(),
         })
     }
@@ -96,8 +166,12 @@ impl Memtable {
         &'a self,
         range: R,
     ) -> impl DoubleEndedIterator<Item = InternalValue> + 'a {
-        self.items.range(range).map(|entry| InternalValue {
-            key: entry.key().clone(),
+        let bounds = (
+            memtable_bound(range.start_bound()),
+            memtable_bound(range.end_bound()),
+        );
+        self.items.range(bounds).map(|entry| InternalValue {
+            key: entry.key().key.clone(),
             value: entry.value().clone(),
         })
     }
@@ -127,15 +201,15 @@ impl Memtable {
         // abcdef -> 6
         // abcdef -> 5
         //
-        let lower_bound = InternalKey::new(key, seqno - 1, ValueType::Value);
+        let lower_bound = MemtableKey::new(InternalKey::new(key, seqno - 1, ValueType::Value));
 
         let mut iter = self
             .items
             .range(lower_bound..)
-            .take_while(|entry| &*entry.key().user_key == key);
+            .take_while(|entry| &*entry.key().key.user_key == key);
 
         iter.next().map(|entry| InternalValue {
-            key: entry.key().clone(),
+            key: entry.key().key.clone(),
             value: entry.value().clone(),
         })
     }
@@ -174,7 +248,7 @@ impl Memtable {
             .fetch_add(item_size, std::sync::atomic::Ordering::AcqRel);
 
         let key = InternalKey::new(item.key.user_key, item.key.seqno, item.key.value_type);
-        self.items.insert(key, item.value);
+        self.items.insert(MemtableKey::new(key), item.value);
 
         self.highest_seqno
             .fetch_max(item.key.seqno, std::sync::atomic::Ordering::AcqRel);
@@ -243,6 +317,43 @@ mod tests {
 
         let item = memtable.get(b"hello-key-999991", 2);
         assert_eq!((*b"hello-value-999991-2"), &*item.unwrap().value);
+    }
+
+    /// Cairn patch: the skiplist's order is `InternalKey`'s order, for keys that
+    /// share long prefixes, differ within or after the 16-byte head, or are shorter.
+    #[test]
+    fn memtable_key_orders_as_internal_key() {
+        let mut keys = Vec::new();
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let len = (next() % 40) as usize;
+            let shared = (next() % 24) as usize;
+            let mut bytes = vec![b'i', 0, 0, 0, 0, 0, 0, 0, 7, 0, 0];
+            bytes.truncate(shared.min(bytes.len()));
+            while bytes.len() < len {
+                bytes.push((next() % 3) as u8);
+            }
+            bytes.truncate(len);
+            keys.push(InternalKey::new(bytes, next() % 4, ValueType::Value));
+        }
+        for pair in keys.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let (ma, mb) = (MemtableKey::new(a.clone()), MemtableKey::new(b.clone()));
+            assert_eq!(a.cmp(b), ma.cmp(&mb), "{a:?} against {b:?}");
+            assert_eq!(a.cmp(a), ma.cmp(&ma));
+        }
+        for a in keys.iter().take(300) {
+            for b in keys.iter().take(300) {
+                let (ma, mb) = (MemtableKey::new(a.clone()), MemtableKey::new(b.clone()));
+                assert_eq!(a.cmp(b), ma.cmp(&mb), "{a:?} against {b:?}");
+            }
+        }
     }
 
     #[test]
