@@ -10,13 +10,16 @@ server held ~6.7 MB of it resident. Placed next to each other (lld's
 request path that follows them shares fewer pages and TLB entries.
 
 How: runs the release binary under valgrind's callgrind twice (needs valgrind) and
-keeps every executed function that is a symbol of the binary: first the ones start-up
-and one ListTables run, then the ones a small workload (tables with and without a
-secondary index, the item, query, scan, batch and transaction calls) adds.
-Re-run it after large changes (`cargo build --release` first); a name the binary no
-longer has is skipped by the linker, so a stale list only costs locality.
+keeps every executed function that is a symbol of the binary: first the ones start-up,
+one ListTables and 5 s of idling run, then the ones a small workload (tables with and
+without a secondary index, the item, query, scan, batch and transaction calls) adds;
+each group sorted by name (what matters is that a group is contiguous).
+Most names carry a hash that changes with the compiler version and the dependency
+graph: regenerate the list after a rustc or `cargo update` (`cargo build --release`
+first). The linker skips names the binary no longer has, so a stale list builds but
+loses the saving; `--check` says how many names the binary still has.
 
-    usage: python3 scripts/link-order.py [target/release/cairn]
+    usage: python3 scripts/link-order.py [--check] [target/release/cairn]
 """
 import json
 import os
@@ -31,7 +34,9 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/release/cairn")
+CHECK = "--check" in sys.argv[1:]
+ARGS = [arg for arg in sys.argv[1:] if arg != "--check"]
+BINARY = ARGS[0] if ARGS else os.path.join(ROOT, "target/release/cairn")
 OUT = os.path.join(ROOT, "crates/cairn/link-order.txt")
 
 
@@ -147,6 +152,8 @@ def executed(phase):
                 break
             last = size
             time.sleep(1)
+        else:
+            sys.exit("callgrind wrote no dump")
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()
@@ -166,7 +173,17 @@ def main():
     listing = subprocess.run(["nm", "--defined-only", BINARY], capture_output=True,
                              text=True, check=True).stdout
     functions = {fields[2] for fields in (line.split() for line in listing.splitlines())
-                 if len(fields) == 3 and fields[1] in "tTwW"}
+                 if len(fields) == 3 and fields[1] in "tTwWiI"}
+    if not functions:
+        sys.exit(f"{BINARY} has no symbols (stripped?)")
+    if CHECK:
+        with open(OUT) as listed:
+            names = [line.strip() for line in listed if line.strip()]
+        missing = sum(name not in functions for name in names)
+        print(f"{OUT}: {len(names) - missing} of {len(names)} names are in {BINARY}")
+        if missing > len(names) // 10:
+            print("more than a tenth are missing: regenerate it (python3 scripts/link-order.py)")
+        return
     # Idle a while, so the periodic threads (store maintenance, TTL) run too.
     start = sorted(executed(lambda port: time.sleep(5)) & functions)
     requests = sorted((executed(workload) & functions) - set(start))

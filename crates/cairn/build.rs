@@ -23,21 +23,23 @@ fn git_head() -> Option<String> {
 
 /// Lays out the functions start-up and the common requests run next to each other
 /// (`link-order.txt`, written by `scripts/link-order.py`): the kernel maps code in
-/// 64 KiB windows around each touched page, and start-up's ~1,200 functions spread
-/// over the whole 18 MB of code kept ~6.7 MB of it resident at idle. lld reads the
-/// list (the default linker of x86_64-unknown-linux-gnu since Rust 1.90); names the
-/// binary no longer has are skipped silently. Relative relocations are packed
-/// (DT_RELR, glibc 2.36 or later): the loader reads all of them at start, and
-/// unpacked they were 455 KB of the binary. `CAIRN_LINK_ORDER=0` turns both off,
-/// e.g. for a toolchain that links with another linker or an older glibc.
+/// 64 KiB windows around each touched page, and start-up's ~1,250 functions spread
+/// over the whole 18 MB of code kept 6.7-12 MB of it resident at idle. Only with
+/// rustup's own lld (the default linker of x86_64-unknown-linux-gnu since Rust 1.90)
+/// and no linker chosen in the flags or config; names the binary no longer has are
+/// skipped silently. Also packs relative relocations (DT_RELR) when the glibc of this
+/// machine reads them (2.36 or later): the loader reads all of them at start, and
+/// unpacked they were 455 KB of the binary. `CAIRN_LINK_ORDER=0` turns both off.
 fn link_order() {
     println!("cargo:rerun-if-changed=link-order.txt");
     println!("cargo:rerun-if-env-changed=CAIRN_LINK_ORDER");
-    let target = std::env::var("TARGET").unwrap_or_default();
-    if target != "x86_64-unknown-linux-gnu" || std::env::var("CAIRN_LINK_ORDER").as_deref() == Ok("0") {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let off = matches!(var("CAIRN_LINK_ORDER").as_str(), "0" | "false" | "no" | "off");
+    let target = var("TARGET");
+    if off || target != "x86_64-unknown-linux-gnu" || !rustup_lld(&target) {
         return;
     }
-    let list = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("link-order.txt");
+    let list = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("link-order.txt");
     if list.exists() {
         println!(
             "cargo:rustc-link-arg-bin=cairn=-Wl,--symbol-ordering-file={}",
@@ -45,7 +47,39 @@ fn link_order() {
         );
         println!("cargo:rustc-link-arg-bin=cairn=-Wl,--no-warn-symbol-ordering");
     }
-    println!("cargo:rustc-link-arg-bin=cairn=-Wl,-z,pack-relative-relocs");
+    if var("HOST") == target && glibc_reads_relr() {
+        println!("cargo:rustc-link-arg-bin=cairn=-Wl,-z,pack-relative-relocs");
+    }
+}
+
+/// Whether the binary is linked by the toolchain's own lld: no linker named in the
+/// flags or the config, and a sysroot that ships it (a distribution's rustc may not).
+fn rustup_lld(target: &str) -> bool {
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    if flags.contains("linker") || flags.contains("fuse-ld") || std::env::var_os("RUSTC_LINKER").is_some() {
+        return false;
+    }
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let Ok(out) = std::process::Command::new(rustc).args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    std::path::Path::new(&sysroot)
+        .join(format!("lib/rustlib/{target}/bin/gcc-ld/ld.lld"))
+        .exists()
+}
+
+/// Whether this machine's glibc is 2.36 or later (`getconf GNU_LIBC_VERSION`).
+fn glibc_reads_relr() -> bool {
+    let Ok(out) = std::process::Command::new("getconf").arg("GNU_LIBC_VERSION").output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(version) = text.trim().strip_prefix("glibc ") else {
+        return false;
+    };
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (2, 36)
 }
 
 fn main() {
