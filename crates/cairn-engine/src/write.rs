@@ -176,11 +176,7 @@ impl Engine {
                 }
             }
         }
-        // Sequence numbers for stream records are reserved before the first attempt
-        // and held (hiding later records from readers) until this write settles.
-        // A shared store numbers them from counters inside the transaction instead.
-        let ticket = (!shared && tables.iter().any(|table| table.active_stream().is_some()))
-            .then(|| self.sequencer.allocate(targets.len() as u64, self.clock.as_ref()));
+        let streamed = !shared && tables.iter().any(|table| table.active_stream().is_some());
         let interval = self.config.stream_shard_interval.as_secs_f64();
         let mut attempt = 0;
         loop {
@@ -206,6 +202,15 @@ impl Engine {
                 .map(Vec::as_slice)
                 .collect();
             let mut tx = self.storage.begin().map_err(storage_error)?;
+            // Sequence numbers for stream records are reserved by each attempt once
+            // its transaction has begun, and held (hiding later records from readers)
+            // until it settles. A write that commits after another write to the same
+            // item then carries the higher numbers: had the other committed after this
+            // snapshot, this commit would conflict and retry with new numbers. (Taken
+            // before the first attempt, a ticket let two writers of one item commit in
+            // the opposite order to their records.) A shared store numbers them from
+            // counters inside the transaction instead.
+            let ticket = streamed.then(|| self.sequencer.allocate(targets.len() as u64, self.clock.as_ref()));
             // A database under SERIALIZABLE isolation may refuse a read, not only the
             // commit, when a concurrent transaction interferes: that attempt restarts.
             let mut values = match tx.get_many(&keys) {

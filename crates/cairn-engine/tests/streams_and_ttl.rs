@@ -343,3 +343,45 @@ fn retention_trims_whole_expired_shards() {
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::TrimmedDataAccess);
 }
+
+/// Writers racing on one item in the durable store: the item's stream records come
+/// in the order the writes happened (each NEW_IMAGE's counter one more than the
+/// record before it), as DynamoDB orders the records of one item.
+#[test]
+fn concurrent_updates_of_one_item_stream_in_write_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = cairn_storage::EmbeddedStorage::open(dir.path(), cairn_storage::Durability::Journal).unwrap();
+    let clock = Arc::new(ManualClock::new(START));
+    let engine = Engine::with_clock(Arc::new(storage), EngineConfig::default(), clock).unwrap();
+    let arn = create(&engine, "counted", "NEW_IMAGE");
+    put(&engine, "counted", json!({"pk": {"S": "a"}, "n": {"N": "0"}}));
+    let (threads, updates) = (4, 300);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for _ in 0..updates {
+                    engine
+                        .update_item(
+                            &ctx(),
+                            input(json!({
+                                "TableName": "counted",
+                                "Key": {"pk": {"S": "a"}},
+                                "UpdateExpression": "ADD n :one",
+                                "ExpressionAttributeValues": {":one": {"N": "1"}}
+                            })),
+                        )
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let counters: Vec<u64> = read_all(&engine, &arn)
+        .iter()
+        .map(|r| r["dynamodb"]["NewImage"]["n"]["N"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let expected: Vec<u64> = (0..=(threads * updates) as u64).collect();
+    assert_eq!(expected.len(), counters.len());
+    let first_out_of_order = counters.windows(2).position(|w| w[1] != w[0] + 1);
+    assert_eq!(None, first_out_of_order, "records out of write order");
+    assert_eq!(expected, counters);
+}
