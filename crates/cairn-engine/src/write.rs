@@ -205,8 +205,10 @@ impl Engine {
             // Sequence numbers for stream records are reserved by each attempt once
             // its transaction has begun, and held (hiding later records from readers)
             // until it settles. A write that commits after another write to the same
-            // item then carries the higher numbers: had the other committed after this
-            // snapshot, this commit would conflict and retry with new numbers. (Taken
+            // item then carries the higher numbers: a single store runs one write
+            // transaction at a time, and a backend that lets them overlap makes one
+            // whose snapshot missed the other's commit conflict and retry with new
+            // numbers. (Taken
             // before the first attempt, a ticket let two writers of one item commit in
             // the opposite order to their records.) A shared store numbers them from
             // counters inside the transaction instead.

@@ -67,6 +67,32 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// A transaction's scan when its writes are held back until commit (`writes`: Some
+/// to put, None to delete) over a committed state that nobody else changes meanwhile:
+/// `committed(n)` reads up to n committed pairs of `range`; enough of them are read to
+/// fill `limit` even if pending deletes remove some.
+pub(crate) fn scan_with_pending(
+    writes: &std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    range: &ScanRange,
+    limit: usize,
+    committed: impl FnOnce(usize) -> StorageResult<Vec<KeyValue>>,
+) -> StorageResult<Vec<KeyValue>> {
+    let pending_in_range = writes.keys().filter(|k| range.contains(k)).count();
+    let mut merged: std::collections::BTreeMap<Vec<u8>, Vec<u8>> =
+        committed(limit.saturating_add(pending_in_range))?.into_iter().collect();
+    for (k, v) in writes.iter().filter(|(k, _)| range.contains(k)) {
+        match v {
+            Some(v) => merged.insert(k.clone(), v.clone()),
+            None => merged.remove(k),
+        };
+    }
+    Ok(if range.reverse {
+        merged.into_iter().rev().take(limit).collect()
+    } else {
+        merged.into_iter().take(limit).collect()
+    })
+}
+
 /// An ordered key-value store with serializable transactions.
 pub trait Storage: Send + Sync + 'static {
     /// Reads the latest committed value of a key.
@@ -76,7 +102,10 @@ pub trait Storage: Send + Sync + 'static {
     fn scan(&self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>>;
 
     /// Starts a read-write transaction. Its reads see its own writes; `commit` fails
-    /// with [`StorageError::Conflict`] if anything it read changed meanwhile.
+    /// with [`StorageError::Conflict`] if anything it read changed meanwhile. The
+    /// memory and embedded backends run one write transaction at a time (they wait
+    /// here for the one in progress and never conflict), so a thread that holds a
+    /// transaction must not begin another.
     fn begin(&self) -> StorageResult<Box<dyn Transaction + '_>>;
 
     /// A read-only view of the whole store as it is now, which later writes do not

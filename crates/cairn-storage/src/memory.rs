@@ -140,23 +140,9 @@ impl Transaction for MemoryTransaction<'_> {
     }
 
     fn scan(&mut self, range: &ScanRange, limit: usize) -> StorageResult<Vec<KeyValue>> {
-        // Merge committed state with pending writes: take enough committed pairs to
-        // fill `limit` even if pending deletes remove some of them.
-        let pending_in_range = self.writes.keys().filter(|k| range.contains(k)).count();
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
-            scan_map(&*self.store.read()?, range, limit.saturating_add(pending_in_range))
-                .into_iter()
-                .collect();
-        for (k, v) in self.writes.iter().filter(|(k, _)| range.contains(k)) {
-            match v {
-                Some(v) => merged.insert(k.clone(), v.clone()),
-                None => merged.remove(k),
-            };
-        }
-        Ok(if range.reverse {
-            merged.into_iter().rev().take(limit).collect()
-        } else {
-            merged.into_iter().take(limit).collect()
+        let store = self.store;
+        crate::scan_with_pending(&self.writes, range, limit, |limit| {
+            Ok(scan_map(&*store.read()?, range, limit))
         })
     }
 
