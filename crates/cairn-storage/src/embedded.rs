@@ -126,6 +126,18 @@ impl EmbeddedStorage {
     }
 }
 
+impl EmbeddedStorage {
+    /// Under [`Durability::Sync`], waits until everything committed so far is on disk
+    /// (one fsync shared by the commits waiting at once).
+    fn wait_durable(&self) -> StorageResult<()> {
+        if self.durability == Durability::Sync {
+            self.group
+                .wait_durable(|| self.db.persist(PersistMode::SyncData).map_err(io_error))?;
+        }
+        Ok(())
+    }
+}
+
 /// How often the idle flusher looks at the write buffer.
 const IDLE_TICK: Duration = Duration::from_secs(1);
 
@@ -312,7 +324,10 @@ impl Transaction for EmbeddedTransaction<'_> {
     fn commit(self: Box<Self>) -> StorageResult<()> {
         let EmbeddedTransaction { store, writer, writes } = *self;
         if writes.is_empty() {
-            return Ok(());
+            // Under --sync, a transaction that read state another commit made (a
+            // condition check) still returns only once that state is on disk.
+            drop(writer);
+            return store.wait_durable();
         }
         // One journal entry, applied to the memtable under one sequence number: a
         // reader sees all of it or none, and recovery replays all of it or none.
@@ -328,12 +343,7 @@ impl Transaction for EmbeddedTransaction<'_> {
         // The next writer may go on while this one waits for the disk: its fsync
         // then covers both (group commit).
         drop(writer);
-        if store.durability == Durability::Sync {
-            store
-                .group
-                .wait_durable(|| store.db.persist(PersistMode::SyncData).map_err(io_error))?;
-        }
-        Ok(())
+        store.wait_durable()
     }
 }
 

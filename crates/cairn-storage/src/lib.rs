@@ -77,10 +77,20 @@ pub(crate) fn scan_with_pending(
     limit: usize,
     committed: impl FnOnce(usize) -> StorageResult<Vec<KeyValue>>,
 ) -> StorageResult<Vec<KeyValue>> {
-    let pending_in_range = writes.keys().filter(|k| range.contains(k)).count();
-    let mut merged: std::collections::BTreeMap<Vec<u8>, Vec<u8>> =
-        committed(limit.saturating_add(pending_in_range))?.into_iter().collect();
-    for (k, v) in writes.iter().filter(|(k, _)| range.contains(k)) {
+    if range.start_after_end() {
+        return Ok(Vec::new());
+    }
+    // Only the pending writes inside the range (a restore's transaction holds a
+    // whole store's difference and scans it a chunk at a time).
+    let bounds = (
+        range.start.as_ref().map(Vec::as_slice),
+        range.end.as_ref().map(Vec::as_slice),
+    );
+    let pending = || writes.range::<[u8], _>(bounds);
+    let mut merged: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = committed(limit.saturating_add(pending().count()))?
+        .into_iter()
+        .collect();
+    for (k, v) in pending() {
         match v {
             Some(v) => merged.insert(k.clone(), v.clone()),
             None => merged.remove(k),
@@ -284,4 +294,66 @@ pub trait Transaction {
     fn delete(&mut self, key: &[u8]);
     /// Makes every write visible atomically and durable per the backend's mode.
     fn commit(self: Box<Self>) -> StorageResult<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn committed_pairs(keys: &[&str]) -> Vec<KeyValue> {
+        keys.iter().map(|k| (k.as_bytes().to_vec(), b"old".to_vec())).collect()
+    }
+
+    /// A committed state's scan, as a backend answers it.
+    fn scan_of(pairs: &[KeyValue], range: &ScanRange, limit: usize) -> Vec<KeyValue> {
+        let inside = pairs.iter().filter(|(k, _)| range.contains(k)).cloned();
+        if range.reverse {
+            inside.rev().take(limit).collect()
+        } else {
+            inside.take(limit).collect()
+        }
+    }
+
+    fn range(start: &str, end: &str, reverse: bool) -> ScanRange {
+        ScanRange {
+            start: Bound::Included(start.as_bytes().to_vec()),
+            end: Bound::Excluded(end.as_bytes().to_vec()),
+            reverse,
+        }
+    }
+
+    fn keys(pairs: &[KeyValue]) -> Vec<String> {
+        pairs
+            .iter()
+            .map(|(k, _)| String::from_utf8(k.clone()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn pending_writes_merge_into_a_scan_only_inside_its_range_both_ways() {
+        let committed = committed_pairs(&["b", "c", "d", "e", "f"]);
+        let mut writes: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+        writes.insert(b"a".to_vec(), Some(b"new".to_vec()));
+        writes.insert(b"c".to_vec(), None);
+        writes.insert(b"cc".to_vec(), Some(b"new".to_vec()));
+        writes.insert(b"d".to_vec(), Some(b"new".to_vec()));
+        writes.insert(b"z".to_vec(), Some(b"new".to_vec()));
+        for (reverse, limit, expected) in [
+            (false, 3, vec!["b", "cc", "d"]),
+            (true, 3, vec!["e", "d", "cc"]),
+            (false, 10, vec!["b", "cc", "d", "e"]),
+        ] {
+            let r = range("b", "f", reverse);
+            let got = scan_with_pending(&writes, &r, limit, |n| Ok(scan_of(&committed, &r, n))).unwrap();
+            assert_eq!(keys(&got), expected, "reverse {reverse}, limit {limit}");
+            let d = got.iter().find(|(k, _)| k == b"d").unwrap();
+            assert_eq!(d.1, b"new".to_vec());
+        }
+        // An inverted range is empty, whatever is pending.
+        let inverted = range("f", "b", false);
+        assert!(scan_with_pending(&writes, &inverted, 10, |_| Ok(Vec::new()))
+            .unwrap()
+            .is_empty());
+    }
 }
