@@ -208,10 +208,9 @@ impl Engine {
             // item then carries the higher numbers: a single store runs one write
             // transaction at a time, and a backend that lets them overlap makes one
             // whose snapshot missed the other's commit conflict and retry with new
-            // numbers. (Taken
-            // before the first attempt, a ticket let two writers of one item commit in
-            // the opposite order to their records.) A shared store numbers them from
-            // counters inside the transaction instead.
+            // numbers. (Taken before the first attempt, a ticket let two writers of
+            // one item commit in the opposite order to their records.) A shared store
+            // numbers them from counters inside the transaction instead.
             let ticket = streamed.then(|| self.sequencer.allocate(targets.len() as u64, self.clock.as_ref()));
             // A database under SERIALIZABLE isolation may refuse a read, not only the
             // commit, when a concurrent transaction interferes: that attempt restarts.
