@@ -4,30 +4,30 @@
 
 use crate::key::InternalKey;
 use crate::{
-    value::{InternalValue, SeqNo, UserValue},
+    value::{InternalValue, SeqNo, UserKey, UserValue},
     ValueType,
 };
 use crossbeam_skiplist::SkipMap;
 use std::ops::{Bound, RangeBounds};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
-/// Cairn patch: the skiplist's key is the internal key plus its user key's first 16
-/// bytes as two big-endian words (zero padded). A key compares by those words first,
-/// which orders exactly as the bytes do, and only reads the key's bytes (on the heap
-/// for keys over 20 bytes: a cache miss each) when the words are equal. Keys sharing a
-/// long prefix (Cairn's: a tag and an 8-byte table id) otherwise made every
-/// comparison of a skiplist search a `memcmp` of two heap buffers.
+/// Cairn patch: the skiplist's key is a user key plus its first 16 bytes as two
+/// big-endian words (zero padded). A key compares by those words first, which orders
+/// exactly as the bytes do, and only reads the key's bytes (on the heap for keys over
+/// 20 bytes: a cache miss each) when the words are equal. Keys sharing a long prefix
+/// (Cairn's: a tag and an 8-byte table id) otherwise made every comparison of a
+/// skiplist search a `memcmp` of two heap buffers.
 #[derive(Clone)]
 #[doc(hidden)]
 pub struct MemtableKey {
     head: [u64; 2],
-    pub key: InternalKey,
+    pub user_key: UserKey,
 }
 
 impl MemtableKey {
-    fn new(key: InternalKey) -> Self {
-        let bytes: &[u8] = &key.user_key;
+    fn new(user_key: UserKey) -> Self {
+        let bytes: &[u8] = &user_key;
         let mut head = [0u8; 16];
         let n = bytes.len().min(16);
         head[..n].copy_from_slice(&bytes[..n]);
@@ -37,7 +37,7 @@ impl MemtableKey {
                 u64::from_be_bytes(high.try_into().unwrap_or_default()),
                 u64::from_be_bytes(low.try_into().unwrap_or_default()),
             ],
-            key,
+            user_key,
         }
     }
 }
@@ -57,28 +57,150 @@ impl PartialOrd for MemtableKey {
 }
 
 impl Ord for MemtableKey {
-    /// The same order as `InternalKey`'s: user key ascending, then seqno descending.
+    /// The user keys' byte order.
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.head
-            .cmp(&other.head)
-            .then_with(|| {
-                let (a, b): (&[u8], &[u8]) = (&self.key.user_key, &other.key.user_key);
-                // Equal heads: the first 16 bytes are equal where both keys have them.
-                if a.len() >= 16 && b.len() >= 16 {
-                    a[16..].cmp(&b[16..])
-                } else {
-                    a.cmp(b)
-                }
-            })
-            .then_with(|| other.key.seqno.cmp(&self.key.seqno))
+        self.head.cmp(&other.head).then_with(|| {
+            let (a, b): (&[u8], &[u8]) = (&self.user_key, &other.user_key);
+            // Equal heads: the first 16 bytes are equal where both keys have them.
+            if a.len() >= 16 && b.len() >= 16 {
+                a[16..].cmp(&b[16..])
+            } else {
+                a.cmp(b)
+            }
+        })
     }
 }
 
-fn memtable_bound(bound: Bound<&InternalKey>) -> Bound<MemtableKey> {
+/// The skiplist bound, by user key, that holds every entry of `bound`: an entry of
+/// the bound's user key may fall on either side of it, depending on its seqno.
+fn user_key_bound(bound: Bound<&InternalKey>) -> Bound<MemtableKey> {
     match bound {
-        Bound::Included(key) => Bound::Included(MemtableKey::new(key.clone())),
-        Bound::Excluded(key) => Bound::Excluded(MemtableKey::new(key.clone())),
+        Bound::Included(key) | Bound::Excluded(key) => {
+            Bound::Included(MemtableKey::new(key.user_key.clone()))
+        }
         Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+/// Cairn patch: one skiplist entry per user key, holding its versions newest first.
+/// Upstream kept one skiplist entry per version: a key updated many times filled the
+/// skiplist with its versions, and every search walked a skiplist several times the
+/// size of the keys (each node a likely cache miss: the memtable's point reads and
+/// inserts were ~15% of a durable 50/50 GetItem/UpdateItem load on 10,000 items,
+/// docs/bench/2026-12-07-memtable-versions.txt). A chain is immutable once published;
+/// an insert builds a new head (copying the newer part when a version arrives out of
+/// order) under the entry's lock, so a reader that took the head reads a consistent
+/// chain without it.
+#[doc(hidden)]
+pub struct Versions(Mutex<Option<Arc<Version>>>);
+
+struct Version {
+    seqno: SeqNo,
+    value_type: ValueType,
+    value: UserValue,
+    older: Option<Arc<Version>>,
+}
+
+impl Drop for Version {
+    /// Iteratively: a chain of a million versions would overflow the stack dropped
+    /// recursively.
+    fn drop(&mut self) {
+        let mut next = self.older.take();
+        while let Some(version) = next {
+            match Arc::try_unwrap(version) {
+                Ok(mut version) => next = version.older.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+impl Versions {
+    fn head(&self) -> Option<Arc<Version>> {
+        #[expect(clippy::expect_used, reason = "lock is expected to not be poisoned")]
+        self.0.lock().expect("lock is poisoned").clone()
+    }
+
+    /// Adds a version; false if one of the same seqno was there (and is replaced,
+    /// as the skiplist replaced an equal key).
+    fn add(&self, seqno: SeqNo, value_type: ValueType, value: UserValue) -> bool {
+        #[expect(clippy::expect_used, reason = "lock is expected to not be poisoned")]
+        let mut head = self.0.lock().expect("lock is poisoned");
+        // The versions newer than the new one, newest first, then the rest.
+        let mut newer = Vec::new();
+        let mut rest = head.clone();
+        while let Some(version) = rest.clone().filter(|v| v.seqno > seqno) {
+            rest = version.older.clone();
+            newer.push(version);
+        }
+        let replaced = rest.as_ref().is_some_and(|v| v.seqno == seqno);
+        if replaced {
+            rest = rest.and_then(|v| v.older.clone());
+        }
+        let mut chain = Arc::new(Version {
+            seqno,
+            value_type,
+            value,
+            older: rest,
+        });
+        for version in newer.into_iter().rev() {
+            chain = Arc::new(Version {
+                seqno: version.seqno,
+                value_type: version.value_type,
+                value: version.value.clone(),
+                older: Some(chain),
+            });
+        }
+        *head = Some(chain);
+        !replaced
+    }
+}
+
+/// The entries of one user key, newest first, as the skiplist used to list them.
+enum KeyEntries {
+    One(Option<InternalValue>),
+    Many(std::vec::IntoIter<InternalValue>),
+}
+
+impl KeyEntries {
+    fn new(user_key: &UserKey, versions: &Versions) -> Self {
+        let entry = |v: &Version| InternalValue {
+            key: InternalKey::new(user_key.clone(), v.seqno, v.value_type),
+            value: v.value.clone(),
+        };
+        match versions.head() {
+            None => KeyEntries::One(None),
+            Some(head) if head.older.is_none() => KeyEntries::One(Some(entry(&head))),
+            Some(head) => {
+                let mut all = vec![entry(&head)];
+                let mut next = head.older.clone();
+                while let Some(version) = next {
+                    all.push(entry(&version));
+                    next = version.older.clone();
+                }
+                KeyEntries::Many(all.into_iter())
+            }
+        }
+    }
+}
+
+impl Iterator for KeyEntries {
+    type Item = InternalValue;
+
+    fn next(&mut self) -> Option<InternalValue> {
+        match self {
+            KeyEntries::One(entry) => entry.take(),
+            KeyEntries::Many(entries) => entries.next(),
+        }
+    }
+}
+
+impl DoubleEndedIterator for KeyEntries {
+    fn next_back(&mut self) -> Option<InternalValue> {
+        match self {
+            KeyEntries::One(entry) => entry.take(),
+            KeyEntries::Many(entries) => entries.next_back(),
+        }
     }
 }
 
@@ -141,9 +263,13 @@ pub struct Memtable {
     #[doc(hidden)]
     pub id: MemtableId,
 
-    /// The actual content, stored in a lock-free skiplist.
+    /// The actual content, stored in a lock-free skiplist (Cairn patch: one entry per
+    /// user key, see `Versions`).
     #[doc(hidden)]
-    pub items: SkipMap<MemtableKey, UserValue>,
+    pub items: SkipMap<MemtableKey, Versions>,
+
+    /// Cairn patch: the number of versions held.
+    entries: AtomicU64,
 
     /// Approximate active memtable size.
     ///
@@ -201,6 +327,7 @@ impl Memtable {
         Self {
             id,
             items: SkipMap::default(),
+            entries: AtomicU64::default(),
             approximate_size: AtomicU64::default(),
             highest_seqno: AtomicU64::default(),
             requested_rotation: AtomicBool::default(),
@@ -210,10 +337,9 @@ impl Memtable {
 
     /// Creates an iterator over all items.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = InternalValue> + '_ {
-        self.items.iter().map(|entry| InternalValue {
-            key: entry.key().key.clone(),
-            value: entry.value().clone(),
-        })
+        self.items
+            .iter()
+            .flat_map(|entry| KeyEntries::new(&entry.key().user_key, entry.value()))
     }
 
     /// Creates an iterator over a range of items.
@@ -221,14 +347,15 @@ impl Memtable {
         &'a self,
         range: R,
     ) -> impl DoubleEndedIterator<Item = InternalValue> + 'a {
-        let bounds = (
-            memtable_bound(range.start_bound()),
-            memtable_bound(range.end_bound()),
+        let keys = (
+            user_key_bound(range.start_bound()),
+            user_key_bound(range.end_bound()),
         );
-        self.items.range(bounds).map(|entry| InternalValue {
-            key: entry.key().key.clone(),
-            value: entry.value().clone(),
-        })
+        self.items
+            .range(keys)
+            .flat_map(|entry| KeyEntries::new(&entry.key().user_key, entry.value()))
+            // Only entries of the bounds' own user keys can fall outside.
+            .filter(move |item| range.contains(&item.key))
     }
 
     /// Returns the item by key if it exists.
@@ -247,33 +374,19 @@ impl Memtable {
             }
         }
 
-        // NOTE: This range start deserves some explanation...
-        // InternalKeys are multi-sorted by 2 categories: user_key and Reverse(seqno). (tombstone doesn't really matter)
-        // We search for the lowest entry that is greater or equal the user's prefix key
-        // and has the seqno (or lower) we want (because the seqno is stored in reverse order)
-        //
-        // Example: We search for "abc"
-        //
-        // key -> seqno
-        //
-        // a   -> 7
-        // abc -> 5 <<< This is the lowest key (highest seqno) that matches the key with seqno=None
-        // abc -> 4
-        // abc -> 3 <<< If searching for abc and seqno=4, we would get this
-        // abcdef -> 6
-        // abcdef -> 5
-        //
-        let lower_bound = MemtableKey::new(InternalKey::new(key, seqno - 1, ValueType::Value));
-
-        let mut iter = self
-            .items
-            .range(lower_bound..)
-            .take_while(|entry| &*entry.key().key.user_key == key);
-
-        iter.next().map(|entry| InternalValue {
-            key: entry.key().key.clone(),
-            value: entry.value().clone(),
-        })
+        // The newest version below `seqno` (versions are stored newest first).
+        let entry = self.items.get(&MemtableKey::new(UserKey::from(key)))?;
+        let mut next = entry.value().head();
+        while let Some(version) = next {
+            if version.seqno < seqno {
+                return Some(InternalValue {
+                    key: InternalKey::new(entry.key().user_key.clone(), version.seqno, version.value_type),
+                    value: version.value.clone(),
+                });
+            }
+            next = version.older.clone();
+        }
+        None
     }
 
     /// Gets approximate size of memtable in bytes.
@@ -284,7 +397,7 @@ impl Memtable {
 
     /// Counts the number of items in the memtable.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.entries.load(Ordering::Acquire) as usize
     }
 
     /// Returns `true` if the memtable is empty.
@@ -312,8 +425,14 @@ impl Memtable {
         self.filter
             .get_or_init(KeyFilter::new)
             .insert(crate::hash::hash64(&item.key.user_key));
-        let key = InternalKey::new(item.key.user_key, item.key.seqno, item.key.value_type);
-        self.items.insert(MemtableKey::new(key), item.value);
+        let entry = self
+            .items
+            .get_or_insert_with(MemtableKey::new(item.key.user_key), || {
+                Versions(Mutex::new(None))
+            });
+        if entry.value().add(item.key.seqno, item.key.value_type, item.value) {
+            self.entries.fetch_add(1, Ordering::AcqRel);
+        }
 
         self.highest_seqno
             .fetch_max(item.key.seqno, std::sync::atomic::Ordering::AcqRel);
@@ -384,7 +503,7 @@ mod tests {
         assert_eq!((*b"hello-value-999991-2"), &*item.unwrap().value);
     }
 
-    /// Cairn patch: the skiplist's order is `InternalKey`'s order, for keys that
+    /// Cairn patch: the skiplist's order is the user keys' byte order, for keys that
     /// share long prefixes, differ within or after the 16-byte head, or are shorter.
     #[test]
     fn memtable_key_orders_as_internal_key() {
@@ -409,14 +528,14 @@ mod tests {
         }
         for pair in keys.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
-            let (ma, mb) = (MemtableKey::new(a.clone()), MemtableKey::new(b.clone()));
-            assert_eq!(a.cmp(b), ma.cmp(&mb), "{a:?} against {b:?}");
-            assert_eq!(a.cmp(a), ma.cmp(&ma));
+            let (ma, mb) = (MemtableKey::new(a.user_key.clone()), MemtableKey::new(b.user_key.clone()));
+            assert_eq!(a.user_key.cmp(&b.user_key), ma.cmp(&mb), "{a:?} against {b:?}");
+            assert_eq!(std::cmp::Ordering::Equal, ma.cmp(&ma));
         }
         for a in keys.iter().take(300) {
             for b in keys.iter().take(300) {
-                let (ma, mb) = (MemtableKey::new(a.clone()), MemtableKey::new(b.clone()));
-                assert_eq!(a.cmp(b), ma.cmp(&mb), "{a:?} against {b:?}");
+                let (ma, mb) = (MemtableKey::new(a.user_key.clone()), MemtableKey::new(b.user_key.clone()));
+                assert_eq!(a.user_key.cmp(&b.user_key), ma.cmp(&mb), "{a:?} against {b:?}");
             }
         }
     }
@@ -444,6 +563,100 @@ mod tests {
         }
         // 100,000 keys in 4,096 blocks of 512 bits: ~21 bits per key, ~0.1% expected.
         assert!(let_through < 2_000, "{let_through} of 100,000 absent keys passed the filter");
+    }
+
+    /// Cairn patch: versions of one key kept in one entry, newest first, whatever the
+    /// order they arrive in; an equal seqno replaces the version (as the skiplist
+    /// replaced an equal key) without counting twice.
+    #[test]
+    fn memtable_versions_of_a_key_are_listed_newest_first_in_any_arrival_order() {
+        let memtable = Memtable::new(0);
+        for (seqno, value) in [(5, "five"), (9, "nine"), (3, "three"), (7, "seven"), (7, "SEVEN")] {
+            memtable.insert(InternalValue::from_components(*b"k", value.as_bytes(), seqno, ValueType::Value));
+        }
+        memtable.insert(InternalValue::from_components(*b"j", *b"other", 4, ValueType::Tombstone));
+        let listed: Vec<(Vec<u8>, u64, Vec<u8>)> = memtable
+            .iter()
+            .map(|v| (v.key.user_key.to_vec(), v.key.seqno, v.value.to_vec()))
+            .collect();
+        let expected: Vec<(Vec<u8>, u64, Vec<u8>)> = [
+            ("j", 4, "other"),
+            ("k", 9, "nine"),
+            ("k", 7, "SEVEN"),
+            ("k", 5, "five"),
+            ("k", 3, "three"),
+        ]
+        .iter()
+        .map(|(k, s, v)| (k.as_bytes().to_vec(), *s, v.as_bytes().to_vec()))
+        .collect();
+        assert_eq!(expected, listed);
+        assert_eq!(5, memtable.len());
+        let at = |seqno| memtable.get(b"k", seqno).map(|v| v.value.to_vec());
+        assert_eq!(Some(b"nine".to_vec()), at(SeqNo::MAX));
+        assert_eq!(Some(b"SEVEN".to_vec()), at(9));
+        assert_eq!(Some(b"five".to_vec()), at(7));
+        assert_eq!(Some(b"three".to_vec()), at(5));
+        assert_eq!(None, at(3));
+        let back: Vec<u64> = memtable.iter().rev().map(|v| v.key.seqno).collect();
+        assert_eq!(vec![3, 5, 7, 9, 4], back);
+    }
+
+    /// Cairn patch: a key with hundreds of thousands of versions is freed without
+    /// recursing once per version (which overflowed a thread's stack).
+    #[test]
+    fn memtable_with_a_long_version_chain_drops_without_overflowing_the_stack() {
+        let versions = Versions(Mutex::new(None));
+        for seqno in 0..300_000u64 {
+            assert!(versions.add(seqno, ValueType::Value, UserValue::from(*b"v")));
+        }
+        assert_eq!(Some(299_999), versions.head().map(|v| v.seqno));
+        // A small stack: the recursive drop of this chain needs megabytes.
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || drop(versions))
+            .expect("spawn")
+            .join()
+            .expect("the chain is dropped");
+    }
+
+    /// Cairn patch: writers adding versions of shared keys while a reader reads them:
+    /// a reader never sees a key's newest version go back, and every version is kept.
+    #[test]
+    fn memtable_concurrent_versions_are_all_kept_and_never_seen_going_back() {
+        use std::sync::atomic::AtomicU64;
+        let memtable = Arc::new(Memtable::new(0));
+        let seqno = Arc::new(AtomicU64::new(1));
+        let writers: Vec<_> = (0..3)
+            .map(|_| {
+                let (memtable, seqno) = (memtable.clone(), seqno.clone());
+                std::thread::spawn(move || {
+                    for i in 0..3_000u64 {
+                        let key = format!("key-{}", i % 16);
+                        let s = seqno.fetch_add(1, Ordering::SeqCst);
+                        let value = s.to_be_bytes();
+                        let item = InternalValue::from_components(key.as_bytes(), value, s, ValueType::Value);
+                        memtable.insert(item);
+                    }
+                })
+            })
+            .collect();
+        let mut seen = [0u64; 16];
+        while !writers.iter().all(std::thread::JoinHandle::is_finished) {
+            for (k, last) in seen.iter_mut().enumerate() {
+                if let Some(found) = memtable.get(format!("key-{k}").as_bytes(), SeqNo::MAX) {
+                    let now = found.key.seqno;
+                    assert!(now >= *last, "key-{k} went from {last} back to {now}");
+                    *last = found.key.seqno;
+                }
+            }
+        }
+        for writer in writers {
+            writer.join().expect("writer");
+        }
+        assert_eq!(9_000, memtable.len());
+        let listed: Vec<InternalValue> = memtable.iter().collect();
+        assert_eq!(9_000, listed.len());
+        assert!(listed.windows(2).all(|w| w[0].key < w[1].key), "listed in internal key order");
     }
 
     /// Cairn patch: hand-picked pairs around the 16-byte head (trailing zeros, the
@@ -479,9 +692,9 @@ mod tests {
                 InternalKey::new(a, sa, ValueType::Value),
                 InternalKey::new(b, sb, ValueType::Value),
             );
-            let (ma, mb) = (MemtableKey::new(a.clone()), MemtableKey::new(b.clone()));
-            assert_eq!(a.cmp(&b), ma.cmp(&mb), "{a:?} against {b:?}");
-            assert_eq!(b.cmp(&a), mb.cmp(&ma), "{b:?} against {a:?}");
+            let (ma, mb) = (MemtableKey::new(a.user_key.clone()), MemtableKey::new(b.user_key.clone()));
+            assert_eq!(a.user_key.cmp(&b.user_key), ma.cmp(&mb), "{a:?} against {b:?}");
+            assert_eq!(b.user_key.cmp(&a.user_key), mb.cmp(&ma), "{b:?} against {a:?}");
         }
     }
 
@@ -510,7 +723,12 @@ mod tests {
             key
         };
         let mut keys = Vec::new();
-        for seqno in 1..=2_000u64 {
+        // Sequence numbers in a shuffled order: versions of a key arrive out of order.
+        let mut seqnos: Vec<u64> = (1..=2_000).collect();
+        for i in (1..seqnos.len()).rev() {
+            seqnos.swap(i, (next() % (i as u64 + 1)) as usize);
+        }
+        for seqno in seqnos {
             let key = key_of(next());
             let value = seqno.to_be_bytes().to_vec();
             memtable.insert(InternalValue::from_components(
