@@ -41,6 +41,8 @@ p.add_argument("--serve-args", default="")
 p.add_argument("--loaders", type=int, default=6)
 p.add_argument("--seconds", type=int, default=15)
 p.add_argument("--out", default=None, help="append the table here too")
+p.add_argument("--updates", action="store_true",
+               help="also measure UpdateItem of random existing items (after GetItem and Query)")
 p.add_argument("--import", dest="use_import", action="store_true",
                help="load each checkpoint into a fresh data directory with ImportTable")
 p.add_argument("--in-memory", action="store_true",
@@ -300,9 +302,10 @@ if not args.use_import:
 how = "ImportTable per checkpoint" if args.use_import else f"BatchWriteItem from {args.loaders} loaders"
 emit(f"# bench-scale {time.strftime('%Y-%m-%d %H:%M')} {args.cairn} serve {args.serve_args}; "
      f"wrk -t2 -c32 -d{args.seconds}s; ~200-byte items, 20 per partition; load: {how}")
+update_head = " UpdateItem rps | p99 ms | CPU/UpdateItem µs |" if args.updates else ""
 emit("| items | load items/s | GetItem rps | p50 ms | p99 ms | CPU/GetItem µs | Query rps | p99 ms | "
-     "CPU/Query µs | disk reads B/GetItem | RSS MiB | data MiB | raw MiB | RSS/raw | settle s |")
-emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+     f"CPU/Query µs |{update_head} disk reads B/GetItem | RSS MiB | data MiB | raw MiB | RSS/raw | settle s |")
+emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if args.updates else ""))
 raw = 0
 loaded = 0
 for checkpoint in [float(c) for c in args.checkpoints.split(",")]:
@@ -326,13 +329,17 @@ for checkpoint in [float(c) for c in args.checkpoints.split(",")]:
     quiet = settle(proc.pid)
     g = wrk("GetItem", loaded, proc.pid)
     q = wrk("Query", loaded, proc.pid)
+    u = wrk("UpdateItem", loaded, proc.pid) if args.updates else None
     disk = 0 if args.in_memory else int(
         subprocess.run(["du", "-sm", args.data], capture_output=True, text=True).stdout.split()[0])
     rss = rss_mb(proc.pid)
-    errors = f" (errors: {g['errors']}/{q['errors']})" if g["errors"] or q["errors"] else ""
+    errors = f" (errors: {g['errors']}/{q['errors']}/{u['errors'] if u else 0})" \
+        if g["errors"] or q["errors"] or (u and u["errors"]) else ""
     ratio = f"{raw / 2**20:,.0f} | {rss * 2**20 / raw:.2f}" if raw else "- | -"
     emit(f"| {loaded:,} | {rate:,.0f} | {g['rps']:,.0f} | {g['p50_ms']:.2f} | {g['p99_ms']:.2f} | {g['cpu_us']:.1f} | "
-         f"{q['rps']:,.0f} | {q['p99_ms']:.2f} | {q['cpu_us']:.1f} | {g['disk_b']:.0f} | {rss:.0f} | "
+         f"{q['rps']:,.0f} | {q['p99_ms']:.2f} | {q['cpu_us']:.1f} | "
+         + (f"{u['rps']:,.0f} | {u['p99_ms']:.2f} | {u['cpu_us']:.1f} | " if u else "")
+         + f"{g['disk_b']:.0f} | {rss:.0f} | "
          f"{disk:,} | {ratio} | {quiet:.0f} |{errors}")
 total, rate = parallel_scan()
 emit(f"# parallel Scan (8 segments, Select COUNT): {total:,} items at {rate:,.0f} items/s")

@@ -1,6 +1,7 @@
 -- wrk script for scripts/bench-scale.py: GetItem (SCALE_OP=GetItem) of random keys
--- from SCALE_KEYS (one "pk sk" pair per line), or Query (SCALE_OP=Query) of their
--- partitions. Unsigned requests, as ../shared/bench sends them.
+-- from SCALE_KEYS (one "pk sk" pair per line), Query (SCALE_OP=Query) of their
+-- partitions, or UpdateItem (SCALE_OP=UpdateItem) of those items (SET f0 to 80 new
+-- characters). Unsigned requests, as ../shared/bench sends them.
 local op = os.getenv("SCALE_OP") or "GetItem"
 local keys = {}
 for line in io.lines(os.getenv("SCALE_KEYS")) do
@@ -20,6 +21,11 @@ request = function()
   local body
   if op == "Query" then
     body = '{"TableName":"bench","KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"' .. k[1] .. '"}}}'
+  elseif op == "UpdateItem" then
+    local chars = {}
+    for i = 1, 80 do chars[i] = string.char(math.random(97, 122)) end
+    body = '{"TableName":"bench","Key":{"pk":{"S":"' .. k[1] .. '"},"sk":{"S":"' .. k[2] ..
+      '"}},"UpdateExpression":"SET f0 = :v","ExpressionAttributeValues":{":v":{"S":"' .. table.concat(chars) .. '"}}}'
   else
     body = '{"TableName":"bench","Key":{"pk":{"S":"' .. k[1] .. '"},"sk":{"S":"' .. k[2] .. '"}}}'
   end
